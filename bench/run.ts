@@ -1,0 +1,12 @@
+// npm run bench -- <name>: benchmarks that print ratios measured side by side in one run.
+const name = process.argv[2] ?? 'list'
+const benches: Record<string, () => Promise<unknown>> = {
+  list: async () => (await import('./list.js')).run(),
+}
+const bench = benches[name]
+if (!bench) {
+  console.error(`unknown benchmark "${name}"; one of: ${Object.keys(benches).join(', ')}`)
+  process.exit(2)
+}
+await bench()
+process.exit(0)

@@ -1,0 +1,126 @@
+/** Field selectors (k8s.io/apimachinery/pkg/fields) and the per-resource fields they may use. */
+import type { KubeObject } from './types.js'
+import type { ResourceDef } from './resources.js'
+import { ApiError } from './status.js'
+import type { Requirement } from '../src/lib/label-selector.js'
+import { matchesLabels, parseLabelSelector, LabelSelectorError } from '../src/lib/label-selector.js'
+
+export interface FieldRequirement {
+  field: string
+  op: '=' | '!='
+  value: string
+}
+
+const EXTRA_FIELDS: Record<string, string[]> = {
+  '/pods': ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  '/events': ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  '/secrets': ['type'],
+  '/namespaces': ['status.phase'],
+}
+
+function extraFields(res: ResourceDef): string[] {
+  return EXTRA_FIELDS[`${res.group}/${res.resource}`] ?? []
+}
+
+function lookup(obj: unknown, path: string): unknown {
+  let cur = obj
+  for (const p of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined
+    cur = (cur as Record<string, unknown>)[p]
+  }
+  return cur
+}
+
+/** The selectable field values of an object (metadata.name/namespace are read from the entry itself). */
+export function extractFields(res: ResourceDef, obj: KubeObject): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const f of extraFields(res)) {
+    let v = f === 'source' ? lookup(obj, 'source.component') ?? lookup(obj, 'reportingComponent') : lookup(obj, f)
+    if (f === 'spec.hostNetwork') v = v === true ? 'true' : 'false'
+    out[f] = v === undefined || v === null ? '' : String(v)
+  }
+  return out
+}
+
+function unescape(s: string): string {
+  return s.replace(/\\(.)/g, '$1')
+}
+
+/** Splits on separators not preceded by a backslash. */
+function splitUnescaped(s: string, sep: string): string[] {
+  const out: string[] = []
+  let cur = ''
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i] as string
+    if (ch === '\\' && i + 1 < s.length) {
+      cur += ch + (s[i + 1] as string)
+      i++
+    } else if (ch === sep) {
+      out.push(cur)
+      cur = ''
+    } else {
+      cur += ch
+    }
+  }
+  out.push(cur)
+  return out
+}
+
+export function parseFieldSelector(res: ResourceDef, s: string): FieldRequirement[] {
+  const reqs: FieldRequirement[] = []
+  if (s.trim() === '') return reqs
+  const allowed = new Set(['metadata.name', 'metadata.namespace', ...extraFields(res)])
+  for (const term of splitUnescaped(s, ',')) {
+    const m = /^(.*?)(!=|==|=)(.*)$/s.exec(term)
+    if (!m) throw new ApiError(400, 'BadRequest', `invalid selector: '${s}'; can't understand '${term}'`)
+    const field = (m[1] as string).trim()
+    const value = unescape(m[3] as string)
+    if (!allowed.has(field)) throw new ApiError(400, 'BadRequest', `field label not supported: ${field}`)
+    reqs.push({ field, op: m[2] === '!=' ? '!=' : '=', value })
+  }
+  return reqs
+}
+
+export interface FieldSource {
+  name: string
+  namespace: string
+  fields: Record<string, string>
+}
+
+export function matchesFields(reqs: FieldRequirement[], e: FieldSource): boolean {
+  for (const r of reqs) {
+    const v = r.field === 'metadata.name' ? e.name : r.field === 'metadata.namespace' ? e.namespace : e.fields[r.field] ?? ''
+    if ((v === r.value) !== (r.op === '=')) return false
+  }
+  return true
+}
+
+/** Parsed label + field selectors of a list/watch request. */
+export interface Selector {
+  labels: Requirement[]
+  fields: FieldRequirement[]
+}
+
+export function parseSelector(res: ResourceDef, labelSelector: string | null, fieldSelector: string | null): Selector {
+  let labels: Requirement[] = []
+  try {
+    labels = parseLabelSelector(labelSelector ?? '')
+  } catch (err) {
+    if (err instanceof LabelSelectorError) throw new ApiError(400, 'BadRequest', err.message)
+    throw err
+  }
+  return { labels, fields: parseFieldSelector(res, fieldSelector ?? '') }
+}
+
+export function matches(sel: Selector, e: FieldSource & { labels: Record<string, string> | undefined }): boolean {
+  return matchesLabels(sel.labels, e.labels) && matchesFields(sel.fields, e)
+}
+
+export function isEmptySelector(sel: Selector): boolean {
+  return sel.labels.length === 0 && sel.fields.length === 0
+}
+
+/** The name an equality field selector pins, if any: watches on one object are indexed by it. */
+export function pinnedName(sel: Selector): string | undefined {
+  return sel.fields.find((f) => f.field === 'metadata.name' && f.op === '=')?.value
+}

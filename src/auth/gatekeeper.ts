@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { ApiError, TOKEN_NOT_VALID } from '../http/errors.js'
+import { KubeClient } from '../kube/client.js'
+import { kubeConfigForCaller, ownToken } from '../kube/config.js'
+import { claimsOfToken, type Claims } from './claims.js'
+import type { Identity } from './identity.js'
+
+const CLIENT_TTL_MS = 60_000
+const MAX_CLIENTS = 1_000
+
+/** The request's credentials, as upstream's gatekeeper reads them (spec §5.1). */
+export function tokenCandidates(authorization: string | undefined, cookieHeader: string | undefined): string[] {
+  if (authorization !== undefined) return [authorization]
+  const out: string[] = []
+  for (const part of (cookieHeader ?? '').split(';')) {
+    const eq = part.indexOf('=')
+    if (eq < 0 || part.slice(0, eq).trim() !== 'authorization') continue
+    let v = part.slice(eq + 1).trim()
+    // Go quotes cookie values that hold a space; strip the quotes but do not URL-decode (spec §5.1).
+    if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1)
+    out.push(v)
+  }
+  return out.length ? out : ['']
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
+
+/**
+ * Turns a request's credentials into an Identity: client mode (`Bearer`/`Basic`, the caller's own Kubernetes
+ * credentials), server mode (anything: the server's own). SSO plugs in here too.
+ */
+export class Gatekeeper {
+  readonly #modes: ReadonlySet<string>
+  readonly #serverKc: KubeConfig
+  readonly #server: Identity
+  readonly #clients = new Map<string, { identity: Identity; expires: number }>()
+
+  constructor(modes: ReadonlySet<string>, serverKc: KubeConfig, serverClient: KubeClient) {
+    this.#modes = modes
+    this.#serverKc = serverKc
+    const claims: Claims = claimsOfToken(ownToken(serverKc))
+    this.#server = { mode: 'server', kube: serverClient, claims, key: 'server' }
+  }
+
+  get serverIdentity(): Identity {
+    return this.#server
+  }
+
+  authenticate(authorization: string | undefined, cookieHeader: string | undefined): Identity {
+    for (const candidate of tokenCandidates(authorization, cookieHeader)) {
+      if (this.#modes.has('client') && (candidate.startsWith('Bearer ') || candidate.startsWith('Basic '))) {
+        return this.#client(candidate)
+      }
+      if (this.#modes.has('server')) return this.#server
+    }
+    throw ApiError.unauthenticated(TOKEN_NOT_VALID)
+  }
+
+  #client(header: string): Identity {
+    const key = sha256(header)
+    const now = Date.now()
+    const hit = this.#clients.get(key)
+    if (hit && hit.expires > now) return hit.identity
+    let identity: Identity
+    if (header.startsWith('Bearer ')) {
+      const token = header.slice('Bearer '.length).trim()
+      if (!token) throw ApiError.unauthenticated(TOKEN_NOT_VALID)
+      identity = { mode: 'client', kube: new KubeClient(kubeConfigForCaller(this.#serverKc, { token })), claims: claimsOfToken(token), key }
+    } else {
+      const decoded = Buffer.from(header.slice('Basic '.length).trim(), 'base64').toString('utf8')
+      const colon = decoded.indexOf(':')
+      if (colon < 0) throw ApiError.unauthenticated(TOKEN_NOT_VALID)
+      const auth = { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
+      identity = { mode: 'client', kube: new KubeClient(kubeConfigForCaller(this.#serverKc, auth)), claims: {}, key }
+    }
+    if (this.#clients.size >= MAX_CLIENTS) this.#clients.delete(this.#clients.keys().next().value as string)
+    this.#clients.set(key, { identity, expires: now + CLIENT_TTL_MS })
+    return identity
+  }
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod'
+
+/** Go's strconv.ParseBool, which upstream's flags and query parameters use. */
+export function parseGoBool(v: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false
+  return undefined
+}
+
+const goBool = z.union([z.boolean(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'boolean') return v
+  const b = parseGoBool(v)
+  if (b === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid boolean "${v}"` })
+    return z.NEVER
+  }
+  return b
+})
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+
+export const AuthMode = z.enum(['client', 'server', 'sso', 'hybrid'])
+export type AuthMode = z.infer<typeof AuthMode>
+
+/**
+ * Every flag the server takes (upstream's `argo server` flags, spec §7.1, plus ours).
+ * `desc` feeds `--help` and the README's configuration table.
+ */
+export const flagDefs = {
+  port: { short: 'p', kind: 'value', desc: 'Port to listen on', def: '2746', schema: int(0, 65535) },
+  host: { kind: 'value', desc: 'Address to bind (ours; upstream binds every interface). The sandbox binds 127.0.0.1', def: '', schema: z.string() },
+  secure: { short: 'e', kind: 'bool', desc: 'Serve TLS; without a certificate a self-signed one is generated per process', def: 'true', schema: goBool },
+  'tls-certificate-secret-name': { kind: 'value', desc: 'Secret (in --namespace) holding tls.crt and tls.key', def: '', schema: z.string() },
+  'auth-mode': { kind: 'list', desc: 'Repeatable: client, server, sso, hybrid (= client + server)', def: 'client', schema: z.array(AuthMode).min(1) },
+  namespaced: { kind: 'bool', desc: 'Run as a namespaced server (only the managed namespace)', def: 'false', schema: goBool },
+  'managed-namespace': { kind: 'value', desc: 'Namespace the server manages when --namespaced (default: --namespace)', def: '', schema: z.string() },
+  namespace: { kind: 'value', desc: 'Install namespace (holds the configmap and the sso Secret)', def: 'argo', schema: z.string().min(1) },
+  configmap: { kind: 'value', desc: 'Name of the workflow-controller configmap, read once at start', def: 'workflow-controller-configmap', schema: z.string() },
+  'base-href': { kind: 'value', desc: 'Base path of the UI and of SSO cookies', def: '/', schema: z.string().regex(/^\//, 'must start with /') },
+  kubeconfig: { kind: 'value', desc: 'Kubeconfig file (else KUBECONFIG, ~/.kube/config or in-cluster, like kubectl)', def: '', schema: z.string() },
+  'database-url': { kind: 'value', desc: 'PostgreSQL URL for the archive (or DATABASE_URL)', def: '', schema: z.string() },
+  sandbox: { kind: 'bool', desc: 'Start a local sandbox: Kubernetes API emulator, embedded Postgres and a simulated runner', def: 'false', schema: goBool },
+  'sandbox-dir': { kind: 'value', desc: 'Where the sandbox keeps its data', def: '.sandbox', schema: z.string().min(1) },
+  hsts: { kind: 'bool', desc: 'Send Strict-Transport-Security on UI responses when secure', def: 'true', schema: goBool },
+  'x-frame-options': { kind: 'value', desc: 'X-Frame-Options on UI responses', def: 'DENY', schema: z.string() },
+  'access-control-allow-origin': { kind: 'value', desc: 'CORS origin for UI responses (never /api, as upstream)', def: '', schema: z.string() },
+  'api-rate-limit': { kind: 'value', desc: 'Requests per second per client IP', def: '1000', schema: int(0, 1e9) },
+  'allowed-link-protocol': { kind: 'list', desc: 'Allowed schemes of configmap links', def: 'http,https', schema: z.array(z.string()) },
+  'kube-api-qps': { kind: 'value', desc: 'Kubernetes client QPS (accepted for compatibility)', def: '20', schema: z.coerce.number() },
+  'kube-api-burst': { kind: 'value', desc: 'Kubernetes client burst (accepted for compatibility)', def: '30', schema: z.coerce.number() },
+  'log-format': { kind: 'value', desc: 'text or json', def: 'text', schema: z.enum(['text', 'json']) },
+  loglevel: { kind: 'value', desc: 'debug, info, warn or error', def: 'info', schema: z.enum(['debug', 'info', 'warn', 'error']) },
+  'request-body-limit': { kind: 'value', desc: 'Largest request body in bytes (upstream GRPC_MESSAGE_SIZE)', def: String(100 * 1024 * 1024), schema: int(1024, 2 ** 31) },
+} as const
+
+export type FlagName = keyof typeof flagDefs
+
+type Schemas = { [K in FlagName]: (typeof flagDefs)[K]['schema'] }
+type CamelCase<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S
+export type Flags = { [K in FlagName as CamelCase<K>]: z.output<Schemas[K]> }
+
+export interface Config extends Flags {
+  /** the auth modes in force, hybrid expanded */
+  modes: ReadonlySet<'client' | 'server' | 'sso'>
+  /** flags and env variables the user set explicitly (the sandbox only changes defaults) */
+  explicit: ReadonlySet<FlagName>
+  /** environment values the server reads (only config/ reads process.env) */
+  env: {
+    databaseUrl: string
+    kubeconfigEnv: string
+    inCluster: boolean
+    feedbackModal: boolean
+    firstTimeUserModal: boolean
+    newVersionModal: boolean
+    wfDelPropagationPolicy: string
+    home: string
+  }
+}

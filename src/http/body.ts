@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify'
+import { ApiError } from './errors.js'
+
+/**
+ * Bodies are JSON whatever the Content-Type (upstream registers its one marshaler for `*\/*`, spec §2.1).
+ * An empty body is an empty message; invalid JSON is 400 code 3; the size limit applies before authentication.
+ */
+export function installJsonBodyParser(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (!text.trim()) return done(null, {})
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (e) {
+      return done(ApiError.invalidArgument((e as Error).message), undefined)
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return done(ApiError.invalidArgument(`json: cannot unmarshal ${Array.isArray(parsed) ? 'array' : typeof parsed} into the request message`), undefined)
+    }
+    done(null, parsed)
+  })
+}

@@ -1,0 +1,37 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { ApiError, GrpcCode, errorBody, grpcCodeOfHttp } from './errors.js'
+import { toWireJson } from './wire.js'
+
+/** Any thrown value becomes an ApiError; unexpected ones keep their detail in the log only. */
+export function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err
+  const fe = err as Partial<FastifyError> & { validationContext?: string }
+  if (fe?.validation) return ApiError.invalidArgument(fe.message ?? 'invalid request')
+  if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ApiError(GrpcCode.ResourceExhausted, 'request body too large')
+  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new ApiError(grpcCodeOfHttp(fe.statusCode), fe.message ?? 'bad request')
+  }
+  return ApiError.internal('internal error', err)
+}
+
+/** The one place errors are written in the contract's shape `{"code","message"}` (spec §4). Never a stack. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const apiErr = asApiError(err)
+    if (apiErr.httpStatus >= 500) request.log.error({ err: apiErr.cause ?? err }, apiErr.message)
+    void reply.code(apiErr.httpStatus).type('application/json').send(toWireJson(errorBody(apiErr)))
+  })
+  // Unmatched /api/ paths and methods are 501 code 12, never 404/405 (grpc-gateway v1, spec §2.1).
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/api/')) {
+      const err = ApiError.unimplemented()
+      void reply.code(err.httpStatus).type('application/json').send(toWireJson(errorBody(err)))
+      return
+    }
+    void reply.code(200).type('text/html').send(indexHtml)
+  })
+}
+
+/** Upstream serves its UI for every non-API path; we serve a small page pointing at the API. */
+const indexHtml = '<!doctype html><html><head><meta charset="utf-8"><title>Argo</title></head>' +
+  '<body><h1>argo-server</h1><p>API: <a href="openapi.json">openapi.json</a></p></body></html>\n'

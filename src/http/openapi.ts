@@ -1,0 +1,21 @@
+import swagger from '@fastify/swagger'
+import type { FastifyInstance } from 'fastify'
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+
+/**
+ * Route schemas (zod) validate requests and generate the OpenAPI document served at /openapi.json;
+ * openapi/openapi.json is that document committed (npm run openapi), and a test fails when it is stale.
+ */
+export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Argo Workflows API (TypeScript argo-server)', version, description: 'Wire-compatible with upstream argo-server; see README.md.' },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}

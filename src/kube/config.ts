@@ -1,0 +1,53 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { KubeConfig } from '@kubernetes/client-node'
+
+/** Where the cluster comes from, decided like kubectl: flag, KUBECONFIG, ~/.kube/config, in-cluster. */
+export type KubeSource = { kind: 'file'; path: string } | { kind: 'in-cluster' }
+
+export function findKubeSource(opts: { kubeconfig: string; kubeconfigEnv: string; home: string; inCluster: boolean }): KubeSource | undefined {
+  if (opts.kubeconfig) return { kind: 'file', path: opts.kubeconfig }
+  if (opts.kubeconfigEnv) return { kind: 'file', path: opts.kubeconfigEnv }
+  const home = opts.home && join(opts.home, '.kube', 'config')
+  if (home && existsSync(home)) return { kind: 'file', path: home }
+  if (opts.inCluster) return { kind: 'in-cluster' }
+  return undefined
+}
+
+export function loadKubeConfig(source: KubeSource): KubeConfig {
+  const kc = new KubeConfig()
+  if (source.kind === 'in-cluster') kc.loadFromCluster()
+  else {
+    // KUBECONFIG may list several files, as kubectl allows; client-node merges them on loadFromDefault.
+    const files = source.path.split(':').filter(Boolean)
+    if (files.length > 1) {
+      const saved = process.env.KUBECONFIG
+      process.env.KUBECONFIG = source.path
+      kc.loadFromDefault()
+      process.env.KUBECONFIG = saved
+    } else kc.loadFromFile(files[0] ?? source.path)
+  }
+  if (!kc.getCurrentCluster()) throw new Error(`kubeconfig ${source.kind === 'file' ? source.path : ''} has no current cluster`)
+  return kc
+}
+
+/** The same cluster as `base`, authenticated as the caller: `Bearer <token>` or `Basic <user:pass>`. */
+export function kubeConfigForCaller(base: KubeConfig, auth: { token: string } | { username: string; password: string }): KubeConfig {
+  const cluster = base.getCurrentCluster()
+  if (!cluster) throw new Error('no current cluster')
+  const kc = new KubeConfig()
+  kc.loadFromClusterAndUser(cluster, { name: 'caller', ...auth })
+  return kc
+}
+
+/** The bearer token the server itself uses, if its kubeconfig holds one (for server-mode claims). */
+export function ownToken(kc: KubeConfig): string | undefined {
+  return kc.getCurrentUser()?.token || undefined
+}
+
+/** A kubeconfig that is never contacted: for building the OpenAPI document offline. */
+export function kubeConfigForDocs(): KubeConfig {
+  const kc = new KubeConfig()
+  kc.loadFromClusterAndUser({ name: 'docs', server: 'https://127.0.0.1:1', skipTLSVerify: false }, { name: 'docs' })
+  return kc
+}

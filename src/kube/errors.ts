@@ -1,0 +1,52 @@
+import { ApiException } from '@kubernetes/client-node'
+import { ApiError, GrpcCode, grpcCodeOfHttp } from '../http/errors.js'
+
+interface StatusBody { message?: unknown; reason?: unknown; code?: unknown }
+
+function parseBody(body: unknown): StatusBody | undefined {
+  if (typeof body === 'string') {
+    try {
+      const parsed: unknown = JSON.parse(body)
+      return typeof parsed === 'object' && parsed !== null ? (parsed as StatusBody) : undefined
+    } catch {
+      return undefined
+    }
+  }
+  return typeof body === 'object' && body !== null ? (body as StatusBody) : undefined
+}
+
+const reasonCodes: Record<string, GrpcCode> = {
+  NotFound: GrpcCode.NotFound,
+  AlreadyExists: GrpcCode.AlreadyExists,
+  Conflict: GrpcCode.AlreadyExists,
+  Invalid: GrpcCode.InvalidArgument,
+  BadRequest: GrpcCode.FailedPrecondition,
+  Unauthorized: GrpcCode.Unauthenticated,
+  Forbidden: GrpcCode.PermissionDenied,
+  Timeout: GrpcCode.DeadlineExceeded,
+  ServiceUnavailable: GrpcCode.Unavailable,
+  Expired: GrpcCode.InvalidArgument,
+  Gone: GrpcCode.InvalidArgument,
+}
+
+/**
+ * The one place a Kubernetes failure becomes an ApiError: the apiserver's message is kept verbatim and its
+ * reason or HTTP code mapped as upstream's `TranslateError`/`ToStatusError` (spec §4).
+ */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err
+  if (err instanceof ApiException) {
+    const code = typeof err.code === 'number' ? err.code : 500
+    const status = parseBody(err.body)
+    const message = typeof status?.message === 'string' && status.message
+      ? status.message
+      : code === 401 ? 'Unauthorized' : `kubernetes API error ${code}`
+    const reason = typeof status?.reason === 'string' ? reasonCodes[status.reason] : undefined
+    return new ApiError(reason ?? grpcCodeOfHttp(code), message, { cause: err })
+  }
+  const e = err as { code?: unknown; message?: unknown; type?: unknown; name?: unknown }
+  if (e && (e.type === 'system' || e.name === 'FetchError' || e.name === 'AbortError')) {
+    return new ApiError(GrpcCode.Unavailable, `kubernetes API unavailable: ${String(e.message)}`, { cause: err })
+  }
+  return ApiError.internal(err instanceof Error ? err.message : String(err), err)
+}

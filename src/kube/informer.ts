@@ -1,0 +1,147 @@
+import { Watch } from '@kubernetes/client-node'
+import type { KubeClient } from './client.js'
+import type { ArgoResource, KubeObject } from './resources.js'
+
+export type InformerEvent = 'ADDED' | 'MODIFIED' | 'DELETED'
+
+export interface InformerHandler {
+  /** A full list replaced what the informer knew: called with every object (after a start or a 410). */
+  onSync(objects: KubeObject[], resourceVersion: string): void
+  onEvent(type: InformerEvent, obj: KubeObject, resourceVersion: string): void
+  /** Called when the watch fails for longer than `staleAfterMs` (or recovers: `undefined`). */
+  onHealth?(error: Error | undefined): void
+}
+
+export interface InformerOptions {
+  namespace?: string // '' = all namespaces
+  pageSize?: number
+  /** watch timeout asked of the apiserver, so watches are renewed periodically */
+  watchTimeoutSeconds?: number
+  log?: (msg: string, err?: unknown) => void
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * One list-then-watch loop over a resource with the server's own credentials, as client-go's reflector:
+ * resumes from the last seen resourceVersion when a watch ends, re-lists on 410 Gone, backs off on errors.
+ */
+export class Informer {
+  readonly #client: KubeClient
+  readonly #res: ArgoResource
+  readonly #handler: InformerHandler
+  readonly #opts: Required<Omit<InformerOptions, 'log'>> & Pick<InformerOptions, 'log'>
+  #rv = ''
+  #stopped = false
+  #abort: AbortController | undefined
+  #synced: Promise<void>
+  #resolveSynced!: () => void
+  #failingSince = 0
+
+  constructor(client: KubeClient, res: ArgoResource, handler: InformerHandler, opts: InformerOptions = {}) {
+    this.#client = client
+    this.#res = res
+    this.#handler = handler
+    this.#opts = { namespace: opts.namespace ?? '', pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, log: opts.log }
+    this.#synced = new Promise((r) => { this.#resolveSynced = r })
+  }
+
+  /** Resolves once the first full list has been delivered. */
+  get synced(): Promise<void> {
+    return this.#synced
+  }
+
+  get resourceVersion(): string {
+    return this.#rv
+  }
+
+  start(): void {
+    void this.#run()
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#abort?.abort()
+  }
+
+  async #list(): Promise<void> {
+    const items: KubeObject[] = []
+    let cont: string | undefined
+    let rv = ''
+    do {
+      const page = await this.#client.list(this.#res, this.#opts.namespace, { limit: this.#opts.pageSize, continue: cont })
+      items.push(...page.items)
+      rv = page.metadata.resourceVersion ?? rv
+      cont = page.metadata.continue || undefined
+    } while (cont)
+    this.#rv = rv
+    this.#handler.onSync(items, rv)
+    this.#resolveSynced()
+  }
+
+  async #run(): Promise<void> {
+    let backoff = 200
+    let needList = true
+    while (!this.#stopped) {
+      try {
+        if (needList) {
+          await this.#list()
+          needList = false
+        }
+        const outcome = await this.#watchOnce()
+        if (outcome === 'gone') needList = true
+        this.#healthy()
+        backoff = 200
+      } catch (err) {
+        this.#unhealthy(err)
+        this.#opts.log?.(`watch of ${this.#res.plural} failed; retrying in ${backoff} ms`, err)
+        await sleep(backoff)
+        backoff = Math.min(backoff * 2, 10_000)
+      }
+    }
+  }
+
+  #watchOnce(): Promise<'closed' | 'gone'> {
+    const ns = this.#opts.namespace
+    const base = `/apis/${this.#res.group}/${this.#res.version}`
+    const path = ns && this.#res.namespaced ? `${base}/namespaces/${ns}/${this.#res.plural}` : `${base}/${this.#res.plural}`
+    return new Promise((resolve, reject) => {
+      let gone = false
+      const watch = new Watch(this.#client.kubeConfig)
+      watch.watch(path, {
+        resourceVersion: this.#rv, allowWatchBookmarks: true, timeoutSeconds: this.#opts.watchTimeoutSeconds,
+      }, (type: string, obj: KubeObject) => {
+        const rv = obj?.metadata?.resourceVersion
+        if (type === 'ERROR') {
+          const code = (obj as { code?: number }).code
+          if (code === 410) gone = true
+          return
+        }
+        if (rv) this.#rv = rv
+        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.#handler.onEvent(type, obj, this.#rv)
+      }, (err: unknown) => {
+        this.#abort = undefined
+        if (gone) resolve('gone')
+        else if (err && !this.#stopped && !isAbort(err)) reject(err instanceof Error ? err : new Error(String(err)))
+        else resolve('closed')
+      }).then((ac) => {
+        this.#abort = ac
+        if (this.#stopped) ac.abort()
+      }, reject)
+    })
+  }
+
+  #healthy(): void {
+    if (this.#failingSince) this.#handler.onHealth?.(undefined)
+    this.#failingSince = 0
+  }
+
+  #unhealthy(err: unknown): void {
+    if (!this.#failingSince) this.#failingSince = Date.now()
+    this.#handler.onHealth?.(err instanceof Error ? err : new Error(String(err)))
+  }
+}
+
+function isAbort(err: unknown): boolean {
+  return (err as { name?: string }).name === 'AbortError'
+}

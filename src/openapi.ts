@@ -1,0 +1,26 @@
+import { buildApp } from './app.js'
+import { AccessReview } from './auth/access-review.js'
+import { Gatekeeper } from './auth/gatekeeper.js'
+import { InfoService } from './info/service.js'
+import { KubeClient } from './kube/client.js'
+import { kubeConfigForDocs } from './kube/config.js'
+import { WorkflowService } from './workflows/service.js'
+import { WorkflowStore } from './workflows/workflow-store.js'
+
+/** The OpenAPI document as the routes declare it, built without contacting any cluster (npm run openapi). */
+export async function generateOpenApi(): Promise<unknown> {
+  const kc = kubeConfigForDocs()
+  const kube = new KubeClient(kc)
+  const store = new WorkflowStore()
+  const access = new AccessReview()
+  const app = await buildApp({ bodyLimit: 1024, logger: false }, {
+    gatekeeper: new Gatekeeper(new Set(['server']), kc, kube),
+    info: new InfoService({ settings: { instanceID: '', links: [], columns: [], navColor: '' }, managedNamespace: '', modals: { feedback: true, firstTimeUser: true, newVersion: true } }),
+    workflows: new WorkflowService({ store, access, instanceId: '', propagationPolicy: 'Background' }),
+    workflowList: { store, access, instanceId: '', ready: async () => {} },
+  })
+  await app.ready()
+  const spec = app.swagger()
+  await app.close()
+  return spec
+}

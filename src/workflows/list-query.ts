@@ -1,0 +1,108 @@
+import { ApiError } from '../http/errors.js'
+import { parseTime } from '../http/query.js'
+import { parseGoBool } from '../config/schema.js'
+import { LabelSelectorError, parseLabelSelector, type Requirement } from '../lib/label-selector.js'
+import type { SortKey } from './workflow-index.js'
+import type { StoreQuery } from './workflow-store.js'
+
+export interface ListRequest {
+  namespace: string
+  labelSelector?: string
+  fieldSelector?: string
+  limit?: number
+  continue?: string
+  nameFilter?: string
+  createdAfter?: string
+  finishedBefore?: string
+}
+
+/** Largest page served: "all" (limit 0) is capped and continued rather than built in memory (lessons §1c). */
+export const MAX_PAGE = 2_000
+
+/** Continue tokens are keyset positions, opaque to clients; a decimal offset (upstream's form) is still accepted. */
+export function encodeContinue(key: SortKey): string {
+  return Buffer.from(JSON.stringify([key.group, key.time, key.uid])).toString('base64url')
+}
+
+function decodeContinue(token: string): Pick<StoreQuery, 'after' | 'offset'> {
+  if (/^\d+$/.test(token)) return { offset: Number(token) }
+  if (/^-\d+$/.test(token)) throw ApiError.invalidArgument('listOptions.continue must >= 0')
+  try {
+    const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
+    if (Array.isArray(v) && (v[0] === 0 || v[0] === 1) && typeof v[1] === 'number' && typeof v[2] === 'string') {
+      return { after: { group: v[0], time: v[1], uid: v[2] } }
+    }
+  } catch {
+    // fall through to the contract's message
+  }
+  throw ApiError.invalidArgument('listOptions.continue must be int')
+}
+
+export function parseSelector(selector: string | undefined): Requirement[] {
+  if (!selector) return []
+  try {
+    return parseLabelSelector(selector)
+  } catch (e) {
+    if (e instanceof LabelSelectorError) throw ApiError.invalidArgument(e.message)
+    throw e
+  }
+}
+
+const nameFilters = ['Exact', 'Contains', 'Prefix', 'NotEquals'] as const
+
+/**
+ * Upstream's list options for workflows (spec §2.4): its own fieldSelector grammar (never passed to Kubernetes),
+ * `nameFilter` applied to the `metadata.name` term, time filters, and offset-or-keyset paging.
+ * Every bad value is a 400 here (upstream answers some with 500).
+ */
+export function parseListRequest(r: ListRequest, instanceReq: Requirement): StoreQuery {
+  let namespace = r.namespace
+  let namespaceNot = false
+  let name: StoreQuery['name']
+  let startedAfter: number | undefined
+  let startedBefore: number | undefined
+  let countRemaining = false
+  for (const term of (r.fieldSelector ?? '').split(',').map((t) => t.trim()).filter(Boolean)) {
+    const m = /^(metadata\.namespace|metadata\.name|spec\.startedAt|ext\.showRemainingItemCount)(==|!=|=|>|<)(.*)$/.exec(term)
+    const [, field, op, value = ''] = m ?? []
+    if (!m) throw ApiError.invalidArgument(`unsupported requirement ${term}`)
+    if (field === 'metadata.namespace' && op !== '>' && op !== '<') {
+      if (op === '!=') {
+        namespaceNot = true
+        namespace = value
+      } else if (namespace && namespace !== value) {
+        throw ApiError.invalidArgument(`'namespace' query param (${namespace}) and fieldselector 'metadata.namespace' (${value}) are both specified and contradict each other`)
+      } else namespace = value
+    } else if (field === 'metadata.name' && op !== '>' && op !== '<') {
+      name = { op: op === '!=' ? 'NotEquals' : 'Exact', value }
+    } else if (field === 'spec.startedAt' && (op === '>' || op === '<')) {
+      const t = parseTime('spec.startedAt', value)
+      if (op === '>') startedAfter = t
+      else startedBefore = t
+    } else if (field === 'ext.showRemainingItemCount' && (op === '=' || op === '==')) {
+      const b = parseGoBool(value)
+      if (b === undefined) throw ApiError.invalidArgument(`invalid boolean in ${term}`)
+      countRemaining = b
+    } else throw ApiError.invalidArgument(`unsupported requirement ${term}`)
+  }
+  if (r.nameFilter && !(nameFilters as readonly string[]).includes(r.nameFilter)) {
+    throw ApiError.invalidArgument(`nameFilter must be one of ${nameFilters.join(', ')}`)
+  }
+  // `!=` in the field selector wins over nameFilter (e2e TestWorkflowServiceListArchived).
+  if (name && name.op !== 'NotEquals' && r.nameFilter) name = { op: r.nameFilter as (typeof nameFilters)[number], value: name.value }
+  if (r.limit !== undefined && r.limit < 0) throw ApiError.invalidArgument('listOptions.limit must >= 0')
+  const limit = r.limit && r.limit < MAX_PAGE ? r.limit : MAX_PAGE
+  return {
+    namespace,
+    namespaceNot,
+    labels: [...parseSelector(r.labelSelector), instanceReq],
+    name,
+    createdAfter: parseTime('createdAfter', r.createdAfter),
+    finishedBefore: parseTime('finishedBefore', r.finishedBefore),
+    startedAfter,
+    startedBefore,
+    ...(r.continue ? decodeContinue(r.continue) : {}),
+    limit,
+    countRemaining,
+  }
+}

@@ -1,0 +1,51 @@
+import type { AccessReview } from '../auth/access-review.js'
+import type { Identity } from '../auth/identity.js'
+import { ApiError } from '../http/errors.js'
+import { toWireJson } from '../http/wire.js'
+import { applyFields, parseFields } from '../lib/fields.js'
+import { instanceIdRequirement } from '../lib/instance-id.js'
+import { encodeContinue, parseListRequest, type ListRequest } from './list-query.js'
+import { listDenied } from './service.js'
+import type { IndexEntry } from './workflow-index.js'
+import type { WorkflowStore } from './workflow-store.js'
+
+export interface ListDeps {
+  store: WorkflowStore
+  access: AccessReview
+  instanceId: string
+  /** resolves when the store holds a full list; rejects if it cannot get one in time */
+  ready: () => Promise<void>
+}
+
+/**
+ * ListWorkflows from the watch-fed store, authorized for the caller first (SelfSubjectAccessReview, as upstream):
+ * a page costs O(page). Returns wire JSON, assembled from each entry's cached serialization when no `fields` mask
+ * needs the objects.
+ */
+export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequest & { fields?: string }): Promise<string> {
+  const q = parseListRequest(r, instanceIdRequirement(d.instanceId))
+  const authNs = q.namespaceNot ? '' : q.namespace
+  await d.access.require(identity, { verb: 'list', group: 'argoproj.io', resource: 'workflows', namespace: authNs }, listDenied(authNs))
+  await d.ready()
+  const page = d.store.query(q)
+  const last = page.items[page.items.length - 1]
+  const metadata: Record<string, unknown> = { resourceVersion: d.store.resourceVersion }
+  if (page.more && last) metadata.continue = encodeContinue(last)
+  if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining
+  const mask = parseFields(r.fields)
+  if (!mask) return assemble(toWireJson(metadata), page.items)
+  const list = { metadata, items: page.items.length ? page.items.map((e) => JSON.parse(e.json) as unknown) : null }
+  const masked = applyFields<Record<string, unknown>>(list, mask)
+  // The masked JSON is decoded back into a WorkflowList upstream, so `metadata` and `items` always serialize.
+  return toWireJson({ metadata: masked.metadata ?? {}, items: masked.items ?? null })
+}
+
+/** Empty lists are `"items":null`, as Go marshals a nil slice (spec §0). */
+function assemble(metadataJson: string, items: IndexEntry[]): string {
+  if (!items.length) return `{"metadata":${metadataJson},"items":null}`
+  return `{"metadata":${metadataJson},"items":[${items.map((e) => e.json).join(',')}]}`
+}
+
+export function notReady(): ApiError {
+  return ApiError.unavailable('the workflow list is not available yet: the server has not synced with Kubernetes')
+}

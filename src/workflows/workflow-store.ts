@@ -1,0 +1,209 @@
+import type { InformerEvent, InformerHandler } from '../kube/informer.js'
+import type { KubeObject } from '../kube/resources.js'
+import { matchesLabels, type Requirement } from '../lib/label-selector.js'
+import {
+  compareKeys, firstAfter, insertSorted, removeSorted, toEntry, type IndexEntry, type SortKey,
+} from './workflow-index.js'
+
+export interface StoreQuery {
+  /** '' = every namespace */
+  namespace: string
+  /** with `namespace`: every namespace except this one (fieldSelector metadata.namespace!=) */
+  namespaceNot?: boolean
+  labels: Requirement[]
+  name?: { op: 'Exact' | 'Contains' | 'Prefix' | 'NotEquals'; value: string }
+  createdAfter?: number
+  finishedBefore?: number
+  startedAfter?: number
+  startedBefore?: number
+  /** keyset position to continue after */
+  after?: SortKey
+  /** legacy numeric continue: matches to skip */
+  offset?: number
+  limit: number
+  countRemaining?: boolean
+}
+
+export interface StorePage {
+  items: IndexEntry[]
+  more: boolean
+  remaining?: number
+}
+
+/**
+ * The server's watch-fed, indexed copy of every Workflow: entries sorted as upstream sorts lists, per namespace and
+ * overall, plus a label index, so a page costs O(page) rather than O(all workflows).
+ */
+export class WorkflowStore implements InformerHandler {
+  readonly #byUid = new Map<string, IndexEntry>()
+  readonly #all: IndexEntry[] = []
+  readonly #byNs = new Map<string, IndexEntry[]>()
+  readonly #labels = new Map<string, Map<string, Set<string>>>()
+  #resourceVersion = '0'
+  #listeners = new Set<(type: InformerEvent, obj: KubeObject) => void>()
+
+  get resourceVersion(): string {
+    return this.#resourceVersion
+  }
+
+  get size(): number {
+    return this.#byUid.size
+  }
+
+  /** A full (re-)list: rebuilt in one pass and sorted once, not inserted one by one. */
+  onSync(objects: KubeObject[], resourceVersion: string): void {
+    this.#byUid.clear()
+    this.#all.length = 0
+    this.#byNs.clear()
+    this.#labels.clear()
+    for (const o of objects) {
+      const e = toEntry(o)
+      if (!e || this.#byUid.has(e.uid)) continue
+      this.#byUid.set(e.uid, e)
+      this.#all.push(e)
+      let ns = this.#byNs.get(e.namespace)
+      if (!ns) this.#byNs.set(e.namespace, (ns = []))
+      ns.push(e)
+      this.#indexLabels(e)
+    }
+    this.#all.sort(compareKeys)
+    for (const ns of this.#byNs.values()) ns.sort(compareKeys)
+    this.#resourceVersion = resourceVersion
+  }
+
+  onEvent(type: InformerEvent, obj: KubeObject, resourceVersion: string): void {
+    this.observe(type, obj)
+    this.#resourceVersion = resourceVersion
+    for (const l of this.#listeners) l(type, obj)
+  }
+
+  /** Applies a write this server just made, so the caller reads it back at once (read-your-writes). */
+  observe(type: InformerEvent, obj: KubeObject): void {
+    if (type === 'DELETED') {
+      if (obj.metadata?.uid) this.#remove(obj.metadata.uid)
+      return
+    }
+    const e = toEntry(obj)
+    if (e) this.#upsert(e, false)
+  }
+
+  /** The newest by creationTimestamp, in a namespace or everywhere ('@latest', spec §2.2). */
+  latest(namespace: string): IndexEntry | undefined {
+    let best: IndexEntry | undefined
+    for (const e of namespace ? this.#byNs.get(namespace) ?? [] : this.#all) {
+      if (!best || e.created > best.created) best = e
+    }
+    return best
+  }
+
+  query(q: StoreQuery): StorePage {
+    const scope = q.namespace && !q.namespaceNot ? this.#byNs.get(q.namespace) ?? [] : this.#all
+    const candidates = this.#narrow(q.labels, scope.length)
+    const source = candidates ?? scope
+    const matches = (e: IndexEntry) => this.#matches(e, q)
+    const start = q.after ? firstAfter(source, q.after) : 0
+    const items: IndexEntry[] = []
+    let skip = q.offset ?? 0
+    let i = start
+    const max = q.limit > 0 ? q.limit : Infinity
+    for (; i < source.length && items.length < max; i++) {
+      const e = source[i] as IndexEntry
+      if (!matches(e)) continue
+      if (skip > 0) { skip--; continue }
+      items.push(e)
+    }
+    let more = false
+    let remaining: number | undefined
+    if (q.countRemaining) {
+      remaining = 0
+      for (; i < source.length; i++) if (matches(source[i] as IndexEntry)) remaining++
+      more = remaining > 0
+    } else {
+      for (; i < source.length; i++) if (matches(source[i] as IndexEntry)) { more = true; break }
+    }
+    return { items, more, remaining }
+  }
+
+  /** When an equality requirement selects few workflows, page through just those (sorted) instead of the scope. */
+  #narrow(reqs: Requirement[], scopeSize: number): IndexEntry[] | undefined {
+    let best: Set<string> | undefined
+    for (const r of reqs) {
+      if (r.operator !== '=' && r.operator !== '==' && r.operator !== 'in') continue
+      const byValue = this.#labels.get(r.key)
+      const set = new Set<string>()
+      for (const v of r.values) for (const uid of byValue?.get(v) ?? []) set.add(uid)
+      if (!best || set.size < best.size) best = set
+    }
+    if (!best || best.size * 4 > scopeSize) return undefined
+    const out: IndexEntry[] = []
+    for (const uid of best) {
+      const e = this.#byUid.get(uid)
+      if (e) insertSorted(out, e)
+    }
+    return out
+  }
+
+  #matches(e: IndexEntry, q: StoreQuery): boolean {
+    if (q.namespace && (q.namespaceNot ? e.namespace === q.namespace : e.namespace !== q.namespace)) return false
+    if (q.labels.length && !matchesLabels(q.labels, e.labels)) return false
+    if (q.name) {
+      const { op, value } = q.name
+      if (op === 'Exact' && e.name !== value) return false
+      if (op === 'NotEquals' && e.name === value) return false
+      if (op === 'Contains' && !e.name.includes(value)) return false
+      if (op === 'Prefix' && !e.name.startsWith(value)) return false
+    }
+    if (q.createdAfter !== undefined && e.created < q.createdAfter) return false
+    if (q.finishedBefore !== undefined && (!e.finished || e.finished > q.finishedBefore)) return false
+    if (q.startedAfter !== undefined && (!e.started || e.started <= q.startedAfter)) return false
+    if (q.startedBefore !== undefined && (!e.started || e.started >= q.startedBefore)) return false
+    return true
+  }
+
+  subscribe(listener: (type: InformerEvent, obj: KubeObject) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  #upsert(e: IndexEntry, fromList: boolean): void {
+    const old = this.#byUid.get(e.uid)
+    if (old) {
+      // A stale copy (an event older than a write we already applied) must not win.
+      if (!fromList && old.resourceVersion > e.resourceVersion) return
+      this.#remove(e.uid)
+    }
+    this.#byUid.set(e.uid, e)
+    insertSorted(this.#all, e)
+    let ns = this.#byNs.get(e.namespace)
+    if (!ns) this.#byNs.set(e.namespace, (ns = []))
+    insertSorted(ns, e)
+    this.#indexLabels(e)
+  }
+
+  #indexLabels(e: IndexEntry): void {
+    for (const [k, v] of Object.entries(e.labels)) {
+      let byValue = this.#labels.get(k)
+      if (!byValue) this.#labels.set(k, (byValue = new Map()))
+      let set = byValue.get(v)
+      if (!set) byValue.set(v, (set = new Set()))
+      set.add(e.uid)
+    }
+  }
+
+  #remove(uid: string): void {
+    const e = this.#byUid.get(uid)
+    if (!e) return
+    this.#byUid.delete(uid)
+    removeSorted(this.#all, e)
+    const ns = this.#byNs.get(e.namespace)
+    if (ns) {
+      removeSorted(ns, e)
+      if (!ns.length) this.#byNs.delete(e.namespace)
+    }
+    for (const [k, v] of Object.entries(e.labels)) {
+      const set = this.#labels.get(k)?.get(v)
+      set?.delete(uid)
+      if (set && !set.size) this.#labels.get(k)?.delete(v)
+    }
+  }
+}

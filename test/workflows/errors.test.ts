@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { startStack } from '../harness/stack.js'
+
+test('unknown /api routes and methods are 501 code 12 before authentication; other paths serve the index page', async (t) => {
+  const s = await startStack(t)
+  for (const [method, path] of [['GET', '/api/v1/nothing'], ['PATCH', '/api/v1/workflows/argo/x'], ['OPTIONS', '/api/v1/workflows/argo'], ['PUT', '/api/v1/workflows/argo']] as const) {
+    const res = await s.json(path, { method, token: null })
+    assert.equal(res.status, 501, `${method} ${path}`)
+    assert.deepEqual(res.body, { code: 12, message: 'Not Implemented' })
+  }
+  const root = await s.req('/', { token: null })
+  assert.equal(root.status, 200)
+  assert.match(root.headers.get('content-type') ?? '', /text\/html/)
+})
+
+test('info and version answer upstream shapes; the version header is on successes', async (t) => {
+  const s = await startStack(t)
+  const info = await s.json<{ modals: Record<string, boolean> }>('/api/v1/info')
+  assert.equal(info.status, 200)
+  assert.deepEqual(info.body.modals, { feedback: true, firstTimeUser: true, newVersion: true })
+  const version = await s.json<{ version: string }>('/api/v1/version')
+  assert.equal(version.headers.get('grpc-metadata-argo-version'), version.body.version)
+  assert.match(version.body.version, /^v\d+\.\d+\.\d+/)
+})
+
+test('the configmap supplies instanceID, links, columns and navColor', async (t) => {
+  const s = await startStack(t)
+  // The configmap is read once at start: start a second server after writing it.
+  s.emulator.create({ group: '', resource: 'configmaps', namespace: 'argo' }, {
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap' },
+    data: { config: 'instanceID: i1\nnavColor: red\nlinks:\n- name: Logs\n  scope: workflow\n  url: https://logs/${metadata.name}\ncolumns:\n- name: Team\n  type: label\n  key: team\n' },
+  })
+  const { createServer } = await import('../../src/server.js')
+  const { parseConfig } = await import('../../src/config/parse.js')
+  const { writeFile, mkdtemp } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  const { tmpdir } = await import('node:os')
+  const kubeconfig = join(await mkdtemp(join(tmpdir(), 'cm-')), 'kubeconfig')
+  await writeFile(kubeconfig, s.emulator.kubeconfig())
+  const server = await createServer(parseConfig(['--secure=false', '--auth-mode=server', '--kubeconfig', kubeconfig], {}), { kind: 'file', path: kubeconfig })
+  t.after(() => server.close())
+  const url = await server.app.listen({ port: 0, host: '127.0.0.1' })
+  const info = await (await fetch(`${url}/api/v1/info`)).json() as Record<string, unknown>
+  assert.equal(info.navColor, 'red')
+  assert.deepEqual(info.links, [{ name: 'Logs', scope: 'workflow', url: 'https://logs/${metadata.name}' }])
+  assert.deepEqual(info.columns, [{ name: 'Team', type: 'label', key: 'team' }])
+  const created = await (await fetch(`${url}/api/v1/workflows/argo`, { method: 'POST', body: JSON.stringify({ workflow: { metadata: { name: 'i' }, spec: { entrypoint: 'm', templates: [{ name: 'm', container: { image: 'x' } }] } } }) })).json() as { metadata: { labels: Record<string, string> } }
+  assert.equal(created.metadata.labels['workflows.argoproj.io/controller-instanceid'], 'i1')
+})
