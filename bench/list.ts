@@ -23,7 +23,7 @@ function workflow(i: number) {
 }
 
 async function size(n: number) {
-  const emulator = await startEmulator({ namespaces: ['argo'] })
+  const emulator = await startEmulator({ namespaces: ['argo'], tls: true })
   for (let i = 0; i < n; i++) emulator.create(WF, workflow(i))
   const bytes = JSON.stringify(emulator.get(WF, 'bench-1')).length
   const kubeconfig = await emulator.writeKubeconfig(join(await mkdtemp(join(tmpdir(), 'bench-')), 'kubeconfig'))

@@ -32,8 +32,16 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
+let lastSecond = -1
+let lastStamp = ''
+/** Now, in RFC 3339 with second precision, as metav1.Time serializes (cached: bulk creates call it a lot). */
 export function nowRFC3339(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+  const sec = Math.floor(Date.now() / 1000)
+  if (sec !== lastSecond) {
+    lastSecond = sec
+    lastStamp = new Date(sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
+  }
+  return lastStamp
 }
 
 function randomSuffix(): string {
@@ -96,6 +104,13 @@ export class Objects {
     } else {
       delete obj.metadata.namespace
     }
+    if (res.group === '' && res.resource === 'secrets' && isObject(obj.stringData)) {
+      // stringData is write-only: the apiserver folds it into data
+      const data: Record<string, unknown> = isObject(obj.data) ? { ...obj.data } : {}
+      for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v)).toString('base64')
+      obj.data = data
+      delete obj.stringData
+    }
     // keep apiVersion/kind first, as the apiserver serializes them
     const { apiVersion, kind, metadata, ...rest } = obj
     return { apiVersion, kind, metadata, ...rest }
@@ -105,8 +120,9 @@ export class Objects {
     const obj = this.#prepare(res, namespace, body)
     const m = obj.metadata
     if (!m.name) {
-      if (typeof m.generateName === 'string' && m.generateName) m.name = m.generateName + randomSuffix()
-      else throw errors.invalid(res.group, res.kind, '', [{ field: 'metadata.name', message: 'name or generateName is required' }])
+      if (typeof m.generateName !== 'string' || !m.generateName) throw errors.invalid(res.group, res.kind, '', [{ field: 'metadata.name', message: 'name or generateName is required' }])
+      // like the apiserver's RetryGenerateName: a few fresh suffixes before giving up on a collision
+      for (let i = 0; i < 8 && (!m.name || this.store.get(res, namespace, m.name)); i++) m.name = m.generateName + randomSuffix()
     }
     if (typeof m.name !== 'string') throw errors.badRequest('metadata.name must be a string')
     this.#checkNamespace(res, namespace)
@@ -182,9 +198,10 @@ export class Objects {
       throw errors.notFoundPath()
     }
     const m = next.metadata
-    for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generateName'] as const) {
-      if (old.metadata[k] === undefined) delete m[k]
-      else m[k] = old.metadata[k]
+    const om: Record<string, unknown> = old.metadata
+    for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds']) {
+      if (om[k] === undefined) delete m[k]
+      else m[k] = om[k]
     }
     m.resourceVersion = String(existing.rv)
     const oldGen = typeof old.metadata.generation === 'number' ? old.metadata.generation : 1

@@ -51,18 +51,18 @@ export async function drive(run: WorkflowRun): Promise<void> {
     run.globals = globals(run, spec)
     if (run.initialPhase === '') {
       run.flush({ phase: 'Pending', startedAt: run.startedAt }, run.labels('Pending', false))
-      await run.sleep(Math.max(1, Math.round(stepMs / 5)))
+      await run.sleep(Math.max(1, Math.min(200, Math.round(stepMs / 5))))
     }
-    if (run.initialPhase !== 'Running') {
-      const extra = stored ? { storedWorkflowTemplateSpec: stored } : {}
-      run.flush({ phase: 'Running', startedAt: run.startedAt, ...extra, artifactRepositoryRef: { default: true, artifactRepository: {} }, artifactGCStatus: { notSpecified: true } }, run.labels('Running', false))
-      run.event('WorkflowRunning', 'Workflow Running', false)
-    }
+    // also on resume: a retried workflow comes back Running but still labelled completed, with a finishedAt
+    const extra = stored ? { storedWorkflowTemplateSpec: stored } : {}
+    run.flush({ phase: 'Running', startedAt: run.startedAt, finishedAt: null, ...extra, artifactRepositoryRef: { default: true, artifactRepository: {} }, artifactGCStatus: { notSpecified: true } }, run.labels('Running', false))
+    if (run.initialPhase !== 'Running') run.event('WorkflowRunning', 'Workflow Running', false)
     const root = await execTemplate(run, { nodeName: run.name, displayName: run.name, step: { template: entry, arguments: spec.arguments }, ctx, scope: run.globals })
     let [phase, message] = outcome(run, root)
     if (onExit && run.abort?.kind !== 'Terminate' && run.abort?.kind !== 'cap') {
       run.inExit = true
       run.globals.set('workflow.status', phase)
+      run.globals.set('workflow.duration', String((Date.now() - run.startMs) / 1000))
       const failures = Object.values(run.nodes).filter((n) => failedPhase(n.phase) && n.type === 'Pod')
       run.globals.set('workflow.failures', JSON.stringify(failures.map((n) => ({ displayName: n.displayName, message: n.message, templateName: n.templateName, phase: n.phase, podName: n.id, finishedAt: n.finishedAt }))))
       const name = `${run.name}.onExit`

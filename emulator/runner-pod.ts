@@ -98,7 +98,7 @@ async function execPod(run: WorkflowRun, node: WfNode, tmpl: Rec, templateName?:
       run.ctx.log(`pod ${run.ns}/${name}: create failed`, err)
     }
   }
-  await run.sleep(Math.max(1, Math.round(stepMs / 5)))
+  await run.sleep(Math.max(1, Math.min(200, Math.round(stepMs / 5))))
 
   const startedAt = isoNow()
   const t0 = Date.now()

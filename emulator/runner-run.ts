@@ -111,7 +111,7 @@ export class WorkflowRun extends RunState {
   finish(phase: string, message?: string): void {
     if (this.dead || this.finished) return
     const finishedAt = isoNow()
-    const estimatedDuration = Math.max(1, Math.round((Date.parse(finishedAt) - Date.parse(this.startedAt)) / 1000))
+    const estimatedDuration = Math.max(1, Math.round((Date.now() - this.startMs) / 1000))
     const conditions = [{ type: 'PodRunning', status: 'False' }, { type: 'Completed', status: 'True' }]
     const status = { phase, startedAt: this.startedAt, finishedAt, progress: this.progress(true), estimatedDuration, conditions, ...(message ? { message } : {}) }
     this.flush(status, this.labels(phase, true))

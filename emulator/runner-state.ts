@@ -64,6 +64,7 @@ export class RunState {
   readonly uid: string
   readonly nodes: Record<string, WfNode>
   readonly startedAt: string
+  readonly startMs: number
   initialPhase: string
   liveSpec: Rec
   abort?: { kind: 'Terminate' | 'Stop' | 'deadline' | 'cap'; message: string }
@@ -85,6 +86,8 @@ export class RunState {
     const status = rec(obj.status)
     this.initialPhase = str(status.phase) ?? ''
     this.startedAt = str(status.startedAt) ?? isoNow()
+    // startedAt has second precision; deadlines and durations need the real start
+    this.startMs = str(status.startedAt) ? Date.parse(this.startedAt) : Date.now()
     this.nodes = structuredClone(rec(status.nodes)) as Record<string, WfNode>
     this.liveSpec = rec(obj.spec)
     this.update(obj)
@@ -107,7 +110,7 @@ export class RunState {
     const ads = this.liveSpec.activeDeadlineSeconds
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer)
     if (typeof ads === 'number' && !this.abort) {
-      const left = Date.parse(this.startedAt) + ads * 1000 - Date.now()
+      const left = this.startMs + ads * 1000 - Date.now()
       const hit = (): void => this.setAbort('deadline', 'Step exceeded its deadline')
       if (left <= 0) hit()
       else this.deadlineTimer = setTimeout(hit, left)

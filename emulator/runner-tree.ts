@@ -152,6 +152,8 @@ async function execDag(run: WorkflowRun, node: WfNode, tmpl: Rec, ctx: TmplCtx, 
   const known = new Set(byName.keys())
   const depsOf = (t: Rec): string[] => (t.dependencies !== undefined ? strs(t.dependencies).filter((d) => known.has(d)) : dependsNames(str(t.depends) ?? '', known))
   const failFast = dag.failFast !== false
+  // a failure some `depends` expects (`A.Failed`, `A.AnySucceeded`, …) is handled, so it does not stop the DAG early
+  const anticipated = new Set([...byName.values()].flatMap((t) => [...(str(t.depends) ?? '').matchAll(/([^\s&|!()]+)\.(?:Failed|Errored|AnySucceeded|AllFailed)\b/g)].map((m) => m[1] ?? '')))
   let failed = false
   const handled = new Set<string>()
   const memo = new Map<string, Promise<WfNode | undefined>>()
@@ -187,7 +189,7 @@ async function execDag(run: WorkflowRun, node: WfNode, tmpl: Rec, ctx: TmplCtx, 
       else if (kids.some((k) => !k)) halt(run, tg)
       else run.setPhase(tg, 'Succeeded')
     }
-    if (blocking(t, result)) failed = true
+    if (blocking(t, result) && !anticipated.has(name)) failed = true
     return result
   }
   const runTask = (name: string, chain: string[]): Promise<WfNode | undefined> => {

@@ -64,6 +64,20 @@ export function startRunner(emulator: Emulator, opts: RunnerOptions = {}): Runne
     runs.set(key, entry)
   }
 
+  // the garbage collector's part: pods owned by a deleted workflow go with it
+  const collectPods = (wf: KubeObject): void => {
+    const ref = { group: '', resource: 'pods', namespace: wf.metadata.namespace ?? '' }
+    for (const pod of emulator.list(ref)) {
+      const owned = Array.isArray(pod.metadata.ownerReferences) && pod.metadata.ownerReferences.some((o) => rec(o).uid === wf.metadata.uid)
+      if (!owned || !pod.metadata.name) continue
+      try {
+        emulator.remove(ref, pod.metadata.name)
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   const unsubscribe = emulator.subscribe(WORKFLOWS, (type, obj) => {
     try {
       if (type !== 'DELETED') return consider(obj)
@@ -72,6 +86,7 @@ export function startRunner(emulator: Emulator, opts: RunnerOptions = {}): Runne
         entry.run.kill()
         runs.delete(keyOf(obj))
       }
+      if (obj.metadata.uid && (!namespaces || namespaces.has(obj.metadata.namespace ?? ''))) collectPods(obj)
     } catch (err) {
       ctx.log(`watch ${type} ${keyOf(obj)} failed`, err)
     }

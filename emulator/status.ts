@@ -25,10 +25,9 @@ export class ApiError extends Error {
   }
 
   toStatus(): StatusBody {
-    const s: StatusBody = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason }
+    const s: Omit<StatusBody, 'code'> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason }
     if (this.details) s.details = this.details
-    s.code = this.code
-    return s
+    return { ...s, code: this.code }
   }
 }
 

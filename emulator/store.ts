@@ -52,22 +52,71 @@ function lowerBound(keys: string[], key: string): number {
   return lo
 }
 
+function merge(old: string[], add: string[], drop: Set<string>): string[] {
+  const out: string[] = []
+  let i = 0
+  let j = 0
+  while (i < old.length || j < add.length) {
+    const a = old[i]
+    if (a !== undefined && drop.has(a)) {
+      i++
+      continue
+    }
+    const b = add[j]
+    if (b === undefined || (a !== undefined && a < b)) {
+      out.push(a as string)
+      i++
+    } else {
+      out.push(b)
+      j++
+    }
+  }
+  return out
+}
+
+/**
+ * A resource's objects by key, plus its keys in sorted order. Inserting into a big sorted array one key at a
+ * time is quadratic, so new keys wait in `pending` and deleted ones in `tombstones` until the next ordered read
+ * merges them in (O(n + k log k)).
+ */
 class Table {
   readonly map = new Map<string, Entry>()
-  readonly keys: string[] = []
+  #sorted: string[] = []
+  readonly #pending = new Set<string>()
+  /** keys still in #sorted whose objects are gone */
+  readonly #tombstones = new Set<string>()
 
   set(e: Entry): void {
     if (!this.map.has(e.key)) {
-      const i = lowerBound(this.keys, e.key)
-      this.keys.splice(i, 0, e.key)
+      if (this.#tombstones.has(e.key)) this.#tombstones.delete(e.key)
+      else this.#pending.add(e.key)
     }
     this.map.set(e.key, e)
   }
 
   delete(key: string): void {
     if (!this.map.delete(key)) return
-    const i = lowerBound(this.keys, key)
-    if (this.keys[i] === key) this.keys.splice(i, 1)
+    if (this.#pending.has(key)) this.#pending.delete(key)
+    else this.#tombstones.add(key)
+  }
+
+  get keys(): string[] {
+    if (this.#pending.size === 0 && this.#tombstones.size === 0) return this.#sorted
+    if (this.#pending.size + this.#tombstones.size <= 8) {
+      // a few changes between reads (the common steady state): patch in place, copying so running scans keep their view
+      const out = this.#sorted.slice()
+      for (const k of this.#tombstones) {
+        const i = lowerBound(out, k)
+        if (out[i] === k) out.splice(i, 1)
+      }
+      for (const k of this.#pending) out.splice(lowerBound(out, k), 0, k)
+      this.#sorted = out
+    } else {
+      this.#sorted = merge(this.#sorted, [...this.#pending].sort(), this.#tombstones)
+    }
+    this.#pending.clear()
+    this.#tombstones.clear()
+    return this.#sorted
   }
 }
 

@@ -65,6 +65,8 @@ export interface EmulatorOptions {
   historySize?: number
   /** default namespaces to create (default ['default']) */
   namespaces?: string[]
+  /** interval of BOOKMARK events on watches with allowWatchBookmarks=true (default 1000 ms) */
+  bookmarkIntervalMs?: number
 }
 
 export interface Emulator {

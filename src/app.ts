@@ -28,7 +28,7 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
   const app = Fastify({
     logger: opts.logger,
     bodyLimit: opts.bodyLimit,
-    ignoreTrailingSlash: false,
+    routerOptions: { ignoreTrailingSlash: false },
     // tokens and cookies never reach the logs
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance

@@ -1,7 +1,6 @@
 import { ConfigError, helpText, parseConfig, withSandboxDefaults } from './config/parse.js'
 import type { Config } from './config/schema.js'
 import { findKubeSource, type KubeSource } from './kube/config.js'
-import { createServer } from './server.js'
 
 /** `argo-server [flags]`: parse once, maybe start the sandbox, serve. A bad flag is one line and exit code 2. */
 async function main(): Promise<void> {
@@ -31,6 +30,8 @@ async function main(): Promise<void> {
     stopSandbox = sandbox.stop
     if (!config.databaseUrl) config = Object.freeze({ ...config, databaseUrl: sandbox.databaseUrl })
   }
+  // Loaded after the flags are parsed, so a bad flag or --help answers at once.
+  const { createServer } = await import('./server.js')
   const server = await createServer(config, source)
   const address = await server.app.listen({ port: config.port, host: config.host || '::' })
   console.log(`argo-server listening on ${address.replace('[::]', 'localhost')} (${config.secure ? 'TLS, self-signed' : 'plain HTTP'}; auth mode ${[...config.modes].join(', ')})`)

@@ -21,4 +21,8 @@ export function installJsonBodyParser(app: FastifyInstance, bodyLimit: number): 
     }
     done(null, parsed)
   })
+  // A POST or PUT with no body at all never reaches a parser: it is an empty message too (the UI PUTs /suspend so).
+  app.addHook('preValidation', async (req) => {
+    if ((req.method === 'POST' || req.method === 'PUT') && (req.body === undefined || req.body === null)) req.body = {}
+  })
 }

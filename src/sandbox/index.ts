@@ -17,7 +17,7 @@ export interface Sandbox {
 export async function startSandbox(opts: { dir: string; log: (msg: string) => void; stepMs?: number }): Promise<Sandbox> {
   const dir = resolve(opts.dir)
   await mkdir(dir, { recursive: true })
-  const emulator = await startEmulator({ host: '127.0.0.1', namespaces: ['default', 'argo'] })
+  const emulator = await startEmulator({ host: '127.0.0.1', namespaces: ['default', 'argo'], tls: true })
   const kubeconfigPath = await emulator.writeKubeconfig(join(dir, 'kubeconfig'), undefined, 'argo')
   const runner = startRunner(emulator, { stepMs: opts.stepMs ?? 1000 })
   const pg = await startLocalPostgres(join(dir, 'postgres'))

@@ -1,6 +1,6 @@
 import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
-import { ApiError } from '../http/errors.js'
+import { ApiError, GrpcCode } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { formatProblems, lintProblems } from '../lib/argo-schema/index.js'
 import { applyCreatorLabels } from '../lib/creator-labels.js'
@@ -99,7 +99,12 @@ export class WorkflowService {
   async delete(identity: Identity, namespace: string, name: string, force: boolean): Promise<void> {
     const resolved = await this.resolveName(identity, namespace, name)
     if (force) await identity.kube.patch(Workflows, namespace, resolved, { metadata: { finalizers: null } })
-    await identity.kube.delete(Workflows, namespace, resolved, this.#d.propagationPolicy)
+    try {
+      await identity.kube.delete(Workflows, namespace, resolved, this.#d.propagationPolicy)
+    } catch (err) {
+      // Clearing the finalizers of a workflow already being deleted lets Kubernetes remove it at once.
+      if (!(force && err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
+    }
   }
 }
 

@@ -18,7 +18,7 @@ function walk(dir: string): string[] {
 /** Every YAML document in the corpus, optionally of one kind. */
 export function examples(kind?: string): Example[] {
   return walk(examplesDir).sort().flatMap((p) =>
-    yaml.loadAll(readFileSync(p, 'utf8'))
+    yaml.loadAll(readFileSync(p, 'utf8'), undefined, { json: true })
       .filter((d): d is Example['doc'] => typeof d === 'object' && d !== null)
       .filter((d) => !kind || d.kind === kind)
       .map((doc) => ({ file: relative(examplesDir, p), doc })))

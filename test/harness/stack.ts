@@ -28,7 +28,7 @@ export interface StackOptions {
 /** A Kubernetes API emulator plus our server against it through a kubeconfig, both on ephemeral ports. */
 export async function startStack(t: TestContext, opts: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'argo-test-'))
-  const emulator = await startEmulator({ namespaces: ['default', 'argo'], users: opts.users })
+  const emulator = await startEmulator({ namespaces: ['default', 'argo'], users: opts.users, tls: true })
   const kubeconfig = await emulator.writeKubeconfig(join(dir, 'kubeconfig'))
   const authArgs = (opts.authMode ?? ['client']).flatMap((m) => ['--auth-mode', m])
   const config = parseConfig(['--port', '0', '--secure=false', '--namespace', 'argo', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...authArgs, ...(opts.args ?? [])], {})

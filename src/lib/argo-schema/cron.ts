@@ -1,6 +1,6 @@
 // CronWorkflow checks (upstream ValidateCronWorkflow). Schedules are parsed the
 // way robfig/cron/v3's ParseStandard does, and its error texts are reused.
-import { arr, join, rec, str, type Problems, type Rec } from './util.js'
+import { arr, join, str, type Problems, type Rec } from './util.js'
 
 const DESCRIPTORS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'])
 const CONCURRENCY_POLICIES = new Set(['Allow', 'Forbid', 'Replace'])
@@ -126,6 +126,4 @@ export function checkCronSpec(spec: Rec, p: Problems): void {
   }
   const deadline = spec.startingDeadlineSeconds
   if (typeof deadline === 'number' && deadline < 0) p.add('spec.startingDeadlineSeconds', 'startingDeadlineSeconds must be positive')
-  if (spec.workflowSpec === undefined) return
-  if (!rec(spec.workflowSpec)) return
 }

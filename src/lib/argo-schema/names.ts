@@ -79,16 +79,16 @@ export function checkNamedList(
     const r = rec(item)
     if (!r) return
     const namePath = join(join(path, i), 'name')
-    const say = (msg: string): void => p.add(namePath, label === undefined ? msg : `${label}[${i}].name ${msg}`)
+    const prefix = label === undefined ? '' : `${label}[${i}].name `
     if (r.name === undefined || r.name === '') {
-      say('is required')
+      p.add(namePath, `${prefix}is required`)
       return
     }
     const name = str(r.name)
     if (name === undefined) return
     const errs = isParamOrArtifact ? paramNameErrors(name) : workflowFieldNameErrors(name)
-    if (errs.length > 0) say(`'${name}' is invalid: ${errs.join(';')}`)
-    if (names.has(name)) say(`'${name}' is not unique`)
+    if (errs.length > 0) p.add(namePath, `${prefix}'${name}' is invalid: ${errs.join(';')}`)
+    if (names.has(name)) p.add(namePath, `${prefix}'${name}' is not unique`)
     names.add(name)
   })
   return names

@@ -1,7 +1,7 @@
 // Parameters: argument/input name rules (validateArguments / validateInputs in
 // upstream workflow/validate/validate.go) and unresolved {{inputs.parameters.x}}.
 import { checkNamedList } from './names.js'
-import { arr, isRec, join, rec, str, type Problems, type Rec } from './util.js'
+import { arr, isRec, join, rec, type Problems, type Rec } from './util.js'
 
 /** upstream validateArgumentsFieldNames + validateArgumentsValues for `<path>` = e.g. 'spec.arguments'. */
 export function checkArguments(args: unknown, path: string, p: Problems): void {
@@ -55,42 +55,48 @@ function* tags(s: string): Generator<string> {
  * rest). Inline templates of steps/tasks have their own inputs and are checked
  * on their own. Expression tags (`{{=...}}`) are not checked, like upstream.
  */
-export function checkInputRefs(tmpl: Rec, path: string, label: string, declared: Set<string>, p: Problems): void {
-  const walk = (node: unknown, at: string): void => {
-    if (typeof node === 'string') {
-      for (const tag of tags(node)) {
-        const m = INPUT_PARAM.exec(tag)
-        if (m && !declared.has(m[1] as string)) p.add(at, `${label}: failed to resolve {{${tag}}}`)
-      }
-    } else if (Array.isArray(node)) {
-      node.forEach((v, i) => walk(v, join(at, i)))
-    } else if (isRec(node)) {
-      for (const [k, v] of Object.entries(node)) walk(v, join(at, k))
+interface RefScope {
+  label: string
+  declared: Set<string>
+  p: Problems
+}
+
+// Top-level rather than closures: tsx (esbuild keepNames) makes every named closure costly.
+function walkRefs(node: unknown, at: string, scope: RefScope): void {
+  if (typeof node === 'string') {
+    for (const tag of tags(node)) {
+      const m = INPUT_PARAM.exec(tag)
+      if (m && !scope.declared.has(m[1] as string)) scope.p.add(at, `${scope.label}: failed to resolve {{${tag}}}`)
     }
+  } else if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) walkRefs(node[i], join(at, i), scope)
+  } else if (isRec(node)) {
+    for (const [k, v] of Object.entries(node)) walkRefs(v, join(at, k), scope)
   }
-  // A step or task's inline template is a separate scope.
-  const walkHolder = (holder: unknown, at: string): void => {
-    if (!isRec(holder)) return walk(holder, at)
-    for (const [k, v] of Object.entries(holder)) if (k !== 'inline') walk(v, join(at, k))
-  }
+}
+
+// A step or task's inline template is a separate scope.
+function walkHolderRefs(holder: unknown, at: string, scope: RefScope): void {
+  if (!isRec(holder)) return walkRefs(holder, at, scope)
+  for (const [k, v] of Object.entries(holder)) if (k !== 'inline') walkRefs(v, join(at, k), scope)
+}
+
+export function checkInputRefs(tmpl: Rec, path: string, label: string, declared: Set<string>, p: Problems): void {
+  const scope: RefScope = { label, declared, p }
   for (const [key, value] of Object.entries(tmpl)) {
     const at = join(path, key)
     if (key === 'steps' && Array.isArray(value)) {
       value.forEach((group, i) => {
-        if (Array.isArray(group)) group.forEach((step, j) => walkHolder(step, join(join(at, i), j)))
-        else walk(group, join(at, i))
+        if (Array.isArray(group)) group.forEach((step, j) => walkHolderRefs(step, join(join(at, i), j), scope))
+        else walkRefs(group, join(at, i), scope)
       })
     } else if (key === 'dag' && isRec(value)) {
       for (const [k, v] of Object.entries(value)) {
-        if (k === 'tasks' && Array.isArray(v)) v.forEach((task, i) => walkHolder(task, join(join(at, k), i)))
-        else walk(v, join(at, k))
+        if (k === 'tasks' && Array.isArray(v)) v.forEach((task, i) => walkHolderRefs(task, join(join(at, k), i), scope))
+        else walkRefs(v, join(at, k), scope)
       }
     } else {
-      walk(value, at)
+      walkRefs(value, at, scope)
     }
   }
-}
-
-export function templateName(tmpl: Rec): string {
-  return str(tmpl.name) ?? ''
 }

@@ -113,22 +113,23 @@ export function dependsNames(expr: string): string[] {
     .map((t) => DEPENDS_RESULT.exec(t)?.[1] ?? t)
 }
 
+function visitCycle(name: string, stack: string[], deps: Map<string, string[]>, done: Set<string>): string[] | undefined {
+  if (done.has(name)) return undefined
+  for (const d of deps.get(name) ?? []) {
+    const at = stack.indexOf(d)
+    if (at >= 0) return [...stack.slice(at), d]
+    const cycle = visitCycle(d, [...stack, d], deps, done)
+    if (cycle) return cycle
+  }
+  done.add(name)
+  return undefined
+}
+
 /** The first dependency cycle found, as task names with the start repeated at the end. */
 function findCycle(order: string[], deps: Map<string, string[]>): string[] | undefined {
   const done = new Set<string>()
-  const visit = (name: string, stack: string[]): string[] | undefined => {
-    if (done.has(name)) return undefined
-    for (const d of deps.get(name) ?? []) {
-      const at = stack.indexOf(d)
-      if (at >= 0) return [...stack.slice(at), d]
-      const cycle = visit(d, [...stack, d])
-      if (cycle) return cycle
-    }
-    done.add(name)
-    return undefined
-  }
   for (const name of order) {
-    const cycle = visit(name, [name])
+    const cycle = visitCycle(name, [name], deps, done)
     if (cycle) return cycle
   }
   return undefined
@@ -158,16 +159,17 @@ export function checkDag(tmpl: Rec, path: string, label: string, ctx: Ctx): void
       ctx.p.add(join(at, 'name'), `${taskLabel} name cannot contain '.' when using dependencies or depends`)
     }
     stepCommon(task, at, taskLabel, ctx)
+    const wanted: { dep: string; where: string }[] = []
+    arr(task.dependencies)?.forEach((d, j) => {
+      if (typeof d === 'string') wanted.push({ dep: d, where: join(join(at, 'dependencies'), j) })
+    })
+    const depends = str(task.depends)
+    if (depends) for (const dep of dependsNames(depends)) wanted.push({ dep, where: join(at, 'depends') })
     const mine: string[] = []
-    const need = (dep: string, where: string): void => {
+    for (const { dep, where } of wanted) {
       if (names.has(dep)) mine.push(dep)
       else ctx.p.add(where, `${taskLabel} dependency '${dep}' not defined`)
     }
-    arr(task.dependencies)?.forEach((d, j) => {
-      if (typeof d === 'string') need(d, join(join(at, 'dependencies'), j))
-    })
-    const depends = str(task.depends)
-    if (depends) for (const d of dependsNames(depends)) need(d, join(at, 'depends'))
     if (!deps.has(name)) {
       deps.set(name, mine)
       order.push(name)

@@ -1,0 +1,177 @@
+/** Handlers for resource requests: get, list, watch, create, update, patch, delete, pods/log and the reviews. */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { EmulatorUser } from './types.js'
+import type { ResourceDef } from './resources.js'
+import type { Objects, PatchType } from './objects.js'
+import { isObject } from './objects.js'
+import type { Auth, Attributes } from './rbac.js'
+import type { WatchHub } from './watch.js'
+import type { PodLogs } from './logs.js'
+import { listEntries, listJson } from './list.js'
+import { parseSelector } from './selectors.js'
+import { tableJson, wantsTable } from './table.js'
+import { boolParam, parseBody, readBody, sendJson, sendJsonChunks } from './http.js'
+import { errors } from './status.js'
+
+export interface ResourceRequest {
+  def: ResourceDef
+  namespace: string // '' for cluster-scoped or all namespaces
+  name: string
+  sub: string
+  verb: string
+  path: string
+  query: URLSearchParams
+  user: EmulatorUser
+}
+
+export interface HandlerCtx {
+  objects: Objects
+  auth: Auth
+  watches: WatchHub
+  logs: PodLogs
+}
+
+const DISCOVERY_PATHS = /^\/(api|apis|version|healthz|livez|readyz|openapi)(\/.*)?$/
+
+function patchTypeOf(ct: string | undefined): PatchType {
+  const t = (ct ?? '').split(';')[0]?.trim().toLowerCase()
+  if (t === 'application/merge-patch+json') return 'merge'
+  if (t === 'application/json-patch+json') return 'json'
+  if (t === 'application/strategic-merge-patch+json') return 'strategic'
+  if (t === 'application/apply-patch+yaml') return 'apply'
+  throw errors.unsupportedMediaType(ct ?? '')
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name)
+  if (v === null || v === '') return undefined
+  if (!/^\d+$/.test(v)) throw errors.badRequest(`${name}: Invalid value: "${v}": must be a non-negative integer`)
+  return Number(v)
+}
+
+function dryRun(q: URLSearchParams, body?: unknown): boolean {
+  if (q.getAll('dryRun').includes('All')) return true
+  return isObject(body) && Array.isArray(body.dryRun) && body.dryRun.includes('All')
+}
+
+export async function handleResource(ctx: HandlerCtx, r: ResourceRequest, req: IncomingMessage, resp: ServerResponse): Promise<void> {
+  const { objects } = ctx
+  const { def, namespace, name, query: q } = r
+  if (def.group === 'authorization.k8s.io') return selfSubjectAccessReview(ctx, r, await readJson(req), resp)
+  if (def.group === 'authentication.k8s.io') return selfSubjectReview(ctx, r, await readJson(req), resp)
+
+  switch (r.verb) {
+    case 'get': {
+      const e = objects.getEntry(def, namespace, name)
+      if (r.sub === 'log') return ctx.logs.serve(e, q, resp)
+      if (wantsTable(req.headers.accept)) return sendJson(resp, 200, tableJson([e], { resourceVersion: String(e.rv) }, q.get('includeObject')))
+      return sendJson(resp, 200, e.json)
+    }
+    case 'list': {
+      const sel = parseSelector(def, q.get('labelSelector'), q.get('fieldSelector'))
+      const result = listEntries(objects.store, def, namespace || undefined, sel, intParam(q, 'limit'), q.get('continue') ?? undefined)
+      if (wantsTable(req.headers.accept)) {
+        const meta: Record<string, unknown> = { resourceVersion: String(result.rv) }
+        if (result.continue) meta.continue = result.continue
+        return sendJson(resp, 200, tableJson(result.entries, meta, q.get('includeObject')))
+      }
+      return sendJsonChunks(resp, 200, listJson(def, result))
+    }
+    case 'watch': {
+      let fieldSelector = q.get('fieldSelector')
+      if (name) fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`
+      const sel = parseSelector(def, q.get('labelSelector'), fieldSelector)
+      return ctx.watches.serve({
+        res: def, namespace, sel, path: r.path,
+        resourceVersion: q.get('resourceVersion'),
+        bookmarks: boolParam(q, 'allowWatchBookmarks'),
+        timeoutSeconds: intParam(q, 'timeoutSeconds'),
+      }, resp)
+    }
+    case 'create': {
+      const body = await readJson(req)
+      if (r.sub) throw errors.methodNotAllowed('post')
+      return sendJson(resp, 201, objects.create(def, namespace, body, { dryRun: dryRun(q) }))
+    }
+    case 'update': {
+      const body = await readJson(req)
+      return sendJson(resp, 200, objects.update(def, namespace, name, body, { dryRun: dryRun(q), subresource: r.sub }))
+    }
+    case 'patch': {
+      const type = patchTypeOf(req.headers['content-type'])
+      const body = parseBody(await readBody(req), type === 'apply' ? 'application/yaml' : 'application/json')
+      if (type !== 'json' && !isObject(body)) throw errors.badRequest('the patch must be a JSON object')
+      if (type === 'apply' && isObject(body) && !objects.store.get(def, namespace, name)) {
+        // server-side apply of a new object creates it (field ownership is not tracked)
+        const metadata = isObject(body.metadata) ? { ...body.metadata, name } : { name }
+        return sendJson(resp, 201, objects.create(def, namespace, { ...body, metadata }, { dryRun: dryRun(q) }))
+      }
+      return sendJson(resp, 200, objects.patch(def, namespace, name, type, body, { dryRun: dryRun(q), subresource: r.sub }))
+    }
+    case 'delete': {
+      const body = await readJson(req)
+      const pre = isObject(body) && isObject(body.preconditions) ? body.preconditions : {}
+      const { obj, gone } = objects.delete(def, namespace, name, {
+        dryRun: dryRun(q, body),
+        preconditions: { uid: typeof pre.uid === 'string' ? pre.uid : undefined, resourceVersion: typeof pre.resourceVersion === 'string' ? pre.resourceVersion : undefined },
+      })
+      if (gone && !def.returnDeletedObject) {
+        const details: Record<string, unknown> = { name }
+        if (def.group) details.group = def.group
+        details.kind = def.resource
+        details.uid = obj.metadata.uid
+        return sendJson(resp, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details })
+      }
+      return sendJson(resp, 200, obj)
+    }
+    case 'deletecollection': {
+      const body = await readJson(req)
+      const sel = parseSelector(def, q.get('labelSelector'), q.get('fieldSelector'))
+      const result = listEntries(objects.store, def, namespace || undefined, sel)
+      const items = result.entries.map((e) => objects.delete(def, e.namespace, e.name, { dryRun: dryRun(q, body) }).obj)
+      return sendJson(resp, 200, { kind: `${def.kind}List`, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, metadata: { resourceVersion: String(objects.store.rv) }, items })
+    }
+    default:
+      throw errors.methodNotAllowed(r.verb)
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  return parseBody(await readBody(req), req.headers['content-type'])
+}
+
+function str(o: Record<string, unknown>, k: string): string {
+  const v = o[k]
+  return typeof v === 'string' ? v : ''
+}
+
+function selfSubjectAccessReview(ctx: HandlerCtx, r: ResourceRequest, body: unknown, resp: ServerResponse): void {
+  if (r.verb !== 'create') throw errors.methodNotAllowed(r.verb)
+  if (!isObject(body) || !isObject(body.spec)) throw errors.invalid(r.def.group, r.def.kind, '', [{ field: 'spec', message: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }])
+  const spec = body.spec
+  let allowed = false
+  if (isObject(spec.resourceAttributes)) {
+    const ra = spec.resourceAttributes
+    const a: Attributes = { verb: str(ra, 'verb'), group: str(ra, 'group'), resource: str(ra, 'resource'), subresource: str(ra, 'subresource'), name: str(ra, 'name'), namespace: str(ra, 'namespace') }
+    allowed = ctx.auth.allowed(r.user, a)
+  } else if (isObject(spec.nonResourceAttributes)) {
+    const path = str(spec.nonResourceAttributes, 'path')
+    const verb = str(spec.nonResourceAttributes, 'verb')
+    allowed = (r.user.groups ?? []).includes('system:masters') || (verb === 'get' && DISCOVERY_PATHS.test(path))
+  } else {
+    throw errors.invalid(r.def.group, r.def.kind, '', [{ field: 'spec', message: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }])
+  }
+  const status: Record<string, unknown> = { allowed }
+  if (allowed) status.reason = `allowed by the emulator's rules for user "${r.user.username}"`
+  sendJson(resp, 201, { kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status })
+}
+
+function selfSubjectReview(ctx: HandlerCtx, r: ResourceRequest, _body: unknown, resp: ServerResponse): void {
+  if (r.verb !== 'create') throw errors.methodNotAllowed(r.verb)
+  sendJson(resp, 201, {
+    kind: 'SelfSubjectReview',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    status: { userInfo: { username: r.user.username, groups: ctx.auth.groupsOf(r.user) } },
+  })
+}

@@ -1,5 +1,0 @@
-const t = performance.now()
-const m = await import('./argo.validators.js')
-const t1 = performance.now()
-const ok = m.Workflow({ metadata: { name: 'x' }, spec: { templates: 'x' } })
-console.log('import ms', (t1 - t).toFixed(1), 'first call', (performance.now() - t1).toFixed(1), ok, m.Workflow.errors)
