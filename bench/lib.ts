@@ -1,21 +1,36 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
 
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
 }
 
-/** Latencies (ms) of `n` sequential GETs, after `warm` unmeasured ones. */
-export async function measure(url: string, headers: Record<string, string>, n: number, warm = 20): Promise<{ p50: number; p99: number }> {
+/** One GET over a keep-alive connection; resolves with the status once the whole body is read. */
+function get(url: string, headers: Record<string, string>, agent: http.Agent): Promise<number> {
+  const mod = url.startsWith('https:') ? https : http
+  return new Promise((resolve, reject) => {
+    mod.get(url, { headers, agent }, (res) => {
+      res.on('data', () => {})
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    }).on('error', reject)
+  })
+}
+
+/** Latencies (ms) of `n` sequential GETs on one keep-alive connection, after `warm` unmeasured ones. */
+export async function measure(url: string, headers: Record<string, string>, n: number, opts: { warm?: number; ca?: string } = {}): Promise<{ p50: number; p99: number }> {
+  const agent = url.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 1, ca: opts.ca }) : new http.Agent({ keepAlive: true, maxSockets: 1 })
+  const warm = opts.warm ?? 20
   const times: number[] = []
   for (let i = 0; i < n + warm; i++) {
     const t0 = performance.now()
-    const res = await fetch(url, { headers })
-    await res.arrayBuffer()
-    if (res.status !== 200) throw new Error(`${url}: ${res.status}`)
+    const status = await get(url, headers, agent)
+    if (status !== 200) throw new Error(`${url}: ${status}`)
     if (i >= warm) times.push(performance.now() - t0)
   }
+  agent.destroy()
   times.sort((a, b) => a - b)
   return { p50: percentile(times, 50), p99: percentile(times, 99) }
 }
@@ -26,9 +41,9 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
-/** Our server as a separate process, so its RSS is its own. Resolves once it listens. */
+/** Our server as users run it (the build, `npm start`), in its own process so its RSS is its own. */
 export async function startServerProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['dist/main.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (d: Buffer) => {

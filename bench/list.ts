@@ -37,7 +37,7 @@ async function size(n: number) {
       await new Promise((res) => setTimeout(res, 200))
     }
     const server = await measure(`${url}/api/v1/workflows/argo?listOptions.limit=50&listOptions.labelSelector=${selector}`, {}, N)
-    const direct = await measure(`${emulator.url}/apis/argoproj.io/v1alpha1/namespaces/argo/workflows?limit=50&labelSelector=${selector}`, { authorization: `Bearer ${emulator.adminToken}` }, N)
+    const direct = await measure(`${emulator.url}/apis/argoproj.io/v1alpha1/namespaces/argo/workflows?limit=50&labelSelector=${selector}`, { authorization: `Bearer ${emulator.adminToken}` }, N, { ca: emulator.caPem })
     return { n, bytes, server, direct, rss: rssMb(child.pid as number) }
   } finally {
     child.kill('SIGTERM')

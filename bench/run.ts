@@ -1,8 +1,10 @@
+import { execSync } from 'node:child_process'
 // npm run bench -- <name>: benchmarks that print ratios measured side by side in one run.
 const name = process.argv[2] ?? 'list'
 const benches: Record<string, () => Promise<unknown>> = {
   list: async () => (await import('./list.js')).run(),
 }
+execSync('npm run build --silent', { stdio: 'inherit' })
 const bench = benches[name]
 if (!bench) {
   console.error(`unknown benchmark "${name}"; one of: ${Object.keys(benches).join(', ')}`)

@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so `npm install` is all the set-up there is.
-import { register } from 'tsx/esm/api'
+// The built server (npm run build) when present, else the TypeScript sources through tsx.
+import { existsSync } from 'node:fs'
 
-register()
-await import('../src/main.ts')
+const built = new URL('../dist/main.js', import.meta.url)
+if (existsSync(built)) {
+  await import(built.href)
+} else {
+  const { register } = await import('tsx/esm/api')
+  register()
+  await import('../src/main.ts')
+}

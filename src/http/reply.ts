@@ -7,6 +7,6 @@ export function sendJson(reply: FastifyReply, value: unknown): FastifyReply {
 }
 
 /** Sends JSON that is already in wire form (e.g. assembled from cached per-item strings). */
-export function sendRawJson(reply: FastifyReply, json: string): FastifyReply {
+export function sendRawJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
   return reply.type('application/json').send(json)
 }

@@ -5,8 +5,13 @@ import type { ArgoResource, KubeObject } from './resources.js'
 export type InformerEvent = 'ADDED' | 'MODIFIED' | 'DELETED'
 
 export interface InformerHandler {
-  /** A full list replaced what the informer knew: called with every object (after a start or a 410). */
-  onSync(objects: KubeObject[], resourceVersion: string): void
+  /**
+   * A full list replaces what the informer knew (at start and after a 410): `syncPage` is called with each page
+   * as it arrives, so no more than one page of parsed objects is held at a time, then `endSync`.
+   */
+  beginSync(): void
+  syncPage(objects: KubeObject[]): void
+  endSync(resourceVersion: string): void
   onEvent(type: InformerEvent, obj: KubeObject, resourceVersion: string): void
   /** Called when the watch fails for longer than `staleAfterMs` (or recovers: `undefined`). */
   onHealth?(error: Error | undefined): void
@@ -65,17 +70,17 @@ export class Informer {
   }
 
   async #list(): Promise<void> {
-    const items: KubeObject[] = []
     let cont: string | undefined
     let rv = ''
+    this.#handler.beginSync()
     do {
       const page = await this.#client.list(this.#res, this.#opts.namespace, { limit: this.#opts.pageSize, continue: cont })
-      items.push(...page.items)
+      this.#handler.syncPage(page.items)
       rv = page.metadata.resourceVersion ?? rv
       cont = page.metadata.continue || undefined
     } while (cont)
     this.#rv = rv
-    this.#handler.onSync(items, rv)
+    this.#handler.endSync(rv)
     this.#resolveSynced()
   }
 

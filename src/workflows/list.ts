@@ -22,7 +22,7 @@ export interface ListDeps {
  * a page costs O(page). Returns wire JSON, assembled from each entry's cached serialization when no `fields` mask
  * needs the objects.
  */
-export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequest & { fields?: string }): Promise<string> {
+export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequest & { fields?: string }): Promise<string | Buffer> {
   const q = parseListRequest(r, instanceIdRequirement(d.instanceId))
   const authNs = q.namespaceNot ? '' : q.namespace
   await d.access.require(identity, { verb: 'list', group: 'argoproj.io', resource: 'workflows', namespace: authNs }, listDenied(authNs))
@@ -34,17 +34,26 @@ export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequ
   if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining
   const mask = parseFields(r.fields)
   if (!mask) return assemble(toWireJson(metadata), page.items)
-  const list = { metadata, items: page.items.length ? page.items.map((e) => JSON.parse(e.json) as unknown) : null }
+  const list = { metadata, items: page.items.length ? page.items.map((e) => JSON.parse(e.json.toString('utf8')) as unknown) : null }
   const masked = applyFields<Record<string, unknown>>(list, mask)
   // The masked JSON is decoded back into a WorkflowList upstream, so `metadata` and `items` always serialize.
   return toWireJson({ metadata: masked.metadata ?? {}, items: masked.items ?? null })
 }
 
 /** Empty lists are `"items":null`, as Go marshals a nil slice (spec §0). */
-function assemble(metadataJson: string, items: IndexEntry[]): string {
+function assemble(metadataJson: string, items: IndexEntry[]): string | Buffer {
   if (!items.length) return `{"metadata":${metadataJson},"items":null}`
-  return `{"metadata":${metadataJson},"items":[${items.map((e) => e.json).join(',')}]}`
+  const parts: Buffer[] = [Buffer.from(`{"metadata":${metadataJson},"items":[`)]
+  items.forEach((e, i) => {
+    if (i) parts.push(comma)
+    parts.push(e.json)
+  })
+  parts.push(close)
+  return Buffer.concat(parts)
 }
+
+const comma = Buffer.from(',')
+const close = Buffer.from(']}')
 
 export function notReady(): ApiError {
   return ApiError.unavailable('the workflow list is not available yet: the server has not synced with Kubernetes')

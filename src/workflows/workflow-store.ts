@@ -5,6 +5,8 @@ import {
   compareKeys, firstAfter, insertSorted, removeSorted, toEntry, type IndexEntry, type SortKey,
 } from './workflow-index.js'
 
+const NARROW_FACTOR = 50
+
 export interface StoreQuery {
   /** '' = every namespace */
   namespace: string
@@ -50,15 +52,30 @@ export class WorkflowStore implements InformerHandler {
     return this.#byUid.size
   }
 
-  /** A full (re-)list: rebuilt in one pass and sorted once, not inserted one by one. */
-  onSync(objects: KubeObject[], resourceVersion: string): void {
+  #pending: IndexEntry[] | undefined
+
+  beginSync(): void {
+    this.#pending = []
+  }
+
+  /** Pages are reduced to entries as they arrive; the parsed objects are not kept. */
+  syncPage(objects: KubeObject[]): void {
+    for (const o of objects) {
+      const e = toEntry(o)
+      if (e) this.#pending?.push(e)
+    }
+  }
+
+  /** The new list replaces the old in one step (built in one pass and sorted once, not inserted one by one). */
+  endSync(resourceVersion: string): void {
+    const entries = this.#pending ?? []
+    this.#pending = undefined
     this.#byUid.clear()
     this.#all.length = 0
     this.#byNs.clear()
     this.#labels.clear()
-    for (const o of objects) {
-      const e = toEntry(o)
-      if (!e || this.#byUid.has(e.uid)) continue
+    for (const e of entries) {
+      if (this.#byUid.has(e.uid)) continue
       this.#byUid.set(e.uid, e)
       this.#all.push(e)
       let ns = this.#byNs.get(e.namespace)
@@ -84,7 +101,7 @@ export class WorkflowStore implements InformerHandler {
       return
     }
     const e = toEntry(obj)
-    if (e) this.#upsert(e, false)
+    if (e) this.#upsert(e)
   }
 
   /** The newest by creationTimestamp, in a namespace or everywhere ('@latest', spec §2.2). */
@@ -124,23 +141,31 @@ export class WorkflowStore implements InformerHandler {
     return { items, more, remaining }
   }
 
-  /** When an equality requirement selects few workflows, page through just those (sorted) instead of the scope. */
+  /**
+   * When an equality requirement selects few workflows, page through just those instead of scanning the scope.
+   * Scanning costs about limit × scope / k entries for k candidates, sorting them k·log k: narrow only when
+   * k² < NARROW_FACTOR × scope, i.e. when the candidates are a small fraction of the scope.
+   */
   #narrow(reqs: Requirement[], scopeSize: number): IndexEntry[] | undefined {
-    let best: Set<string> | undefined
+    let best: Iterable<string> | undefined
+    let bestSize = Infinity
     for (const r of reqs) {
       if (r.operator !== '=' && r.operator !== '==' && r.operator !== 'in') continue
       const byValue = this.#labels.get(r.key)
-      const set = new Set<string>()
-      for (const v of r.values) for (const uid of byValue?.get(v) ?? []) set.add(uid)
-      if (!best || set.size < best.size) best = set
+      const sets = r.values.map((v) => byValue?.get(v)).filter((x): x is Set<string> => x !== undefined)
+      const size = sets.reduce((n, x) => n + x.size, 0)
+      if (size < bestSize) {
+        bestSize = size
+        best = sets.length === 1 ? sets[0] : new Set(sets.flatMap((x) => [...x]))
+      }
     }
-    if (!best || best.size * 4 > scopeSize) return undefined
+    if (!best || bestSize * bestSize > NARROW_FACTOR * scopeSize) return undefined
     const out: IndexEntry[] = []
     for (const uid of best) {
       const e = this.#byUid.get(uid)
-      if (e) insertSorted(out, e)
+      if (e) out.push(e)
     }
-    return out
+    return out.sort(compareKeys)
   }
 
   #matches(e: IndexEntry, q: StoreQuery): boolean {
@@ -165,11 +190,11 @@ export class WorkflowStore implements InformerHandler {
     return () => this.#listeners.delete(listener)
   }
 
-  #upsert(e: IndexEntry, fromList: boolean): void {
+  #upsert(e: IndexEntry): void {
     const old = this.#byUid.get(e.uid)
     if (old) {
       // A stale copy (an event older than a write we already applied) must not win.
-      if (!fromList && old.resourceVersion > e.resourceVersion) return
+      if (old.resourceVersion > e.resourceVersion) return
       this.#remove(e.uid)
     }
     this.#byUid.set(e.uid, e)
