@@ -104,6 +104,13 @@ export class Objects {
     } else {
       delete obj.metadata.namespace
     }
+    for (const f of ['labels', 'annotations'] as const) {
+      const v: unknown = obj.metadata[f]
+      if (v === null) delete obj.metadata[f]
+      else if (v !== undefined && (!isObject(v) || Object.values(v).some((x) => typeof x !== 'string'))) {
+        throw errors.badRequest(`metadata.${f} must be a map of strings`)
+      }
+    }
     if (res.group === '' && res.resource === 'secrets' && isObject(obj.stringData)) {
       // stringData is write-only: the apiserver folds it into data
       const data: Record<string, unknown> = isObject(obj.data) ? { ...obj.data } : {}
@@ -206,8 +213,6 @@ export class Objects {
     m.resourceVersion = String(existing.rv)
     const oldGen = typeof old.metadata.generation === 'number' ? old.metadata.generation : 1
     m.generation = specOf(next) === specOf(old) ? oldGen : oldGen + 1
-    if (m.labels === null) delete m.labels
-    if (m.annotations === null) delete m.annotations
     const deleting = m.deletionTimestamp !== undefined && finalizersOf(next).length === 0
     if (!deleting && JSON.stringify(next) === existing.json) return next // a no-op write changes nothing, as in the apiserver
     if (opts.dryRun) return next

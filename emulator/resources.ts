@@ -125,7 +125,7 @@ export function apiResourceList(group: string, version: string): unknown | undef
     resources.push(entry)
     for (const sub of r.subresources) {
       const verbs = sub === 'log' ? ['get'] : ['get', 'patch', 'update']
-      resources.push({ name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, kind: sub === 'log' ? r.kind : r.kind, verbs })
+      resources.push({ name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs })
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gvString(group, version), resources }

@@ -4,12 +4,9 @@ import type { ResourceDef } from './resources.js'
 import { ApiError } from './status.js'
 import type { Requirement } from '../src/lib/label-selector.js'
 import { matchesLabels, parseLabelSelector, LabelSelectorError } from '../src/lib/label-selector.js'
+import { FieldSelectorError, matchesFields as matchFields, parseFieldSelector as parseFields, type FieldRequirement } from '../src/lib/field-selector.js'
 
-export interface FieldRequirement {
-  field: string
-  op: '=' | '!='
-  value: string
-}
+export type { FieldRequirement }
 
 const EXTRA_FIELDS: Record<string, string[]> = {
   '/pods': ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
@@ -42,43 +39,13 @@ export function extractFields(res: ResourceDef, obj: KubeObject): Record<string,
   return out
 }
 
-function unescape(s: string): string {
-  return s.replace(/\\(.)/g, '$1')
-}
-
-/** Splits on separators not preceded by a backslash. */
-function splitUnescaped(s: string, sep: string): string[] {
-  const out: string[] = []
-  let cur = ''
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i] as string
-    if (ch === '\\' && i + 1 < s.length) {
-      cur += ch + (s[i + 1] as string)
-      i++
-    } else if (ch === sep) {
-      out.push(cur)
-      cur = ''
-    } else {
-      cur += ch
-    }
-  }
-  out.push(cur)
-  return out
-}
-
 export function parseFieldSelector(res: ResourceDef, s: string): FieldRequirement[] {
-  const reqs: FieldRequirement[] = []
-  if (s.trim() === '') return reqs
-  const allowed = new Set(['metadata.name', 'metadata.namespace', ...extraFields(res)])
-  for (const term of splitUnescaped(s, ',')) {
-    const m = /^(.*?)(!=|==|=)(.*)$/s.exec(term)
-    if (!m) throw new ApiError(400, 'BadRequest', `invalid selector: '${s}'; can't understand '${term}'`)
-    const field = (m[1] as string).trim()
-    const value = unescape(m[3] as string)
-    if (!allowed.has(field)) throw new ApiError(400, 'BadRequest', `field label not supported: ${field}`)
-    reqs.push({ field, op: m[2] === '!=' ? '!=' : '=', value })
+  try {
+    return parseFields(s, new Set(['metadata.name', 'metadata.namespace', ...extraFields(res)]))
+  } catch (e) {
+    if (e instanceof FieldSelectorError) throw new ApiError(400, 'BadRequest', e.message)
+    throw e
   }
-  return reqs
 }
 
 export interface FieldSource {
@@ -88,11 +55,7 @@ export interface FieldSource {
 }
 
 export function matchesFields(reqs: FieldRequirement[], e: FieldSource): boolean {
-  for (const r of reqs) {
-    const v = r.field === 'metadata.name' ? e.name : r.field === 'metadata.namespace' ? e.namespace : e.fields[r.field] ?? ''
-    if ((v === r.value) !== (r.op === '=')) return false
-  }
-  return true
+  return matchFields(reqs, (f) => (f === 'metadata.name' ? e.name : f === 'metadata.namespace' ? e.namespace : e.fields[f] ?? ''))
 }
 
 /** Parsed label + field selectors of a list/watch request. */

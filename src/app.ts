@@ -3,18 +3,38 @@ import type { Gatekeeper } from './auth/gatekeeper.js'
 import { installAuthentication } from './auth/hook.js'
 import { installJsonBodyParser } from './http/body.js'
 import { installErrorHandler } from './http/error-handler.js'
+import { requestLogFields } from './http/log.js'
 import { installOpenApi } from './http/openapi.js'
+import { oauth2Routes } from './auth/sso/routes.js'
+import type { Sso } from './auth/sso/sso.js'
 import { infoRoutes } from './info/routes.js'
 import { VERSION, type InfoService } from './info/service.js'
 import type { ListDeps } from './workflows/list.js'
 import { workflowRoutes } from './workflows/routes.js'
 import type { WorkflowService } from './workflows/service.js'
+import type { StreamSettings } from './http/stream.js'
+import type { WatchDeps } from './workflows/watch.js'
+import { workflowWatchRoutes } from './workflows/watch-routes.js'
+import type { AccessReview } from './auth/access-review.js'
+import { eventRoutes } from './events/routes.js'
+import { logRoutes } from './logs/routes.js'
+import type { EventWatches } from './events/event-watches.js'
+import { archiveRoutes } from './archive/routes.js'
+import { ArchiveService } from './archive/service.js'
 
 export interface AppServices {
   gatekeeper: Gatekeeper
   info: InfoService
   workflows: WorkflowService
   workflowList: ListDeps
+  workflowWatch: WatchDeps
+  stream: StreamSettings
+  access: AccessReview
+  eventWatches: EventWatches
+  /** ArchivedWorkflowService; absent: as upstream without persistence */
+  archive?: ArchiveService
+  /** /oauth2/*: absent or without `sso`, they answer 501 as upstream without SSO */
+  oauth2?: { sso: Sso | undefined; baseHref: string; redirectUrl: string }
 }
 
 export interface AppOptions {
@@ -26,10 +46,11 @@ export interface AppOptions {
 /** The HTTP application: plugins, then one line per API service. It does not listen (main.ts does). */
 export async function buildApp(opts: AppOptions, s: AppServices): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger,
+    logger: opts.logger && typeof opts.logger === 'object' ? { ...opts.logger, serializers: { req: requestLogFields } } : opts.logger,
     bodyLimit: opts.bodyLimit,
     routerOptions: { ignoreTrailingSlash: false },
-    // tokens and cookies never reach the logs
+    // Streams never finish by themselves: closing the server must end them rather than wait for them.
+    forceCloseConnections: true,
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance
   installErrorHandler(app)
@@ -46,5 +67,10 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
 
   infoRoutes(app, s.info)
   workflowRoutes(app, { service: s.workflows, list: s.workflowList })
+  archiveRoutes(app, s.archive ?? new ArchiveService({ access: s.access, instanceId: '' }))
+  workflowWatchRoutes(app, { watch: s.workflowWatch, stream: s.stream })
+  logRoutes(app, { workflows: s.workflows, stream: s.stream })
+  eventRoutes(app, { watches: s.eventWatches, access: s.access, stream: s.stream })
+  oauth2Routes(app, s.oauth2?.sso, { baseHref: s.oauth2?.baseHref ?? '/', redirectUrl: s.oauth2?.redirectUrl ?? '' })
   return app
 }

@@ -6,6 +6,9 @@ import { KubeClient } from './kube/client.js'
 import { kubeConfigForDocs } from './kube/config.js'
 import { WorkflowService } from './workflows/service.js'
 import { WorkflowStore } from './workflows/workflow-store.js'
+import { WatchHub } from './kube/watch-hub.js'
+import { EventWatches } from './events/event-watches.js'
+import type { IndexEntry } from './workflows/workflow-index.js'
 
 /** The OpenAPI document as the routes declare it, built without contacting any cluster (npm run openapi). */
 export async function generateOpenApi(): Promise<unknown> {
@@ -18,6 +21,10 @@ export async function generateOpenApi(): Promise<unknown> {
     info: new InfoService({ settings: { instanceID: '', links: [], columns: [], navColor: '' }, managedNamespace: '', modals: { feedback: true, firstTimeUser: true, newVersion: true } }),
     workflows: new WorkflowService({ store, access, instanceId: '', propagationPolicy: 'Background' }),
     workflowList: { store, access, instanceId: '', ready: async () => {} },
+    workflowWatch: { store, hub: new WatchHub<IndexEntry>({ historyBytes: 0, outageMs: 1 }), access, instanceId: '', ready: async () => {} },
+    stream: { heartbeatMs: 15_000, maxBufferBytes: 1 },
+    access,
+    eventWatches: new EventWatches(kube, 1),
   })
   await app.ready()
   const spec = app.swagger()

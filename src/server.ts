@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { AccessReview } from './auth/access-review.js'
 import { Gatekeeper } from './auth/gatekeeper.js'
+import { baseHrefDir, startSso } from './auth/sso/index.js'
 import { parseClusterSettings, type ClusterSettings } from './config/configmap.js'
 import type { Config } from './config/schema.js'
 import { selfSignedCertificate } from './http/tls.js'
@@ -10,40 +11,57 @@ import { KubeClient } from './kube/client.js'
 import { loadKubeConfig, type KubeSource } from './kube/config.js'
 import { Informer } from './kube/informer.js'
 import { Workflows } from './kube/resources.js'
+import { WatchHub } from './kube/watch-hub.js'
+import { EventWatches } from './events/event-watches.js'
+import type { IndexEntry } from './workflows/workflow-index.js'
 import { notReady } from './workflows/list.js'
 import { WorkflowService } from './workflows/service.js'
 import { WorkflowStore } from './workflows/workflow-store.js'
+import { startArchive, type Archive } from './archive/index.js'
 
 export interface Server {
   app: FastifyInstance
   settings: ClusterSettings
+  archive: Archive
   close(): Promise<void>
 }
 
 const SYNC_WAIT_MS = 30_000
 
 /** Wires config, Kubernetes, caches and services into an app that is ready to listen. */
-export async function createServer(config: Config, source: KubeSource): Promise<Server> {
+export async function createServer(config: Config, source: KubeSource, extra: { logStream?: { write(line: string): void } } = {}): Promise<Server> {
   const kc = loadKubeConfig(source)
   const kube = new KubeClient(kc)
   const managedNamespace = config.namespaced ? config.managedNamespace || config.namespace : ''
   const settings = parseClusterSettings(await readConfigMap(kube, config), config.allowedLinkProtocol)
 
   const store = new WorkflowStore()
-  const logger = { level: config.loglevel }
+  const logger = { level: config.loglevel, ...(extra.logStream ? { stream: extra.logStream } : {}) }
   const app0log = (msg: string, err?: unknown) => console.error(`${msg}${err ? `: ${(err as Error).message ?? String(err)}` : ''}`)
-  const informer = new Informer(kube, Workflows, store, { namespace: managedNamespace, log: app0log })
+  // One watch of workflows per server feeds the list store and, through it, every watching client.
+  const hub = new WatchHub<IndexEntry>({ historyBytes: config.watchHistoryBytes, outageMs: config.watchOutageSeconds * 1000 })
+  store.subscribe((event) => hub.publish(event))
+  const informer = new Informer(kube.listSource(Workflows, managedNamespace), store, { log: app0log, onHealth: (e) => hub.setHealth(e) })
   informer.start()
+  void informer.synced.then(() => hub.reset(Number(store.resourceVersion) || 0))
   const ready = () => waitFor(informer.synced, SYNC_WAIT_MS)
+  const stream = { heartbeatMs: config.sseHeartbeatSeconds * 1000, maxBufferBytes: config.streamBufferBytes }
 
   const access = new AccessReview()
+  const eventWatches = new EventWatches(kube, config.watchOutageSeconds * 1000)
   const gatekeeper = new Gatekeeper(config.modes, kc, kube)
+  let appLog: FastifyBaseLogger | undefined
+  const sso = await startSso(config, settings, kube, gatekeeper, { info: (m) => appLog?.info(m), warn: (m) => appLog?.warn(m) })
   const info = new InfoService({
     settings,
     managedNamespace,
     modals: { feedback: config.env.feedbackModal, firstTimeUser: config.env.firstTimeUserModal, newVersion: config.env.newVersionModal },
   })
-  const workflows = new WorkflowService({ store, access, instanceId: settings.instanceID, propagationPolicy: config.env.wfDelPropagationPolicy })
+  const archiveLog = (m: string) => (appLog ? appLog.warn(m) : console.error(m))
+  const archive = await startArchive({ config, settings, kube, store, access, synced: informer.synced, managedNamespace, log: archiveLog })
+  const workflows = new WorkflowService({
+    store, access, instanceId: settings.instanceID, propagationPolicy: config.env.wfDelPropagationPolicy, archive: archive.service,
+  })
   const app = await buildApp({
     bodyLimit: config.requestBodyLimit,
     logger,
@@ -52,14 +70,25 @@ export async function createServer(config: Config, source: KubeSource): Promise<
     gatekeeper,
     info,
     workflows,
-    workflowList: { store, access, instanceId: settings.instanceID, ready },
+    workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.reader, warn: archiveLog },
+    workflowWatch: { store, hub, access, instanceId: settings.instanceID, ready },
+    stream,
+    access,
+    eventWatches,
+    archive: archive.service,
+    oauth2: { sso, baseHref: baseHrefDir(config.baseHref), redirectUrl: settings.sso?.redirectUrl ?? '' },
   })
+  appLog = app.log
   return {
     app,
     settings,
+    archive,
     async close() {
       informer.stop()
+      hub.close()
+      eventWatches.close()
       await app.close()
+      await archive.close()
     },
   }
 }

@@ -5,6 +5,7 @@ import { KubeClient } from '../kube/client.js'
 import { kubeConfigForCaller, ownToken } from '../kube/config.js'
 import { claimsOfToken, type Claims } from './claims.js'
 import type { Identity } from './identity.js'
+import type { RequestContext, Sso } from './sso/sso.js'
 
 const CLIENT_TTL_MS = 60_000
 const MAX_CLIENTS = 1_000
@@ -36,6 +37,8 @@ export class Gatekeeper {
   readonly #server: Identity
   readonly #clients = new Map<string, { identity: Identity; expires: number }>()
 
+  #sso: Sso | undefined
+
   constructor(modes: ReadonlySet<string>, serverKc: KubeConfig, serverClient: KubeClient) {
     this.#modes = modes
     this.#serverKc = serverKc
@@ -47,8 +50,24 @@ export class Gatekeeper {
     return this.#server
   }
 
-  authenticate(authorization: string | undefined, cookieHeader: string | undefined): Identity {
+  /** SSO is attached once its Secrets are read (server.ts); until then `Bearer v2:` is not valid. */
+  attachSso(sso: Sso): void {
+    this.#sso = sso
+  }
+
+  /** A Kubernetes client acting with `token` (SSO RBAC runs requests with a ServiceAccount's token). */
+  kubeForToken(token: string): KubeClient {
+    return this.#client(`Bearer ${token}`).kube
+  }
+
+  /** @throws ApiError 401 when no mode accepts the credentials (spec §5.1); SSO may also throw 403 `not allowed` */
+  async authenticate(authorization: string | undefined, cookieHeader: string | undefined, ctx?: RequestContext): Promise<Identity> {
     for (const candidate of tokenCandidates(authorization, cookieHeader)) {
+      // sso first: a `Bearer v2:` value is also a `Bearer ` one (spec §5.1 step 4)
+      if (this.#modes.has('sso') && candidate.startsWith('Bearer v2:')) {
+        if (!this.#sso || !ctx) throw ApiError.unauthenticated(TOKEN_NOT_VALID)
+        return this.#sso.authenticate(candidate, ctx)
+      }
       if (this.#modes.has('client') && (candidate.startsWith('Bearer ') || candidate.startsWith('Basic '))) {
         return this.#client(candidate)
       }

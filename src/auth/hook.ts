@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../http/errors.js'
 import type { Gatekeeper } from './gatekeeper.js'
 import type { Identity } from './identity.js'
+import { isSecure } from './sso/routes.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,10 +17,17 @@ declare module 'fastify' {
  */
 export function installAuthentication(app: FastifyInstance, gatekeeper: Gatekeeper): void {
   app.decorateRequest('identityResult', undefined)
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     if (req.is404 || !req.url.startsWith('/api/')) return
     try {
-      req.identityResult = { identity: gatekeeper.authenticate(req.headers.authorization, req.headers.cookie) }
+      const namespace = (req.params as { namespace?: unknown } | undefined)?.namespace
+      req.identityResult = {
+        identity: await gatekeeper.authenticate(req.headers.authorization, req.headers.cookie, {
+          namespace: typeof namespace === 'string' ? namespace : undefined,
+          secure: isSecure(req),
+          setCookie: (c) => void reply.header('set-cookie', c),
+        }),
+      }
     } catch (error) {
       req.identityResult = { error }
       if (!req.routeOptions.config.stream) throw error

@@ -1,5 +1,7 @@
 import yaml from 'js-yaml'
 import { z } from 'zod'
+import { PersistenceSettings } from './persistence.js'
+import { SsoSettings } from './sso.js'
 
 /** The workflow-controller configmap keys this server reads, once at start (spec §7.3). */
 export const Link = z.object({ name: z.string(), scope: z.string(), url: z.string(), target: z.string().optional() })
@@ -10,8 +12,8 @@ export const ClusterSettings = z.looseObject({
   links: z.array(Link).default([]),
   columns: z.array(Column).default([]),
   navColor: z.string().default(''),
-  sso: z.record(z.string(), z.unknown()).optional(),
-  persistence: z.record(z.string(), z.unknown()).optional(),
+  sso: SsoSettings.optional(),
+  persistence: PersistenceSettings.optional(),
 })
 export type ClusterSettings = z.infer<typeof ClusterSettings>
 

@@ -88,6 +88,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
       firstTimeUserModal: modal(env.FIRST_TIME_USER_MODAL),
       newVersionModal: modal(env.NEW_VERSION_MODAL),
       wfDelPropagationPolicy: env.WF_DEL_PROPAGATION_POLICY || 'Background',
+      disableValueListRetrievalKeyPattern: env.DISABLE_VALUE_LIST_RETRIEVAL_KEY_PATTERN ?? '',
+      ssoDelegateRbacToNamespace: parseGoBool(env.SSO_DELEGATE_RBAC_TO_NAMESPACE ?? 'false') === true,
       home: env.HOME ?? '',
     },
   })

@@ -50,6 +50,14 @@ export const flagDefs = {
   'kube-api-burst': { kind: 'value', desc: 'Kubernetes client burst (accepted for compatibility)', def: '30', schema: z.coerce.number() },
   'log-format': { kind: 'value', desc: 'text or json', def: 'text', schema: z.enum(['text', 'json']) },
   loglevel: { kind: 'value', desc: 'debug, info, warn or error', def: 'info', schema: z.enum(['debug', 'info', 'warn', 'error']) },
+  'sse-heartbeat-seconds': { kind: 'value', desc: 'Interval of the SSE keep-alive comment (ours; upstream 15 s fixed)', def: '15', schema: z.coerce.number().positive() },
+  'stream-buffer-bytes': { kind: 'value', desc: 'How far a stream client may fall behind before it is closed with a stream error', def: String(8 * 1024 * 1024), schema: int(1024, 2 ** 31) },
+  'watch-history-bytes': { kind: 'value', desc: 'Bytes of recent workflow events kept so reconnecting clients resume without a gap', def: String(64 * 1024 * 1024), schema: int(0, 2 ** 40) },
+  'watch-outage-seconds': { kind: 'value', desc: 'How long the Kubernetes watch may fail before streams end with an error', def: '30', schema: z.coerce.number().positive() },
+  'skip-migrations': { kind: 'bool', desc: 'Do not migrate the archive database at start (also configmap persistence.skipMigration)', def: 'false', schema: goBool },
+  'archive-ttl': { kind: 'value', desc: 'Delete archived workflows finished longer ago than this (Nd, Nh, Nm, Ns or a Go duration); default: configmap persistence.archiveTTL', def: '', schema: z.string().regex(/^$|^\d+d$|^(\d+(\.\d+)?(ms|h|m|s))+$/, 'must be a duration such as 7d, 12h or 1h30m') },
+  'archive-gc-period': { kind: 'value', desc: 'Seconds between deletions of expired archived workflows (upstream ARCHIVED_WORKFLOW_GC_PERIOD; here also once at start)', def: '3600', schema: z.coerce.number().positive() },
+  'archive-lease-seconds': { kind: 'value', desc: 'Lease duration of the single archiving replica; another takes over this long after it dies', def: '15', schema: z.coerce.number().positive() },
   'request-body-limit': { kind: 'value', desc: 'Largest request body in bytes (upstream GRPC_MESSAGE_SIZE)', def: String(100 * 1024 * 1024), schema: int(1024, 2 ** 31) },
 } as const
 
@@ -73,6 +81,10 @@ export interface Config extends Flags {
     firstTimeUserModal: boolean
     newVersionModal: boolean
     wfDelPropagationPolicy: string
+    /** DISABLE_VALUE_LIST_RETRIEVAL_KEY_PATTERN: label keys whose archived values are not listed (spec §6.4) */
+    disableValueListRetrievalKeyPattern: string
+    /** SSO_DELEGATE_RBAC_TO_NAMESPACE (spec §5.4) */
+    ssoDelegateRbacToNamespace: boolean
     home: string
   }
 }

@@ -1,9 +1,13 @@
+import type { Writable } from 'node:stream'
 import {
-  AuthorizationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
-  type KubeConfig,
+  AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, Watch, setHeaderOptions,
+  type KubeConfig, type V1Lease,
 } from '@kubernetes/client-node'
+import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
 import { toApiError } from './errors.js'
-import type { AccessAttributes, ArgoResource, KubeList, KubeObject, ListParams } from './resources.js'
+import { streamPodLog, type PodLogOptions } from './pod-log.js'
+import type { ListSource } from './informer.js'
+import type { AccessAttributes, ArgoResource, KubeList, KubeObject, ListParams, PodSummary } from './resources.js'
 
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -11,6 +15,15 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw toApiError(err)
   }
+}
+
+/**
+ * The typed core APIs turn timestamps into Dates: back to Kubernetes' form (whole seconds, `Z`), as the watch
+ * delivers them, so a list and a watch serve the same bytes.
+ */
+function plainJson(typed: unknown): unknown {
+  return JSON.parse(JSON.stringify(typed, (_k, v: unknown) =>
+    typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/.test(v) ? `${v.slice(0, 19)}Z` : v))
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
@@ -23,6 +36,7 @@ export class KubeClient {
   readonly #custom: CustomObjectsApi
   readonly #core: CoreV1Api
   readonly #authz: AuthorizationV1Api
+  readonly #coordination: CoordinationV1Api
   readonly kubeConfig: KubeConfig
 
   constructor(kc: KubeConfig) {
@@ -30,6 +44,7 @@ export class KubeClient {
     this.#custom = kc.makeApiClient(CustomObjectsApi)
     this.#core = kc.makeApiClient(CoreV1Api)
     this.#authz = kc.makeApiClient(AuthorizationV1Api)
+    this.#coordination = kc.makeApiClient(CoordinationV1Api)
   }
 
   get(res: ArgoResource, namespace: string, name: string): Promise<KubeObject> {
@@ -78,12 +93,122 @@ export class KubeClient {
       : this.#custom.deleteClusterCustomObject({ group, version, plural, name, propagationPolicy }))
   }
 
+  /** What an Informer lists and watches: an Argo resource in `namespace`, or everywhere when ''. */
+  listSource(res: ArgoResource, namespace: string): ListSource {
+    const base = `/apis/${res.group}/${res.version}`
+    return {
+      kubeConfig: this.kubeConfig,
+      list: (p) => this.list(res, namespace, p),
+      watchPath: namespace && res.namespaced ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`,
+      what: res.plural,
+    }
+  }
+
+  /** core/v1 Events in `namespace` (or everywhere when ''), as an Informer source. */
+  eventSource(namespace: string): ListSource {
+    return {
+      kubeConfig: this.kubeConfig,
+      list: (p) => call(async () => {
+        const q = { labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, _continue: p.continue }
+        const l = namespace ? await this.#core.listNamespacedEvent({ namespace, ...q }) : await this.#core.listEventForAllNamespaces(q)
+        return plainJson(l) as KubeList
+      }),
+      watchPath: namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events',
+      what: 'events',
+    }
+  }
+
   /** SelfSubjectAccessReview: may this identity do `attrs`? A bad token fails with 401. */
   async canI(attrs: AccessAttributes): Promise<boolean> {
     const review = await call(() => this.#authz.createSelfSubjectAccessReview({
       body: { spec: { resourceAttributes: { ...attrs } } },
     }))
     return review.status?.allowed === true
+  }
+
+  /** A Secret's data, base64-decoded; undefined when it does not exist. */
+  async getSecret(namespace: string, name: string): Promise<Record<string, Buffer> | undefined> {
+    try {
+      const secret = await call(() => this.#core.readNamespacedSecret({ namespace, name }))
+      return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]))
+    } catch (err) {
+      if ((err as { code?: number }).code === 5) return undefined
+      throw err
+    }
+  }
+
+  /** @throws ApiError code 6 when it already exists (another replica won the race) */
+  async createSecret(namespace: string, name: string, data: Record<string, Buffer>): Promise<void> {
+    const body = { metadata: { name, namespace }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v.toString('base64')])) }
+    await call(() => this.#core.createNamespacedSecret({ namespace, body }))
+  }
+
+  /** The ServiceAccounts of a namespace: name, annotations and the names of their listed secrets. */
+  async listServiceAccounts(namespace: string): Promise<{ name: string; annotations: Record<string, string>; secrets: string[] }[]> {
+    const list = await call(() => this.#core.listNamespacedServiceAccount({ namespace }))
+    return list.items.map((sa) => ({
+      name: sa.metadata?.name ?? '',
+      annotations: sa.metadata?.annotations ?? {},
+      secrets: (sa.secrets ?? []).flatMap((s) => (s.name ? [s.name] : [])),
+    }))
+  }
+
+  /** Pods of a namespace, reduced to what the log streamer needs, and the list's resourceVersion to watch from. */
+  async listPods(namespace: string, p: ListParams = {}): Promise<{ resourceVersion: string; pods: PodSummary[] }> {
+    const list = await call(() => this.#core.listNamespacedPod({ namespace, labelSelector: p.labelSelector, fieldSelector: p.fieldSelector }))
+    return { resourceVersion: list.metadata?.resourceVersion ?? '', pods: list.items.map((pod) => podSummary(pod)) }
+  }
+
+  /**
+   * A watch on `path` (e.g. /api/v1/namespaces/argo/pods) as this identity. `onDone` gets undefined when the server
+   * closed the watch, else the error (an ApiError when the apiserver answered one). Returns the stop function.
+   */
+  async watch(path: string, query: Record<string, string | number | boolean | undefined>,
+    onEvent: (type: string, obj: KubeObject) => void, onDone: (err?: unknown) => void): Promise<() => void> {
+    let stopped = false
+    const ac = await new Watch(this.kubeConfig).watch(path, query, onEvent, (err: unknown) => {
+      if (stopped) return
+      const status = (err as { statusCode?: unknown } | null)?.statusCode
+      onDone(!err ? undefined : typeof status === 'number' ? new ApiError(grpcCodeOfHttp(status), String((err as Error).message)) : toApiError(err))
+    })
+    return () => {
+      stopped = true
+      ac.abort()
+    }
+  }
+
+  /** Pipes a container's log into `sink`, ended with the log (or by `signal`). Resolves once the answer is 200. */
+  podLog(namespace: string, pod: string, sink: Writable, opts: PodLogOptions, signal: AbortSignal): Promise<void> {
+    return streamPodLog(this.kubeConfig, namespace, pod, sink, opts, signal)
+  }
+
+  /** A coordination.k8s.io/v1 Lease, undefined when it does not exist. */
+  async getLease(namespace: string, name: string): Promise<LeaseRecord | undefined> {
+    try {
+      return toLeaseRecord(await call(() => this.#coordination.readNamespacedLease({ namespace, name })))
+    } catch (err) {
+      if ((err as { code?: number }).code === 5) return undefined
+      throw err
+    }
+  }
+
+  /**
+   * Creates the Lease, or replaces it when `lease.resourceVersion` is set (optimistic concurrency: another holder's
+   * write in between is a 409, code 6, and this one loses).
+   */
+  async writeLease(namespace: string, name: string, lease: LeaseRecord): Promise<LeaseRecord> {
+    // MicroTime on the wire is RFC 3339 with exactly six fractional digits.
+    const micro = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date
+    const body = {
+      metadata: { name, namespace, ...(lease.resourceVersion ? { resourceVersion: lease.resourceVersion } : {}) },
+      spec: {
+        holderIdentity: lease.holderIdentity, leaseDurationSeconds: lease.leaseDurationSeconds,
+        acquireTime: micro(lease.acquireTime), renewTime: micro(lease.renewTime), leaseTransitions: lease.leaseTransitions,
+      },
+    }
+    return toLeaseRecord(await call(() => lease.resourceVersion
+      ? this.#coordination.replaceNamespacedLease({ namespace, name, body })
+      : this.#coordination.createNamespacedLease({ namespace, body })))
   }
 
   async getConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined> {
@@ -95,4 +220,30 @@ export class KubeClient {
       throw err
     }
   }
+}
+
+/** A Lease reduced to what leader election reads; times in ms. */
+export interface LeaseRecord {
+  holderIdentity: string
+  leaseDurationSeconds: number
+  acquireTime: number
+  renewTime: number
+  leaseTransitions: number
+  resourceVersion?: string
+}
+
+function toLeaseRecord(l: V1Lease): LeaseRecord {
+  const ms = (t: unknown) => (t ? new Date(t as string | Date).getTime() || 0 : 0)
+  return {
+    holderIdentity: l.spec?.holderIdentity ?? '',
+    leaseDurationSeconds: l.spec?.leaseDurationSeconds ?? 0,
+    acquireTime: ms(l.spec?.acquireTime),
+    renewTime: ms(l.spec?.renewTime),
+    leaseTransitions: l.spec?.leaseTransitions ?? 0,
+    resourceVersion: l.metadata?.resourceVersion,
+  }
+}
+
+function podSummary(pod: { metadata?: { name?: string; uid?: string }; status?: { phase?: string } }): PodSummary {
+  return { name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '', phase: pod.status?.phase ?? '' }
 }

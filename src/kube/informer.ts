@@ -1,6 +1,13 @@
-import { Watch } from '@kubernetes/client-node'
-import type { KubeClient } from './client.js'
-import type { ArgoResource, KubeObject } from './resources.js'
+import { Watch, type KubeConfig } from '@kubernetes/client-node'
+import type { KubeList, KubeObject, ListParams } from './resources.js'
+
+/** Where an informer lists and watches: one resource in one namespace or all (KubeClient.listSource). */
+export interface ListSource {
+  readonly kubeConfig: KubeConfig
+  list(p: ListParams): Promise<KubeList>
+  readonly watchPath: string
+  readonly what: string
+}
 
 export type InformerEvent = 'ADDED' | 'MODIFIED' | 'DELETED'
 
@@ -13,16 +20,15 @@ export interface InformerHandler {
   syncPage(objects: KubeObject[]): void
   endSync(resourceVersion: string): void
   onEvent(type: InformerEvent, obj: KubeObject, resourceVersion: string): void
-  /** Called when the watch fails for longer than `staleAfterMs` (or recovers: `undefined`). */
-  onHealth?(error: Error | undefined): void
 }
 
 export interface InformerOptions {
-  namespace?: string // '' = all namespaces
   pageSize?: number
   /** watch timeout asked of the apiserver, so watches are renewed periodically */
   watchTimeoutSeconds?: number
   log?: (msg: string, err?: unknown) => void
+  /** told of every failed attempt, and of the recovery (`undefined`) */
+  onHealth?: (error: Error | undefined) => void
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -32,10 +38,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * resumes from the last seen resourceVersion when a watch ends, re-lists on 410 Gone, backs off on errors.
  */
 export class Informer {
-  readonly #client: KubeClient
-  readonly #res: ArgoResource
+  readonly #source: ListSource
   readonly #handler: InformerHandler
-  readonly #opts: Required<Omit<InformerOptions, 'log'>> & Pick<InformerOptions, 'log'>
+  readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth'>> & Pick<InformerOptions, 'log' | 'onHealth'>
   #rv = ''
   #stopped = false
   #abort: AbortController | undefined
@@ -43,11 +48,10 @@ export class Informer {
   #resolveSynced!: () => void
   #failingSince = 0
 
-  constructor(client: KubeClient, res: ArgoResource, handler: InformerHandler, opts: InformerOptions = {}) {
-    this.#client = client
-    this.#res = res
+  constructor(source: ListSource, handler: InformerHandler, opts: InformerOptions = {}) {
+    this.#source = source
     this.#handler = handler
-    this.#opts = { namespace: opts.namespace ?? '', pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, log: opts.log }
+    this.#opts = { pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, log: opts.log, onHealth: opts.onHealth }
     this.#synced = new Promise((r) => { this.#resolveSynced = r })
   }
 
@@ -74,13 +78,14 @@ export class Informer {
     let rv = ''
     this.#handler.beginSync()
     do {
-      const page = await this.#client.list(this.#res, this.#opts.namespace, { limit: this.#opts.pageSize, continue: cont })
+      const page = await this.#source.list({ limit: this.#opts.pageSize, continue: cont })
       this.#handler.syncPage(page.items)
       rv = page.metadata.resourceVersion ?? rv
       cont = page.metadata.continue || undefined
     } while (cont)
     this.#rv = rv
     this.#handler.endSync(rv)
+    this.#healthy()
     this.#resolveSynced()
   }
 
@@ -95,11 +100,10 @@ export class Informer {
         }
         const outcome = await this.#watchOnce()
         if (outcome === 'gone') needList = true
-        this.#healthy()
         backoff = 200
       } catch (err) {
         this.#unhealthy(err)
-        this.#opts.log?.(`watch of ${this.#res.plural} failed; retrying in ${backoff} ms`, err)
+        this.#opts.log?.(`watch of ${this.#source.what} failed; retrying in ${backoff} ms`, err)
         await sleep(backoff)
         backoff = Math.min(backoff * 2, 10_000)
       }
@@ -107,13 +111,11 @@ export class Informer {
   }
 
   #watchOnce(): Promise<'closed' | 'gone'> {
-    const ns = this.#opts.namespace
-    const base = `/apis/${this.#res.group}/${this.#res.version}`
-    const path = ns && this.#res.namespaced ? `${base}/namespaces/${ns}/${this.#res.plural}` : `${base}/${this.#res.plural}`
     return new Promise((resolve, reject) => {
       let gone = false
-      const watch = new Watch(this.#client.kubeConfig)
-      watch.watch(path, {
+      let ended = false
+      const watch = new Watch(this.#source.kubeConfig)
+      watch.watch(this.#source.watchPath, {
         resourceVersion: this.#rv, allowWatchBookmarks: true, timeoutSeconds: this.#opts.watchTimeoutSeconds,
       }, (type: string, obj: KubeObject) => {
         const rv = obj?.metadata?.resourceVersion
@@ -125,25 +127,28 @@ export class Informer {
         if (rv) this.#rv = rv
         if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.#handler.onEvent(type, obj, this.#rv)
       }, (err: unknown) => {
+        ended = true
         this.#abort = undefined
         if (gone) resolve('gone')
         else if (err && !this.#stopped && !isAbort(err)) reject(err instanceof Error ? err : new Error(String(err)))
         else resolve('closed')
       }).then((ac) => {
         this.#abort = ac
+        // client-node resolves even when the watch was refused (it has called `done` first): not healthy then.
+        if (!ended) this.#healthy()
         if (this.#stopped) ac.abort()
       }, reject)
     })
   }
 
   #healthy(): void {
-    if (this.#failingSince) this.#handler.onHealth?.(undefined)
+    if (this.#failingSince) this.#opts.onHealth?.(undefined)
     this.#failingSince = 0
   }
 
   #unhealthy(err: unknown): void {
     if (!this.#failingSince) this.#failingSince = Date.now()
-    this.#handler.onHealth?.(err instanceof Error ? err : new Error(String(err)))
+    this.#opts.onHealth?.(err instanceof Error ? err : new Error(String(err)))
   }
 }
 

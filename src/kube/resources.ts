@@ -59,3 +59,10 @@ export interface AccessAttributes {
   name?: string
   subresource?: string
 }
+
+/** A pod as the log streamer sees it. */
+export interface PodSummary {
+  name: string
+  uid: string
+  phase: string
+}

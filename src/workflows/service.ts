@@ -15,6 +15,8 @@ export interface WorkflowServiceDeps {
   instanceId: string
   /** WF_DEL_PROPAGATION_POLICY (default Background): the client's deleteOptions are ignored, as upstream */
   propagationPolicy: string
+  /** the archive fall-back of Get (spec §2.5); it authorizes the caller itself */
+  archive?: { findForGet(identity: Identity, namespace: string, name: string, uid?: string): Promise<KubeObject | undefined> }
 }
 
 export interface CreateRequest {
@@ -85,15 +87,31 @@ export class WorkflowService {
 
   async get(identity: Identity, namespace: string, name: string, opts: { uid?: string; fields?: string }): Promise<unknown> {
     const resolved = await this.resolveName(identity, namespace, name)
-    const wf = await identity.kube.get(Workflows, namespace, resolved)
-    // Upstream falls back to the archive here; without it a uid mismatch is a 404 (its nil-pointer 500 is a bug).
-    if (opts.uid && wf.metadata.uid !== opts.uid) throw ApiError.notFound(`workflows.argoproj.io "${resolved}" not found`)
+    const wf = await this.#liveOrArchived(identity, namespace, resolved, opts.uid)
     if (!isManagedBy(wf.metadata.labels, this.#d.instanceId)) {
       throw ApiError.invalidArgument(`'${resolved}' is not managed by the current Argo Server`)
     }
     const masked = applyFields<Record<string, unknown>>(toApiObject(wf), parseFields(opts.fields))
     // Decoded back into a Workflow upstream: the three top-level keys always serialize.
     return { metadata: masked.metadata ?? {}, spec: masked.spec ?? {}, status: masked.status ?? {} }
+  }
+
+  /**
+   * The live object; if that fails (any error) or has another uid, the archived one, read only after the caller
+   * is authorized (CVE-2024-53862). An archive miss answers the live error; a uid mismatch then is a 404 (upstream
+   * panics: 500).
+   */
+  async #liveOrArchived(identity: Identity, namespace: string, name: string, uid: string | undefined): Promise<KubeObject> {
+    let liveErr: unknown
+    try {
+      const wf = await identity.kube.get(Workflows, namespace, name)
+      if (!uid || wf.metadata.uid === uid) return wf
+    } catch (err) {
+      liveErr = err
+    }
+    const archived = await this.#d.archive?.findForGet(identity, namespace, name, uid)
+    if (archived) return archived
+    throw liveErr ?? ApiError.notFound(`workflows.argoproj.io "${name}" not found`)
   }
 
   async delete(identity: Identity, namespace: string, name: string, force: boolean): Promise<void> {

@@ -1,4 +1,6 @@
 import type { InformerEvent, InformerHandler } from '../kube/informer.js'
+import { diffEntries } from '../kube/diff.js'
+import { HubEvent } from '../kube/watch-hub.js'
 import type { KubeObject } from '../kube/resources.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import {
@@ -42,7 +44,8 @@ export class WorkflowStore implements InformerHandler {
   readonly #byNs = new Map<string, IndexEntry[]>()
   readonly #labels = new Map<string, Map<string, Set<string>>>()
   #resourceVersion = '0'
-  #listeners = new Set<(type: InformerEvent, obj: KubeObject) => void>()
+  #synced = false
+  readonly #listeners = new Set<(event: HubEvent<IndexEntry>) => void>()
 
   get resourceVersion(): string {
     return this.#resourceVersion
@@ -70,6 +73,8 @@ export class WorkflowStore implements InformerHandler {
   endSync(resourceVersion: string): void {
     const entries = this.#pending ?? []
     this.#pending = undefined
+    const previous = this.#synced ? new Map(this.#byUid) : undefined
+    this.#synced = true
     this.#byUid.clear()
     this.#all.length = 0
     this.#byNs.clear()
@@ -86,22 +91,44 @@ export class WorkflowStore implements InformerHandler {
     this.#all.sort(compareKeys)
     for (const ns of this.#byNs.values()) ns.sort(compareKeys)
     this.#resourceVersion = resourceVersion
+    // After a re-list (a 410), what changed while the watch was down is published as the watch would have.
+    if (previous) for (const ev of diffEntries(previous, this.#byUid, Number(resourceVersion) || 0)) this.#emit(ev)
   }
 
   onEvent(type: InformerEvent, obj: KubeObject, resourceVersion: string): void {
     this.observe(type, obj)
     this.#resourceVersion = resourceVersion
-    for (const l of this.#listeners) l(type, obj)
   }
 
-  /** Applies a write this server just made, so the caller reads it back at once (read-your-writes). */
+  /**
+   * Applies a change: from the watch, or a write this server just made (read-your-writes). Each version of a
+   * workflow is published to listeners once, whichever of the two arrives first.
+   */
   observe(type: InformerEvent, obj: KubeObject): void {
+    const e = toEntry(obj)
+    if (!e) return
     if (type === 'DELETED') {
-      if (obj.metadata?.uid) this.#remove(obj.metadata.uid)
+      if (this.#remove(e.uid)) this.#emit(new HubEvent('DELETED', e, e.resourceVersion))
       return
     }
-    const e = toEntry(obj)
-    if (e) this.#upsert(e)
+    const old = this.#byUid.get(e.uid)
+    if (old && old.resourceVersion >= e.resourceVersion) return
+    this.#upsert(e)
+    this.#emit(new HubEvent(old ? 'MODIFIED' : 'ADDED', e, e.resourceVersion))
+  }
+
+  /** The cached entry of one workflow, by uid. */
+  get(uid: string): IndexEntry | undefined {
+    return this.#byUid.get(uid)
+  }
+
+  /** Every workflow in a namespace ('' = all), for a watch's initial snapshot. */
+  entries(namespace: string): readonly IndexEntry[] {
+    return namespace ? this.#byNs.get(namespace) ?? [] : this.#all
+  }
+
+  #emit(event: HubEvent<IndexEntry>): void {
+    for (const l of this.#listeners) l(event)
   }
 
   /** The newest by creationTimestamp, in a namespace or everywhere ('@latest', spec §2.2). */
@@ -185,7 +212,8 @@ export class WorkflowStore implements InformerHandler {
     return true
   }
 
-  subscribe(listener: (type: InformerEvent, obj: KubeObject) => void): () => void {
+  /** Called synchronously with every change, in order (the watch hub and the archiver listen here). */
+  subscribe(listener: (event: HubEvent<IndexEntry>) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
@@ -215,9 +243,9 @@ export class WorkflowStore implements InformerHandler {
     }
   }
 
-  #remove(uid: string): void {
+  #remove(uid: string): IndexEntry | undefined {
     const e = this.#byUid.get(uid)
-    if (!e) return
+    if (!e) return undefined
     this.#byUid.delete(uid)
     removeSorted(this.#all, e)
     const ns = this.#byNs.get(e.namespace)
@@ -230,5 +258,6 @@ export class WorkflowStore implements InformerHandler {
       set?.delete(uid)
       if (set && !set.size) this.#labels.get(k)?.delete(v)
     }
+    return e
   }
 }

@@ -105,7 +105,9 @@ export class WatchStream {
 
   /** Resolves when the server ends the stream (events left unread are discarded). */
   async closed(): Promise<void> {
-    while (await this.next());
+    while (await this.next()) {
+      // discard
+    }
   }
 
   close(): void {

@@ -23,6 +23,12 @@ export interface StackOptions {
   args?: string[]
   /** the token req() sends by default; default: the emulator's admin token */
   token?: string | null
+  /** environment variables the server's config sees (e.g. SSO_DELEGATE_RBAC_TO_NAMESPACE) */
+  env?: Record<string, string>
+  /** runs against the emulator before the server starts (configmap, Secrets, ServiceAccounts) */
+  before?: (emulator: Emulator) => void | Promise<void>
+  /** receives the server's log lines */
+  logStream?: { write(line: string): void }
 }
 
 /** A Kubernetes API emulator plus our server against it through a kubeconfig, both on ephemeral ports. */
@@ -31,8 +37,9 @@ export async function startStack(t: TestContext, opts: StackOptions = {}): Promi
   const emulator = await startEmulator({ namespaces: ['default', 'argo'], users: opts.users, tls: true })
   const kubeconfig = await emulator.writeKubeconfig(join(dir, 'kubeconfig'))
   const authArgs = (opts.authMode ?? ['client']).flatMap((m) => ['--auth-mode', m])
-  const config = parseConfig(['--port', '0', '--secure=false', '--namespace', 'argo', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...authArgs, ...(opts.args ?? [])], {})
-  const server = await createServer(config, { kind: 'file', path: kubeconfig })
+  const config = parseConfig(['--port', '0', '--secure=false', '--namespace', 'argo', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...authArgs, ...(opts.args ?? [])], opts.env ?? {})
+  await opts.before?.(emulator)
+  const server = await createServer(config, { kind: 'file', path: kubeconfig }, { logStream: opts.logStream })
   const url = await server.app.listen({ port: 0, host: '127.0.0.1' })
   t.after(async () => {
     await server.close()

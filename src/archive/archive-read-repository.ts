@@ -1,0 +1,154 @@
+import { sql, type RawBuilder } from 'kysely'
+import type { Db } from '../db/database.js'
+import type { Requirement } from '../lib/label-selector.js'
+import { scopeSql } from './archive-repository.js'
+import { decodeNulls, type ArchiveFilter, type ArchiveScope, type ArchiveSummary } from './types.js'
+
+const iso = (ms: number) => new Date(ms).toISOString()
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/**
+ * One label requirement as a correlated subquery on the labels table (spec §6.4), every value a bound parameter
+ * (upstream inlines them). `>`/`<` compare only integer values, guarded so a non-numeric value cannot fail a cast.
+ */
+function labelClause(r: Requirement): RawBuilder<unknown> {
+  const base = sql`SELECT 1 FROM argo_archived_workflows_labels l WHERE l.clustername = w.clustername AND l.uid = w.uid AND l.name = ${r.key}`
+  switch (r.operator) {
+    case '=': case '==': case 'in':
+      return sql`EXISTS (${base} AND l.value = ANY(${r.values}::text[]))`
+    case '!=': case 'notin':
+      return sql`NOT EXISTS (${base} AND l.value = ANY(${r.values}::text[]))`
+    case 'exists':
+      return sql`EXISTS (${base})`
+    case '!':
+      return sql`NOT EXISTS (${base})`
+    case '>': case '<': {
+      const op = sql.raw(r.operator)
+      return sql`EXISTS (${base} AND (CASE WHEN l.value ~ '^[+-]?[0-9]{1,18}$' THEN l.value::bigint END) ${op} ${r.values[0] ?? '0'}::bigint)`
+    }
+  }
+}
+
+export function filterSql(scope: ArchiveScope, f: ArchiveFilter): RawBuilder<unknown> {
+  const parts: RawBuilder<unknown>[] = [scopeSql(scope)]
+  if (f.namespace) parts.push(f.namespaceNot ? sql`w.namespace <> ${f.namespace}` : sql`w.namespace = ${f.namespace}`)
+  if (f.namePrefix) parts.push(sql`w.name LIKE ${`${likeEscape(f.namePrefix)}%`}`)
+  if (f.name) {
+    const v = f.name.value
+    if (f.name.op === 'Exact') parts.push(sql`w.name = ${v}`)
+    else if (f.name.op === 'NotEquals') parts.push(sql`w.name <> ${v}`)
+    else if (f.name.op === 'Prefix') parts.push(sql`w.name LIKE ${`${likeEscape(v)}%`}`)
+    else parts.push(sql`w.name LIKE ${`%${likeEscape(v)}%`}`)
+  }
+  if (f.createdAfter !== undefined) parts.push(sql`w.creationtimestamp >= ${iso(f.createdAfter)}::timestamp`)
+  if (f.finishedBefore !== undefined) parts.push(sql`w.finishedat <= ${iso(f.finishedBefore)}::timestamp`)
+  if (f.startedAfter !== undefined) parts.push(sql`w.startedat > ${iso(f.startedAfter)}::timestamp`)
+  if (f.startedBefore !== undefined) parts.push(sql`w.startedat < ${iso(f.startedBefore)}::timestamp`)
+  // Archived rows are all finished (group 1): after an unfinished key, every row follows.
+  if (f.after?.group === 1) {
+    const t = iso(f.after.time)
+    parts.push(sql`w.finishedat <= ${t}::timestamp AND (w.finishedat < ${t}::timestamp OR w.uid > ${f.after.uid})`)
+  }
+  for (const r of f.labels) parts.push(labelClause(r))
+  return sql.join(parts, sql` AND `)
+}
+
+/** The summary of §6.4 built in SQL from a few paths, so only a page's rows are detoasted, not whole documents. */
+const summarySql = sql`jsonb_build_object(
+  'creationTimestamp', w.workflow->'metadata'->'creationTimestamp',
+  'labels', w.workflow->'metadata'->'labels', 'annotations', w.workflow->'metadata'->'annotations',
+  'suspend', w.workflow->'spec'->'suspend', 'arguments', w.workflow->'spec'->'arguments',
+  'startedAt', w.workflow->'status'->'startedAt', 'finishedAt', w.workflow->'status'->'finishedAt',
+  'progress', w.workflow->'status'->'progress', 'message', w.workflow->'status'->'message',
+  'estimatedDuration', w.workflow->'status'->'estimatedDuration', 'resourcesDuration', w.workflow->'status'->'resourcesDuration')::text`
+
+/** The page query, exported so the benchmark runs exactly this SQL through pg directly. */
+export function listSql(scope: ArchiveScope, f: ArchiveFilter): RawBuilder<SummaryRow> {
+  const limit = f.limit > 0 ? sql` LIMIT ${f.limit}` : sql``
+  const offset = f.offset ? sql` OFFSET ${f.offset}` : sql``
+  return sql<SummaryRow>`SELECT w.uid, w.name, w.namespace, w.phase, w.finishedat, ${summarySql} AS s
+    FROM argo_archived_workflows w WHERE ${filterSql(scope, f)}
+    ORDER BY w.finishedat DESC, w.uid${limit}${offset}`
+}
+
+interface SummaryRow { uid: string; name: string; namespace: string; phase: string; finishedat: Date; s: string }
+
+const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined))
+
+function toSummary(row: SummaryRow): ArchiveSummary {
+  const s = JSON.parse(decodeNulls(row.s)) as Record<string, unknown>
+  const labels = { ...(s.labels as Record<string, string> | null), 'workflows.argoproj.io/workflow-archiving-status': 'Persisted' }
+  const object = {
+    metadata: defined({ name: row.name, namespace: row.namespace, uid: row.uid, creationTimestamp: s.creationTimestamp ?? null, labels, annotations: s.annotations }),
+    spec: defined({ suspend: s.suspend, arguments: s.arguments }),
+    status: defined({
+      phase: row.phase, startedAt: s.startedAt, finishedAt: s.finishedAt, progress: s.progress, message: s.message,
+      estimatedDuration: s.estimatedDuration, resourcesDuration: s.resourcesDuration,
+    }),
+  }
+  return { key: { group: 1, time: row.finishedat.getTime(), uid: row.uid }, uid: row.uid, object }
+}
+
+/** Archive reads: pages in the list order (finishedAt desc, uid), full workflows by uid or name, label values. */
+export class ArchiveReader {
+  readonly #db: Db
+  readonly #scope: ArchiveScope
+
+  constructor(db: Db, scope: ArchiveScope) {
+    this.#db = db
+    this.#scope = scope
+  }
+
+  get scope(): ArchiveScope {
+    return this.#scope
+  }
+
+  async list(f: ArchiveFilter): Promise<ArchiveSummary[]> {
+    const { rows } = await listSql(this.#scope, f).execute(this.#db.kysely)
+    return rows.map(toSummary)
+  }
+
+  /** Matches beyond a position, counted up to `cap` (an index-bounded scan, never an unbounded count). */
+  async countUpTo(f: ArchiveFilter, cap: number): Promise<number> {
+    const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM argo_archived_workflows w
+      WHERE ${filterSql(this.#scope, f)} LIMIT ${cap}) c`.execute(this.#db.kysely)
+    return Number(rows[0]?.n ?? 0)
+  }
+
+  async getByUid(uid: string): Promise<Record<string, unknown> | undefined> {
+    const { rows } = await sql<{ w: string }>`SELECT w.workflow::text AS w FROM argo_archived_workflows w
+      WHERE ${scopeSql(this.#scope)} AND w.uid = ${uid}`.execute(this.#db.kysely)
+    return rows[0] ? JSON.parse(decodeNulls(rows[0].w)) as Record<string, unknown> : undefined
+  }
+
+  /** The latest run of that name (upstream: ORDER BY startedat DESC LIMIT 1; uid breaks ties, deterministically). */
+  async getByName(namespace: string, name: string): Promise<Record<string, unknown> | undefined> {
+    const { rows } = await sql<{ w: string }>`SELECT w.workflow::text AS w FROM argo_archived_workflows w
+      WHERE ${scopeSql(this.#scope)} AND w.namespace = ${namespace} AND w.name = ${name}
+      ORDER BY w.startedat DESC, w.uid DESC LIMIT 1`.execute(this.#db.kysely)
+    return rows[0] ? JSON.parse(decodeNulls(rows[0].w)) as Record<string, unknown> : undefined
+  }
+
+  /**
+   * Distinct label keys, unscoped as upstream (spec §6.3). A loose index scan over labels_i1 (name, value):
+   * one index probe per distinct key instead of reading every label row (lessons §1b: seconds at 1M rows).
+   */
+  async labelKeys(): Promise<string[]> {
+    const { rows } = await sql<{ name: string }>`WITH RECURSIVE k(name) AS (
+        (SELECT name FROM argo_archived_workflows_labels ORDER BY name LIMIT 1)
+        UNION ALL
+        SELECT (SELECT l.name FROM argo_archived_workflows_labels l WHERE l.name > k.name ORDER BY l.name LIMIT 1) FROM k WHERE k.name IS NOT NULL)
+      SELECT name FROM k WHERE name IS NOT NULL`.execute(this.#db.kysely)
+    return rows.map((r) => r.name)
+  }
+
+  /** Distinct values of one key, unscoped as upstream; the same loose index scan. */
+  async labelValues(key: string): Promise<string[]> {
+    const { rows } = await sql<{ value: string }>`WITH RECURSIVE v(value) AS (
+        (SELECT value FROM argo_archived_workflows_labels WHERE name = ${key} ORDER BY value LIMIT 1)
+        UNION ALL
+        SELECT (SELECT l.value FROM argo_archived_workflows_labels l WHERE l.name = ${key} AND l.value > v.value ORDER BY l.value LIMIT 1) FROM v WHERE v.value IS NOT NULL)
+      SELECT value FROM v WHERE value IS NOT NULL`.execute(this.#db.kysely)
+    return rows.map((r) => r.value)
+  }
+}

@@ -1,0 +1,201 @@
+import type { KubeClient } from '../kube/client.js'
+import { Workflows } from '../kube/resources.js'
+import { isManagedBy } from '../lib/instance-id.js'
+import { matchesLabels, type Requirement } from '../lib/label-selector.js'
+import type { IndexEntry } from '../workflows/workflow-index.js'
+import type { WorkflowStore } from '../workflows/workflow-store.js'
+import type { ArchiveWriter } from './archive-repository.js'
+import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
+
+export interface ArchiverOptions {
+  store: WorkflowStore
+  writer: ArchiveWriter
+  /** the server's own client: it labels live workflows Pending and Archived */
+  kube: KubeClient
+  instanceId: string
+  /** persistence.archiveLabelSelector: only matching workflows are archived (default all) */
+  selector: Requirement[]
+  log: (msg: string) => void
+  concurrency?: number
+  backoffMs?: { initial: number; max: number }
+  /** how often the leader re-scans the cache for finished workflows not yet Archived */
+  rescanMs?: number
+}
+
+interface Item { entry: IndexEntry; deleted: boolean }
+
+const FINISHED = new Set(['Succeeded', 'Failed', 'Error'])
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Writes finished workflows to the archive (spec §6.2, lessons §2) from the server's watch-fed cache:
+ * - the leader (one replica, LeaseElector) archives every finished workflow not yet labelled Archived: label
+ *   Pending, upsert, label Archived with the version it archived (a newer version conflicts and is redone);
+ * - it scans the whole cache when it becomes leader and periodically, so workflows that finished while no server
+ *   ran, or whose archiving failed, are archived at start-up and never given up on;
+ * - a workflow deleted before it was Archived is archived from the DELETED event's last state by every replica,
+ *   leader or not: the row write is idempotent (by uid, guarded by resourceVersion), so a dying leader cannot
+ *   lose it.
+ * Postgres or Kubernetes failures keep the item queued and retry with exponential backoff, logged.
+ */
+export class Archiver {
+  readonly #o: ArchiverOptions
+  readonly #queue = new Map<string, Item>()
+  readonly #busy = new Set<string>()
+  #leader = false
+  #running = 0
+  #backoff = 0
+  #stopped = false
+  #unsubscribe: (() => void) | undefined
+  #rescan: NodeJS.Timeout | undefined
+  #idle: (() => void)[] = []
+  archived = 0
+
+  constructor(opts: ArchiverOptions) {
+    this.#o = opts
+  }
+
+  /** Listens to the cache; archiving starts once the cache is synced and this replica leads. */
+  start(synced: Promise<void>): void {
+    this.#unsubscribe = this.#o.store.subscribe((ev) => {
+      if (ev.type === 'DELETED') {
+        if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
+      } else if (this.#leader && this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: false })
+    })
+    void synced.then(() => {
+      this.#synced = true
+      if (this.#leader) this.#scan()
+    })
+    this.#rescan = setInterval(() => this.#leader && this.#synced && this.#scan(), this.#o.rescanMs ?? 60_000)
+  }
+
+  #synced = false
+
+  setLeader(leader: boolean): void {
+    this.#leader = leader
+    if (leader && this.#synced) this.#scan()
+    if (!leader) for (const [uid, item] of this.#queue) if (!item.deleted) this.#queue.delete(uid)
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#unsubscribe?.()
+    clearInterval(this.#rescan)
+  }
+
+  /** Resolves when nothing is queued or being written (tests, benchmarks). */
+  idle(): Promise<void> {
+    if (!this.#queue.size && !this.#running) return Promise.resolve()
+    return new Promise((r) => this.#idle.push(r))
+  }
+
+  /** Waits for writes in progress (after stop()). */
+  async drain(): Promise<void> {
+    while (this.#running) await sleep(20)
+  }
+
+  get queued(): number {
+    return this.#queue.size + this.#running
+  }
+
+  #scan(): void {
+    for (const e of this.#o.store.entries('')) if (this.#eligible(e)) this.#enqueue({ entry: e, deleted: false })
+  }
+
+  /** Cheap checks on the cached entry; the phase is read from the object only when these pass. */
+  #eligible(e: IndexEntry): boolean {
+    const status = e.labels[ARCHIVING_STATUS]
+    return e.group === 1 && status !== 'Archived' && status !== 'Persisted'
+      && isManagedBy(e.labels, this.#o.instanceId) && matchesLabels(this.#o.selector, e.labels)
+  }
+
+  #enqueue(item: Item): void {
+    const old = this.#queue.get(item.entry.uid)
+    // The newest version wins; a deletion is kept as such (its last state cannot be labelled any more).
+    if (old && old.entry.resourceVersion > item.entry.resourceVersion) return
+    this.#queue.set(item.entry.uid, old?.deleted ? { entry: item.entry, deleted: true } : item)
+    this.#pump()
+  }
+
+  #pump(): void {
+    const max = this.#o.concurrency ?? 8
+    while (!this.#stopped && this.#running < max) {
+      const next = [...this.#queue.keys()].find((uid) => !this.#busy.has(uid))
+      if (!next) break
+      const item = this.#queue.get(next) as Item
+      this.#queue.delete(next)
+      this.#busy.add(next)
+      this.#running++
+      void this.#work(item).finally(() => {
+        this.#busy.delete(next)
+        this.#running--
+        if (!this.#queue.size && !this.#running) for (const r of this.#idle.splice(0)) r()
+        this.#pump()
+      })
+    }
+  }
+
+  async #work(item: Item): Promise<void> {
+    for (const until = Date.now() + this.#backoff; Date.now() < until && !this.#stopped;) await sleep(Math.min(100, until - Date.now()))
+    if (this.#stopped || (!item.deleted && !this.#leader)) return
+    try {
+      await this.#archive(item)
+      if (this.#backoff) this.#o.log('archive: writing again')
+      this.#backoff = 0
+    } catch (err) {
+      const { initial, max } = this.#o.backoffMs ?? { initial: 500, max: 60_000 }
+      this.#backoff = Math.min(max, this.#backoff ? this.#backoff * 2 : initial)
+      const e = item.entry
+      this.#o.log(`archive: cannot archive workflow ${e.namespace}/${e.name} (${e.uid}): ${(err as Error).message}; retrying in ${this.#backoff} ms`)
+      if (!this.#queue.has(e.uid)) this.#queue.set(e.uid, item)
+    }
+  }
+
+  async #archive(item: Item): Promise<void> {
+    let { entry } = item
+    const live = this.#o.store.get(entry.uid)
+    if (!item.deleted && live) {
+      if (live.resourceVersion > entry.resourceVersion) {
+        if (!this.#eligible(live)) return // e.g. already labelled Archived
+        entry = live
+      }
+    }
+    const obj = JSON.parse(entry.json.toString('utf8')) as { metadata: Record<string, unknown>; status?: Record<string, unknown> }
+    const phase = String(obj.status?.phase ?? '')
+    if (!FINISHED.has(phase)) return
+    const { namespace, name } = entry
+    let rv = String(entry.resourceVersion)
+    if (!item.deleted && !entry.labels[ARCHIVING_STATUS]) {
+      // Recorded on the live object first (as the controller does): a crash after this point is visible.
+      const patched = await this.#label(namespace, name, rv, 'Pending')
+      if (!patched) return
+      rv = patched
+    }
+    const written = await this.#o.writer.upsert(toRecord(obj, entry, phase, rv))
+    if (written) this.archived++
+    if (!item.deleted) await this.#label(namespace, name, rv, 'Archived')
+  }
+
+  /** @returns the new resourceVersion, or undefined when the workflow changed or went meanwhile */
+  async #label(namespace: string, name: string, rv: string, value: string): Promise<string | undefined> {
+    try {
+      const o = await this.#o.kube.patch(Workflows, namespace, name, { metadata: { resourceVersion: rv, labels: { [ARCHIVING_STATUS]: value } } })
+      return o.metadata.resourceVersion
+    } catch (err) {
+      // 409: a newer version exists and will come through the cache; 404: deleted, the DELETED event archives it.
+      const code = (err as { code?: number }).code
+      if (code === 6 || code === 5 || code === 10) return undefined
+      throw err
+    }
+  }
+}
+
+function toRecord(obj: { metadata: Record<string, unknown>; status?: Record<string, unknown> }, e: IndexEntry, phase: string, rv: string): ArchiveRecord {
+  const labels = { ...e.labels, [ARCHIVING_STATUS]: 'Persisted' }
+  const status = obj.status ?? {}
+  const finishedAt = new Date(e.finished).toISOString()
+  const startedAt = typeof status.startedAt === 'string' && status.startedAt ? status.startedAt : finishedAt
+  const creationTimestamp = typeof obj.metadata.creationTimestamp === 'string' ? obj.metadata.creationTimestamp : null
+  const json = JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', ...obj, metadata: { ...obj.metadata, resourceVersion: rv, labels } })
+  return { uid: e.uid, name: e.name, namespace: e.namespace, phase, startedAt, finishedAt, creationTimestamp, resourceVersion: rv, labels, json }
+}

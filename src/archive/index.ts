@@ -1,0 +1,82 @@
+import type { AccessReview } from '../auth/access-review.js'
+import type { ClusterSettings } from '../config/configmap.js'
+import type { Config } from '../config/schema.js'
+import { migrateToLatest, openDatabase, type Db } from '../db/database.js'
+import type { KubeClient } from '../kube/client.js'
+import type { WorkflowStore } from '../workflows/workflow-store.js'
+import { ArchiveReader } from './archive-read-repository.js'
+import { ArchiveWriter } from './archive-repository.js'
+import { Archiver } from './archiver.js'
+import { ArchiveGc } from './gc.js'
+import { LeaseElector } from './lease.js'
+import { resolvePersistence } from './persistence.js'
+import { ArchiveService } from './service.js'
+
+export interface Archive {
+  service: ArchiveService
+  /** undefined without persistence */
+  reader?: ArchiveReader
+  archiver?: Archiver
+  elector?: LeaseElector
+  close(): Promise<void>
+}
+
+/**
+ * The archive as configured (spec §6, §7.3): no persistence → upstream's null archive; persistence → migrate
+ * (unless skipped), serve reads, and, when archiving is on, campaign for the Lease and archive while leading.
+ */
+export async function startArchive(o: {
+  config: Config
+  settings: ClusterSettings
+  kube: KubeClient
+  store: WorkflowStore
+  access: AccessReview
+  synced: Promise<void>
+  managedNamespace: string
+  log: (msg: string) => void
+}): Promise<Archive> {
+  const { config, settings } = o
+  const disableValuesPattern = config.env.disableValueListRetrievalKeyPattern ? new RegExp(config.env.disableValueListRetrievalKeyPattern) : undefined
+  const p = await resolvePersistence({
+    databaseUrl: config.databaseUrl, settings: settings.persistence, kube: o.kube, namespace: config.namespace,
+    archiveTtl: config.archiveTtl, skipMigrations: config.skipMigrations, log: o.log,
+  })
+  if (!p) return { service: new ArchiveService({ access: o.access, instanceId: settings.instanceID, disableValuesPattern }), close: async () => {} }
+  const db: Db = openDatabase(p.url)
+  try {
+    if (!p.skipMigrations) {
+      const applied = await migrateToLatest(db)
+      if (applied.length) o.log(`archive: applied migrations ${applied.join(', ')}`)
+    }
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  const scope = { clusterName: p.clusterName, instanceId: settings.instanceID, managedNamespace: o.managedNamespace }
+  const reader = new ArchiveReader(db, scope)
+  const writer = new ArchiveWriter(db, scope)
+  const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern })
+  if (!p.archive) return { service, reader, close: () => db.close() }
+
+  const archiver = new Archiver({ store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log })
+  const gc = new ArchiveGc(writer, p.ttlSeconds, config.archiveGcPeriod * 1000, o.log)
+  const elector = new LeaseElector(o.kube, {
+    namespace: config.namespace, name: 'argo-server-archiver', durationSeconds: config.archiveLeaseSeconds, log: o.log,
+    onChange: (leader) => {
+      archiver.setLeader(leader)
+      gc.setLeader(leader)
+    },
+  })
+  archiver.start(o.synced)
+  elector.start()
+  return {
+    service, reader, archiver, elector,
+    async close() {
+      await elector.stop()
+      archiver.stop()
+      gc.setLeader(false)
+      await archiver.drain()
+      await db.close()
+    },
+  }
+}

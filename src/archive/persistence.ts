@@ -1,0 +1,93 @@
+import type { z } from 'zod'
+import { PersistenceSettings, type SecretKey } from '../config/persistence.js'
+import type { KubeClient } from '../kube/client.js'
+import type { Requirement } from '../lib/label-selector.js'
+import { parseSelector } from '../workflows/list-query.js'
+
+export interface Persistence {
+  url: string
+  /** this server writes the archive (persistence.archive; implied by --database-url) */
+  archive: boolean
+  clusterName: string
+  ttlSeconds: number
+  selector: Requirement[]
+  skipMigrations: boolean
+}
+
+/** `Nd`, `Nh`, `Nm`, `Ns`, or a Go duration such as `1h30m` (upstream config/ttl.go); '' = 0. */
+export function parseDurationSeconds(v: string): number {
+  const s = v.trim()
+  if (!s || s === '0') return 0
+  const days = /^(\d+)d$/.exec(s)
+  if (days) return Number(days[1]) * 86_400
+  const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 }
+  let total = 0
+  let rest = s
+  while (rest) {
+    const m = /^(\d+(?:\.\d+)?)(ms|h|m|s)/.exec(rest)
+    if (!m) throw new Error(`invalid duration "${v}"`)
+    total += Number(m[1]) * (unit[m[2] as string] ?? 0)
+    rest = rest.slice(m[0].length)
+  }
+  return total
+}
+
+function selectorOf(sel: PersistenceSettings['archiveLabelSelector']): Requirement[] {
+  if (!sel) return []
+  const terms = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`)
+  for (const e of sel.matchExpressions ?? []) {
+    const op = e.operator.toLowerCase()
+    if (op === 'exists') terms.push(e.key)
+    else if (op === 'doesnotexist') terms.push(`!${e.key}`)
+    else terms.push(`${e.key} ${op} (${(e.values ?? []).join(',')})`)
+  }
+  return parseSelector(terms.join(','))
+}
+
+/**
+ * Where the archive is: `--database-url`/DATABASE_URL (which also turns archiving on, unless the configmap says
+ * `archive: false`), else the configmap's `persistence.postgresql` with credentials from its Secrets in the
+ * install namespace. Undefined: no persistence, the archive endpoints answer as upstream's null archive.
+ */
+export async function resolvePersistence(opts: {
+  databaseUrl: string
+  settings: unknown
+  kube: KubeClient
+  namespace: string
+  archiveTtl: string
+  skipMigrations: boolean
+  log: (msg: string) => void
+}): Promise<Persistence | undefined> {
+  const parsed = PersistenceSettings.safeParse(opts.settings ?? {})
+  if (!parsed.success) throw new Error(`configmap: persistence: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  const p = parsed.data
+  let url = opts.databaseUrl
+  if (!url && p.postgresql) url = await postgresUrl(p.postgresql, opts.kube, opts.namespace)
+  if (!url) {
+    if (p.mysql) opts.log('persistence: mysql is not supported by this server; the archive is disabled')
+    return undefined
+  }
+  return {
+    url,
+    archive: p.archive ?? Boolean(opts.databaseUrl),
+    clusterName: p.clusterName || 'default',
+    ttlSeconds: parseDurationSeconds(opts.archiveTtl || p.archiveTTL || ''),
+    selector: selectorOf(p.archiveLabelSelector),
+    skipMigrations: opts.skipMigrations || p.skipMigration === true,
+  }
+}
+
+async function postgresUrl(pgs: NonNullable<PersistenceSettings['postgresql']>, kube: KubeClient, namespace: string): Promise<string> {
+  const secret = async (ref: z.infer<typeof SecretKey> | undefined) => {
+    if (!ref) return ''
+    const data = await kube.getSecret(namespace, ref.name)
+    const v = data?.[ref.key]
+    if (v === undefined) throw new Error(`persistence: secret ${namespace}/${ref.name} has no key "${ref.key}"`)
+    return v.toString('utf8')
+  }
+  const user = encodeURIComponent(await secret(pgs.userNameSecret))
+  const password = encodeURIComponent(await secret(pgs.passwordSecret))
+  const auth = user ? `${user}${password ? `:${password}` : ''}@` : ''
+  const sslmode = pgs.sslMode || (pgs.ssl ? 'require' : 'disable')
+  return `postgres://${auth}${pgs.host ?? 'localhost'}:${pgs.port ?? 5432}/${encodeURIComponent(pgs.database ?? 'postgres')}?sslmode=${sslmode}`
+}

@@ -1,0 +1,158 @@
+import type { AccessReview } from '../auth/access-review.js'
+import type { Identity } from '../auth/identity.js'
+import { ApiError, GrpcCode } from '../http/errors.js'
+import { Workflows, type KubeObject } from '../kube/resources.js'
+import { toWireJson } from '../http/wire.js'
+import type { Requirement } from '../lib/label-selector.js'
+import { encodeContinue, parseListRequest, parseSelector } from '../workflows/list-query.js'
+import { listDenied } from '../workflows/service.js'
+import type { ArchiveReader } from './archive-read-repository.js'
+import type { ArchiveWriter } from './archive-repository.js'
+import { createAs, formulateResubmit, formulateRetry } from './actions.js'
+import { ARCHIVING_STATUS, type ArchiveFilter } from './types.js'
+
+export interface ArchivedListRequest {
+  namespace?: string
+  labelSelector?: string
+  fieldSelector?: string
+  limit?: number
+  continue?: string
+  namePrefix?: string
+  nameFilter?: string
+}
+
+export interface ArchiveServiceDeps {
+  /** undefined: no persistence configured (upstream's null archive, spec §6.4) */
+  reader?: ArchiveReader
+  writer?: ArchiveWriter
+  access: AccessReview
+  instanceId: string
+  /** DISABLE_VALUE_LIST_RETRIEVAL_KEY_PATTERN */
+  disableValuesPattern?: RegExp
+}
+
+type Wf = Record<string, unknown> & { metadata: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string> } }
+
+const NOT_SUPPORTED = 'getting archived workflows not supported'
+// Any requirement object works: parseListRequest appends it and the archive's instanceid column replaces it.
+const placeholder: Requirement = { key: 'x', operator: 'exists', values: [] }
+const WF = { group: 'argoproj.io', resource: 'workflows' }
+
+/** The archive as read back: always labelled Persisted (spec §6.2 step 3), only metadata, spec and status. */
+export function persisted(w: Record<string, unknown>): Wf {
+  const md = (w.metadata ?? {}) as Wf['metadata']
+  return { metadata: { ...md, labels: { ...md.labels, [ARCHIVING_STATUS]: 'Persisted' } }, spec: w.spec ?? {}, status: w.status ?? {} }
+}
+
+/** ArchivedWorkflowService (spec §1, §6.3, §6.4): every read and delete authorized for the caller first. */
+export class ArchiveService {
+  readonly #d: ArchiveServiceDeps
+
+  constructor(deps: ArchiveServiceDeps) {
+    this.#d = deps
+  }
+
+  get enabled(): boolean {
+    return this.#d.reader !== undefined
+  }
+
+  #reader(message = NOT_SUPPORTED): ArchiveReader {
+    if (!this.#d.reader) throw ApiError.internal(message)
+    return this.#d.reader
+  }
+
+  async list(identity: Identity, r: ArchivedListRequest): Promise<string> {
+    const q = parseListRequest({ ...r, namespace: r.namespace ?? '' }, placeholder)
+    const authNs = q.namespaceNot ? '' : q.namespace
+    await this.#d.access.require(identity, { ...WF, verb: 'list', namespace: authNs }, listDenied(authNs))
+    // Without persistence the list is empty, as upstream's null archive.
+    if (!this.#d.reader) return '{"metadata":{},"items":null}'
+    const filter: ArchiveFilter = {
+      ...q, labels: q.labels.filter((l) => l !== placeholder), namePrefix: r.namePrefix, limit: q.limit + 1,
+    }
+    const rows = await this.#d.reader.list(filter)
+    const page = rows.slice(0, q.limit)
+    const metadata: Record<string, unknown> = {}
+    const last = page[page.length - 1]
+    if (rows.length > q.limit && last) metadata.continue = encodeContinue(last.key)
+    if (q.countRemaining && last) metadata.remainingItemCount = await this.#d.reader.countUpTo({ ...filter, after: last.key, offset: undefined, limit: 0 }, 1_000_000)
+    return toWireJson({ metadata, items: page.length ? page.map((s) => s.object) : null })
+  }
+
+  /** By uid, else the latest run of (namespace, name); then authorized `verb` on it (spec §6.4). */
+  async #resolve(identity: Identity, verb: string, uid: string, namespace?: string, name?: string): Promise<Wf> {
+    if (!uid && !(namespace && name)) throw ApiError.invalidArgument('both name and namespace are required if uid is not specified')
+    const reader = this.#reader()
+    const found = uid ? await reader.getByUid(uid) : await reader.getByName(namespace as string, name as string)
+    if (!found) throw ApiError.notFound('not found')
+    const wf = persisted(found)
+    const ns = wf.metadata.namespace ?? ''
+    await this.#d.access.require(identity, { ...WF, verb, namespace: ns, name: wf.metadata.name }, 'permission denied')
+    return wf
+  }
+
+  get(identity: Identity, uid: string, namespace?: string, name?: string): Promise<Wf> {
+    return this.#resolve(identity, 'get', uid, namespace, name)
+  }
+
+  async delete(identity: Identity, uid: string, namespace?: string, name?: string): Promise<void> {
+    const wf = await this.#resolve(identity, 'delete', uid, namespace, name)
+    if (!this.#d.writer || !(await this.#d.writer.delete(wf.metadata.uid ?? ''))) throw ApiError.notFound('not found')
+  }
+
+  /**
+   * The archive fall-back of GetWorkflow (spec §2.5): authorized `get` on (namespace, name) before anything is
+   * read, so a fake token is 401 and a caller without `get workflows` 403 (CVE-2024-53862).
+   */
+  async findForGet(identity: Identity, namespace: string, name: string, uid?: string): Promise<Wf | undefined> {
+    if (!this.#d.reader) return undefined
+    await this.#d.access.require(identity, { ...WF, verb: 'get', namespace, name }, 'permission denied')
+    const found = uid ? await this.#d.reader.getByUid(uid) : await this.#d.reader.getByName(namespace, name)
+    if (!found) return undefined
+    const wf = persisted(found)
+    return wf.metadata.namespace === namespace && wf.metadata.name === name ? wf : undefined
+  }
+
+  /** Label keys, unscoped as upstream (spec §6.3); an empty `{}` without persistence. */
+  async labelKeys(identity: Identity, namespace: string): Promise<{ items?: string[] }> {
+    await this.#d.access.require(identity, { ...WF, verb: 'list', namespace }, listDenied(namespace))
+    if (!this.#d.reader) return {}
+    const items = await this.#d.reader.labelKeys()
+    return items.length ? { items } : {}
+  }
+
+  /** Values of one key, named by exactly one Exists requirement (spec §6.4). */
+  async labelValues(identity: Identity, namespace: string, labelSelector: string | undefined): Promise<{ items?: string[] }> {
+    const reqs = parseSelector(labelSelector)
+    if (reqs.length !== 1) throw ApiError.invalidArgument(`only allow 1 labelRequirement, found ${reqs.length}`)
+    const req = reqs[0] as Requirement
+    if (req.operator !== 'exists') throw ApiError.invalidArgument(`operation ${req.operator} is not supported`)
+    await this.#d.access.require(identity, { ...WF, verb: 'list', namespace }, listDenied(namespace))
+    if (!this.#d.reader) return {}
+    if (this.#d.disableValuesPattern?.test(req.key)) return { items: [] }
+    const items = await this.#d.reader.labelValues(req.key)
+    return items.length ? { items } : {}
+  }
+
+  /** Re-creates a failed archived workflow (spec §6.4): 409 while a live workflow of that name exists. */
+  async retry(identity: Identity, uid: string, b: ActionRequest & { restartSuccessful?: boolean; nodeFieldSelector?: string }): Promise<unknown> {
+    const wf = await this.#resolve(identity, 'get', uid, b.namespace, b.name)
+    const { namespace = '', name = '' } = wf.metadata
+    try {
+      await identity.kube.get(Workflows, namespace, name)
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
+      return createAs(identity, this.#d.instanceId, formulateRetry(wf as KubeObject, b), namespace)
+    }
+    throw ApiError.alreadyExists(`Workflow already exists on cluster, use argo retry ${name} instead`)
+  }
+
+  /** A new run of an archived workflow, created in the body's namespace (else the workflow's), spec §2.7. */
+  async resubmit(identity: Identity, uid: string, b: ActionRequest & { memoized?: boolean }): Promise<unknown> {
+    const wf = await this.#resolve(identity, 'get', uid, b.namespace, b.name)
+    const namespace = b.namespace || wf.metadata.namespace || ''
+    return createAs(identity, this.#d.instanceId, formulateResubmit(wf as KubeObject, b), namespace)
+  }
+}
+
+export interface ActionRequest { namespace?: string; name?: string; parameters?: string[] }

@@ -1,0 +1,62 @@
+import type { Requirement } from '../lib/label-selector.js'
+import type { SortKey } from '../workflows/workflow-index.js'
+
+/** Where archive rows live: every query is scoped by these (spec §6.3). */
+export interface ArchiveScope {
+  clusterName: string
+  instanceId: string
+  /** `--namespaced`: only this namespace; '' = all */
+  managedNamespace: string
+}
+
+/** The filters of ListArchivedWorkflows and of the archive half of ListWorkflows (spec §2.4, §6.4). */
+export interface ArchiveFilter {
+  /** '' = every namespace */
+  namespace: string
+  namespaceNot?: boolean
+  name?: { op: 'Exact' | 'Contains' | 'Prefix' | 'NotEquals'; value: string }
+  namePrefix?: string
+  labels: Requirement[]
+  createdAfter?: number
+  finishedBefore?: number
+  startedAfter?: number
+  startedBefore?: number
+  /** keyset position (finishedat DESC, uid): rows strictly after it */
+  after?: SortKey
+  /** legacy decimal continue: rows to skip */
+  offset?: number
+  limit: number
+}
+
+/** One archived workflow as a list shows it (summary, spec §6.4), with its keyset position. */
+export interface ArchiveSummary {
+  readonly key: SortKey
+  readonly uid: string
+  readonly object: Record<string, unknown>
+}
+
+/** A finished workflow to archive: the full object and what the row's columns need. */
+export interface ArchiveRecord {
+  uid: string
+  name: string
+  namespace: string
+  phase: string
+  startedAt: string
+  finishedAt: string
+  creationTimestamp: string | null
+  resourceVersion: string
+  labels: Record<string, string>
+  /** the Workflow's JSON text, labelled Persisted */
+  json: string
+}
+
+export const ARCHIVING_STATUS = 'workflows.argoproj.io/workflow-archiving-status'
+
+/**
+ * Postgres jsonb cannot hold `\u0000`; upstream stores this marker instead and restores it on read (spec §6.1).
+ * Only real escapes are replaced (an odd number of backslashes before `u0000`), not an escaped backslash
+ * followed by the text "u0000".
+ */
+const NULL_REPLACEMENT = 'ARGO_POSTGRES_NULL_REPLACEMENT'
+export const encodeNulls = (json: string): string => json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, `$1${NULL_REPLACEMENT}`)
+export const decodeNulls = (json: string): string => json.includes(NULL_REPLACEMENT) ? json.replaceAll(NULL_REPLACEMENT, '\\u0000') : json

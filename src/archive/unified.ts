@@ -1,0 +1,86 @@
+import { toWireJson } from '../http/wire.js'
+import { LabelInstanceId } from '../lib/instance-id.js'
+import type { Requirement } from '../lib/label-selector.js'
+import { compareKeys, type SortKey } from '../workflows/workflow-index.js'
+import type { StoreQuery, WorkflowStore } from '../workflows/workflow-store.js'
+import type { ArchiveReader } from './archive-read-repository.js'
+import { ARCHIVING_STATUS, type ArchiveFilter, type ArchiveSummary } from './types.js'
+
+/** One list item, live or archived, in the common order, as wire JSON. */
+export interface PageItem extends SortKey {
+  readonly json: Buffer | string
+}
+
+export interface UnifiedPage {
+  items: PageItem[]
+  more: boolean
+  remaining?: number
+}
+
+const notArchived: Requirement = { key: ARCHIVING_STATUS, operator: '!=', values: ['Archived'] }
+const REMAINING_CAP = 100_000
+
+/** A live object is listed from the cache unless it is labelled Archived: then its archived copy stands for it. */
+const shownLive = (store: WorkflowStore, uid: string) => {
+  const e = store.get(uid)
+  return e !== undefined && e.labels[ARCHIVING_STATUS] !== 'Archived'
+}
+
+export function archiveFilterOf(q: StoreQuery, after: SortKey | undefined, limit: number): ArchiveFilter {
+  // The instance-ID requirement is the row's `instanceid` column (spec §6.3), not a label subquery.
+  const labels = q.labels.filter((r) => r.key !== LabelInstanceId)
+  return { ...q, labels, after, offset: undefined, limit }
+}
+
+/**
+ * ListWorkflows over the cache and the archive as one sequence in upstream's order (unfinished by creation desc,
+ * then finished by finishedAt desc; uid breaks ties): both sources are read from the same keyset position and
+ * merged, so a page never depends on counts (no count(*)) and paging is stable across the live/archive boundary.
+ * Each workflow appears once: a live object labelled Archived is shown from the archive (as upstream's server
+ * store drops it, spec §2.4), and an archived row whose live object is still shown (archived a moment ago, or
+ * retried) is skipped.
+ */
+export async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: StoreQuery): Promise<UnifiedPage> {
+  const skip = q.offset ?? 0
+  const want = skip + q.limit
+  const liveQ: StoreQuery = { ...q, labels: [...q.labels, notArchived], offset: undefined, limit: want, countRemaining: false }
+  const live = store.query(liveQ)
+  const archived: ArchiveSummary[] = []
+  const need = want + 1 // one more than the page: whether anything follows
+  let after = q.after
+  // Rows skipped as duplicates are rare (a workflow between its upsert and its Archived label): top up if any.
+  for (;;) {
+    const ask = need - archived.length
+    const batch = await reader.list(archiveFilterOf(q, after, ask))
+    for (const row of batch) if (!shownLive(store, row.uid)) archived.push(row)
+    const last = batch[batch.length - 1]
+    if (batch.length < ask || !last || archived.length >= need) break
+    after = last.key
+  }
+  const merged: PageItem[] = []
+  let i = 0
+  let j = 0
+  while (merged.length < want && (i < live.items.length || j < archived.length)) {
+    const a = live.items[i]
+    const b = archived[j]
+    if (a && (!b || compareKeys(a, b.key) < 0)) {
+      merged.push(a)
+      i++
+    } else if (b) {
+      merged.push({ ...b.key, json: toWireJson(b.object) })
+      j++
+    }
+  }
+  const items = merged.slice(skip)
+  const more = live.more || i < live.items.length || j < archived.length
+  const page: UnifiedPage = { items, more }
+  const last = items[items.length - 1]
+  if (q.countRemaining) {
+    const from = last ?? q.after
+    const rest = store.query({ ...liveQ, after: from, limit: 1, countRemaining: true })
+    const archivedRest = await reader.countUpTo(archiveFilterOf(q, from, 0), REMAINING_CAP)
+    // Beyond the cap the count would cost a scan of the archive: no count rather than a wrong one.
+    if (archivedRest < REMAINING_CAP) page.remaining = rest.items.length + (rest.remaining ?? 0) + archivedRest
+  }
+  return page
+}

@@ -1,0 +1,74 @@
+import { Kysely, Migrator, PostgresDialect, type ColumnType, type Generated } from 'kysely'
+import pg from 'pg'
+import { migrationProvider } from '../../migrations/index.js'
+
+/** Upstream's archive tables (spec §6.1) plus our `resourceversion` (migrations/0002). */
+export interface ArchivedWorkflowsTable {
+  uid: string
+  name: string
+  phase: string
+  namespace: string
+  /** jsonb, written as text with `\u0000` replaced (spec §6.1) */
+  workflow: string
+  startedat: ColumnType<Date, Date | string, Date | string>
+  finishedat: ColumnType<Date, Date | string, Date | string>
+  clustername: string
+  instanceid: string
+  creationtimestamp: ColumnType<Date | null, Date | string | null, Date | string | null>
+  resourceversion: ColumnType<string | null, string | number | null, string | number | null>
+}
+
+export interface ArchivedWorkflowLabelsTable {
+  clustername: string
+  uid: string
+  name: string
+  value: string
+}
+
+export interface Database {
+  argo_archived_workflows: ArchivedWorkflowsTable
+  argo_archived_workflows_labels: ArchivedWorkflowLabelsTable
+  schema_history: { schema_version: Generated<number> }
+}
+
+export interface Db {
+  readonly kysely: Kysely<Database>
+  close(): Promise<void>
+}
+
+// Kubernetes times are UTC and upstream stores them in `timestamp without time zone`: read them back as UTC.
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v) => new Date(`${v.replace(' ', 'T')}Z`))
+
+/**
+ * A pool on `connectionString`. Connection failures surface on the first query (the archiver retries them);
+ * statements are bounded so a stuck database fails a request instead of hanging it.
+ */
+export function openDatabase(connectionString: string, opts: { max?: number; statementTimeoutMs?: number } = {}): Db {
+  const pool = new pg.Pool({
+    connectionString,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: opts.statementTimeoutMs ?? 30_000,
+    options: '-c timezone=UTC',
+  })
+  // An idle client losing its connection (Postgres restarted) must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return { kysely, close: () => kysely.destroy() }
+}
+
+/**
+ * Runs pending migrations. Safe with several replicas starting together: kysely holds a Postgres advisory lock
+ * for the run, so one migrates and the others then find nothing to do.
+ * @throws Error naming the failed migration
+ */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider })
+  const { error, results } = await migrator.migrateToLatest()
+  const failed = results?.find((r) => r.status === 'Error')
+  if (error || failed) {
+    const why = error instanceof Error ? error.message : String(error ?? 'failed')
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${why}`)
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

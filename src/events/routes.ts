@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { AccessReview } from '../auth/access-review.js'
+import { identityOf } from '../auth/hook.js'
+import { ApiError } from '../http/errors.js'
+import { asApiError } from '../http/error-handler.js'
+import { NamespaceParams, listOptionsQuery } from '../http/query.js'
+import { EventStream, type StreamSettings } from '../http/stream.js'
+import { FieldSelectorError, matchesFields, parseFieldSelector } from '../lib/field-selector.js'
+import { LabelSelectorError, matchesLabels, parseLabelSelector } from '../lib/label-selector.js'
+import { eventSelectorFields, type EventEntry, type EventWatches } from './event-watches.js'
+
+const Query = z.object({ ...listOptionsQuery })
+const Event = z.looseObject({}).meta({ id: 'io.k8s.api.core.v1.Event' })
+const allowedFields = new Set<string>(['metadata.name', 'metadata.namespace', ...eventSelectorFields])
+
+function selectors(labelSelector: string | undefined, fieldSelector: string | undefined) {
+  try {
+    return { labels: parseLabelSelector(labelSelector ?? ''), fields: parseFieldSelector(fieldSelector ?? '', allowedFields) }
+  } catch (e) {
+    if (e instanceof FieldSelectorError || e instanceof LabelSelectorError) throw ApiError.invalidArgument(e.message)
+    throw e
+  }
+}
+
+/** WorkflowService_WatchEvents (spec §1, §2.9): core/v1 Events, e.g. `involvedObject.kind=Workflow,involvedObject.name=x`. */
+export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches; access: AccessReview; stream: StreamSettings }): void {
+  const r = app.withTypeProvider<ZodTypeProvider>()
+  for (const [url, hide] of [['/api/v1/stream/events/:namespace', false], ['/api/v1/stream/events/', true]] as const) {
+    r.get(url, {
+      config: { stream: true },
+      schema: { hide, operationId: 'WorkflowService_WatchEvents', tags: ['WorkflowService'], params: NamespaceParams, querystring: Query, response: { 200: Event } },
+    }, async (req, reply) => {
+      const stream = new EventStream(req, reply, deps.stream)
+      const namespace = req.params.namespace
+      try {
+        const { labels, fields } = selectors(req.query['listOptions.labelSelector'], req.query['listOptions.fieldSelector'])
+        await deps.access.require(identityOf(req), { verb: 'watch', group: '', resource: 'events', namespace },
+          `Permission denied, you are not allowed to watch events in namespace "${namespace}".`)
+        const scope = deps.watches.acquire(namespace)
+        stream.onClose(() => deps.watches.release(namespace))
+        await scope.informer.synced
+        const matches = (e: EventEntry) => matchesLabels(labels, e.labels) &&
+          matchesFields(fields, (f) => (f === 'metadata.name' ? e.name : f === 'metadata.namespace' ? e.namespace : e.fields[f] ?? ''))
+        const lastEventId = req.headers['last-event-id']
+        const resume = Number(typeof lastEventId === 'string' && lastEventId ? lastEventId : req.query['listOptions.resourceVersion'] ?? NaN)
+        const from = Number.isInteger(resume) && resume > 0 && scope.hub.canResumeFrom(resume) ? resume : undefined
+        stream.open()
+        if (from === undefined) for (const e of scope.store.values()) if (matches(e)) stream.sendResultJson(e.json.toString(), String(e.resourceVersion))
+        const unsubscribe = scope.hub.subscribe({
+          matches,
+          deliver: (ev) => void stream.sendResultJson(ev.entry.json.toString(), String(ev.rv)),
+          fail: (err) => stream.fail(err),
+        }, from)
+        stream.onClose(unsubscribe)
+      } catch (err) {
+        stream.fail(asApiError(err))
+      }
+    })
+  }
+}

@@ -1,0 +1,133 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { applyFields, parseFields, type FieldMask } from '../lib/fields.js'
+import { ApiError, streamErrorBody } from './errors.js'
+import { toWireJson } from './wire.js'
+
+export interface StreamSettings {
+  /** SSE comment heartbeat interval (upstream: 15 s) */
+  heartbeatMs: number
+  /** bytes a client may fall behind before it is closed with a stream error */
+  maxBufferBytes: number
+}
+
+/**
+ * One streaming response in upstream's framing (spec §3): newline-delimited `{"result":…}` by default, SSE exactly
+ * when `Accept: text/event-stream`. Ours on top: a heartbeat comment, `X-Accel-Buffering: no`, `Cache-Control:
+ * no-cache`, `id:` lines for resuming, and a bounded buffer per client.
+ */
+export class EventStream {
+  readonly sse: boolean
+  readonly #reply: FastifyReply
+  readonly #settings: StreamSettings
+  readonly #mask: FieldMask | undefined
+  readonly #ids: boolean
+  #opened = false
+  #closed = false
+  #heartbeat: NodeJS.Timeout | undefined
+  #onClose: (() => void)[] = []
+
+  constructor(req: FastifyRequest, reply: FastifyReply, settings: StreamSettings) {
+    this.sse = req.headers.accept === 'text/event-stream'
+    this.#reply = reply
+    this.#settings = settings
+    // The forwarder applies `fields` to every chunk, whatever the endpoint (spec §2.3).
+    const fields = (req.query as Record<string, unknown> | undefined)?.fields
+    this.#mask = parseFields(typeof fields === 'string' ? fields : undefined)
+    // The argo CLI (Go's HTTP client) parses every SSE line longer than 6 bytes as data
+    // (pkg/apiclient/http1/server-sent-events-client.go), so an `id:` line would break it.
+    this.#ids = this.sse && !String(req.headers['user-agent'] ?? '').startsWith('Go-http-client/')
+    reply.hijack()
+    reply.raw.on('close', () => this.#finish())
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  onClose(fn: () => void): void {
+    if (this.#closed) fn()
+    else this.#onClose.push(fn)
+  }
+
+  /** Sends the 200 and headers now (upstream sends them eagerly), starting the heartbeat. */
+  open(): void {
+    if (this.#opened || this.#closed) return
+    this.#opened = true
+    const headers: Record<string, string> = this.sse
+      ? { 'content-type': 'text/event-stream', 'x-content-type-options': 'nosniff' }
+      : { 'content-type': 'application/json' }
+    this.#reply.raw.writeHead(200, { ...headers, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })
+    this.#reply.raw.flushHeaders()
+    if (this.sse) {
+      this.#heartbeat = setInterval(() => this.#write(':\n'), this.#settings.heartbeatMs)
+      this.#heartbeat.unref()
+    }
+  }
+
+  /** Sends one `{"result":…}`; `id` (SSE only) lets a reconnecting client resume. False once closed. */
+  send(result: unknown, id?: string): boolean {
+    if (this.#closed) return false
+    this.open()
+    const chunk = this.#mask ? toWireJson(applyFields({ result }, this.#mask)) : `{"result":${toWireJson(result)}}`
+    return this.#frame(chunk, id)
+  }
+
+  /** Like send, for a result already serialized in wire form (shared by many clients). */
+  sendResultJson(resultJson: string, id?: string): boolean {
+    if (this.#closed) return false
+    if (this.#mask) return this.send(JSON.parse(resultJson) as unknown, id)
+    this.open()
+    return this.#frame(`{"result":${resultJson}}`, id)
+  }
+
+  #frame(chunk: string, id: string | undefined): boolean {
+    const text = this.sse ? `${id && this.#ids ? `id: ${id}\n` : ''}data: ${chunk} \n\n\n` : `${chunk}\n`
+    this.#write(text)
+    if (this.#reply.raw.writableLength > this.#settings.maxBufferBytes) {
+      this.fail(new ApiError(8, 'the client is reading too slowly: stream closed'))
+      return false
+    }
+    return !this.#closed
+  }
+
+  /**
+   * Ends the stream with an error: before any byte with the status of its code, after with an `{"error":…}` chunk
+   * (the status is already 200). Spec §3.
+   */
+  fail(err: ApiError): void {
+    if (this.#closed) return
+    const body = toWireJson({ error: streamErrorBody(err) })
+    if (!this.#opened) {
+      this.#opened = true
+      const type = this.sse ? 'text/event-stream' : 'application/json'
+      this.#reply.raw.writeHead(err.httpStatus, { 'content-type': type, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })
+    }
+    this.#reply.raw.end(this.sse ? `data: ${body} \n\n` : body)
+    this.#finish()
+  }
+
+  end(): void {
+    if (this.#closed) return
+    this.open()
+    this.#reply.raw.end()
+    this.#finish()
+  }
+
+  #write(text: string): void {
+    if (!this.#closed) this.#reply.raw.write(text)
+  }
+
+  #finish(): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#heartbeat)
+    for (const fn of this.#onClose.splice(0)) {
+      try {
+        fn()
+      } catch {
+        // a subscriber's cleanup must not break the others'
+      }
+    }
+    if (!this.#reply.raw.writableEnded) this.#reply.raw.destroy()
+  }
+}

@@ -1,0 +1,75 @@
+import http from 'node:http'
+import https from 'node:https'
+import type { Writable } from 'node:stream'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
+
+/** core/v1 PodLogOptions as the log streamer passes them through (spec §2.8). */
+export interface PodLogOptions {
+  container: string
+  follow?: boolean
+  previous?: boolean
+  timestamps?: boolean
+  sinceSeconds?: number
+  sinceTime?: string
+  tailLines?: number
+  limitBytes?: number
+  insecureSkipTLSVerifyBackend?: boolean
+}
+
+const MAX_ERROR_BODY = 64 * 1024
+
+/**
+ * GET pods/{name}/log, streamed into `sink`, which is ended when the log ends — or breaks off: a broken upstream
+ * read is the end of that pod's log, as upstream's scanner treats it. Resolves once the apiserver answered 200;
+ * rejects with an ApiError otherwise. `signal` aborts the read at any point, before the answer too (a log with no
+ * line yet may not have sent its headers).
+ *
+ * Not client-node's `Log`: it pipes node-fetch's body without an error listener (a reset connection is an
+ * uncaught exception) and drops `tailLines=0`.
+ */
+export async function streamPodLog(kc: KubeConfig, namespace: string, pod: string, sink: Writable, o: PodLogOptions, signal: AbortSignal): Promise<void> {
+  const cluster = kc.getCurrentCluster()
+  if (!cluster) throw ApiError.internal('no current cluster in the kubeconfig')
+  const url = new URL(`${cluster.server.replace(/\/$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`)
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== false) url.searchParams.set(k, String(v))
+  const opts: https.RequestOptions = { method: 'GET', signal }
+  await kc.applyToHTTPSOptions(opts)
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, opts, (res) => {
+      if (res.statusCode !== 200) {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => { if (body.length < MAX_ERROR_BODY) body += c })
+        res.on('end', () => reject(statusError(res.statusCode ?? 500, body)))
+        res.on('error', () => reject(statusError(res.statusCode ?? 500, body)))
+        return
+      }
+      resolve()
+      const finish = () => {
+        res.unpipe(sink)
+        if (!sink.writableEnded && !sink.destroyed) sink.end()
+      }
+      res.on('error', finish)
+      res.on('aborted', finish)
+      res.on('close', finish)
+      res.pipe(sink)
+    })
+    req.on('error', (err) => {
+      reject(new ApiError(14, `kubernetes API unavailable: ${err.message}`, { cause: err }))
+      if (!sink.writableEnded && !sink.destroyed) sink.end()
+    })
+    req.end()
+  })
+}
+
+function statusError(code: number, body: string): ApiError {
+  let message = `kubernetes API error ${code}`
+  try {
+    const status = JSON.parse(body) as { message?: unknown }
+    if (typeof status.message === 'string' && status.message) message = status.message
+  } catch {
+    // not a Status: keep the generic message
+  }
+  return new ApiError(grpcCodeOfHttp(code), message)
+}

@@ -1,0 +1,203 @@
+import type { Identity } from '../auth/identity.js'
+import { ApiError, GrpcCode } from '../http/errors.js'
+import type { EventStream } from '../http/stream.js'
+import { Workflows, type KubeObject, type ListParams, type PodSummary } from '../kube/resources.js'
+import type { WorkflowService } from '../workflows/service.js'
+import { LineSink, splitLine } from './lines.js'
+import { Merger } from './merge.js'
+import type { LogRequest } from './request.js'
+import { watchLoop } from './watch.js'
+
+const WORKFLOW_LABEL = 'workflows.argoproj.io/workflow'
+const FULFILLED = new Set(['Succeeded', 'Failed', 'Error'])
+
+export interface LogServiceDeps {
+  workflows: WorkflowService
+  /** follow mode: how long an entry waits for a silent pod before going out (upstream sorts 1 s batches) */
+  lingerMs?: number
+  log?: (msg: string, err?: unknown) => void
+}
+
+/** The output a log session writes to: the stream framer (spec §3). */
+export type LogOutput = Pick<EventStream, 'open' | 'send' | 'end' | 'fail' | 'onClose' | 'closed'>
+
+const phaseOf = (obj: KubeObject): string => {
+  const status = obj.status as { phase?: unknown } | undefined
+  return typeof status?.phase === 'string' ? status.phase : ''
+}
+
+/** WorkflowLogs and PodLogs (spec §2.8). */
+export class LogService {
+  readonly #d: LogServiceDeps
+
+  constructor(deps: LogServiceDeps) {
+    this.#d = deps
+  }
+
+  /**
+   * Resolves the workflow and its pods with the caller's client, then opens the stream and runs until the logs end.
+   * Throws (an ApiError) only before the stream is opened, so the caller can report it with the status of its code.
+   */
+  async stream(identity: Identity, r: LogRequest, out: LogOutput): Promise<void> {
+    const name = await this.#d.workflows.resolveName(identity, r.namespace, r.name)
+    const wf = await identity.kube.get(Workflows, r.namespace, name)
+    const selector: ListParams = {
+      labelSelector: `${WORKFLOW_LABEL}=${name}${r.selector ? `,${r.selector}` : ''}`,
+      fieldSelector: r.podName ? `metadata.name=${r.podName}` : undefined,
+    }
+    const pods = await identity.kube.listPods(r.namespace, selector)
+    if (out.closed) return
+    out.open()
+    new LogSession(identity, r, name, selector, out, this.#d).start(wf, pods)
+  }
+}
+
+/** One client's log stream: which pods are being read, the watches that find more, and their merge. */
+class LogSession {
+  readonly #kube: Identity['kube']
+  readonly #r: LogRequest
+  readonly #name: string
+  readonly #selector: ListParams
+  readonly #out: LogOutput
+  readonly #log: (msg: string, err?: unknown) => void
+  readonly #merger: Merger
+  /** pods already read (by uid), never read twice even after their stream ended */
+  readonly #streamed = new Set<string>()
+  /** aborts every log read of this session, answered or not */
+  readonly #reads = new AbortController()
+  #watches: (() => void)[] = []
+  /** no more log reads start, and those running are aborted */
+  #stopping = false
+
+  constructor(identity: Identity, r: LogRequest, name: string, selector: ListParams, out: LogOutput, d: LogServiceDeps) {
+    this.#kube = identity.kube
+    this.#r = r
+    this.#name = name
+    this.#selector = selector
+    this.#out = out
+    this.#log = d.log ?? (() => {})
+    this.#merger = new Merger({
+      lingerMs: r.follow ? d.lingerMs ?? 1000 : undefined,
+      // LogEntry's fields are omitempty: an empty line goes out as {"podName":…} (spec §2.8)
+      emit: (e) => void out.send(e.content ? { content: e.content, podName: e.podName } : { podName: e.podName }),
+      onDone: () => {
+        this.#stop()
+        out.end()
+      },
+    })
+    // a client that goes away stops every log read and watch it caused
+    out.onClose(() => {
+      this.#stop()
+      this.#merger.stop()
+    })
+  }
+
+  start(wf: KubeObject, list: { resourceVersion: string; pods: PodSummary[] }): void {
+    for (const p of list.pods) this.#ensureStreaming(p)
+    if (!this.#r.follow || FULFILLED.has(phaseOf(wf))) return this.#merger.seal()
+    const ns = encodeURIComponent(this.#r.namespace)
+    this.#watches.push(watchLoop({
+      kube: this.#kube,
+      path: `/api/v1/namespaces/${ns}/pods`,
+      ...this.#selector,
+      resourceVersion: list.resourceVersion,
+      onEvent: (type, obj) => {
+        if (type !== 'DELETED') this.#ensureStreaming(podSummary(obj))
+      },
+      relist: () => this.#relistPods(),
+      onError: (err) => this.#out.fail(err),
+    }))
+    this.#watches.push(watchLoop({
+      kube: this.#kube,
+      path: `/apis/${Workflows.group}/${Workflows.version}/namespaces/${ns}/${Workflows.plural}`,
+      fieldSelector: `metadata.name=${this.#name}`,
+      resourceVersion: wf.metadata.resourceVersion ?? '',
+      onEvent: (type, obj) => {
+        if (type === 'DELETED') this.#deleted()
+        else if (FULFILLED.has(phaseOf(obj))) void this.#completed()
+      },
+      relist: async () => {
+        try {
+          const now = await this.#kube.get(Workflows, this.#r.namespace, this.#name)
+          if (FULFILLED.has(phaseOf(now))) void this.#completed()
+          return now.metadata.resourceVersion ?? ''
+        } catch (err) {
+          if (err instanceof ApiError && err.code === GrpcCode.NotFound) this.#deleted()
+          throw err
+        }
+      },
+      onError: (err) => this.#out.fail(err),
+    }))
+  }
+
+  async #relistPods(): Promise<string> {
+    const list = await this.#kube.listPods(this.#r.namespace, this.#selector)
+    for (const p of list.pods) this.#ensureStreaming(p)
+    return list.resourceVersion
+  }
+
+  /** The workflow is fulfilled: no new pods will come; end once the ones started are drained. */
+  async #completed(): Promise<void> {
+    if (!this.#watches.length) return
+    this.#stopWatches()
+    // A last list catches pods whose start the pod watch had not reported yet when the workflow event came.
+    try {
+      await this.#relistPods()
+    } catch (err) {
+      this.#log(`logs of ${this.#r.namespace}/${this.#name}: final pod list failed`, err)
+    }
+    this.#merger.seal()
+  }
+
+  /** The workflow is gone (its pods go with it): end now rather than wait for their garbage collection. */
+  #deleted(): void {
+    this.#stop()
+    this.#merger.seal()
+  }
+
+  #ensureStreaming(pod: PodSummary): void {
+    // Pending pods have no log yet; they are picked up by a later event once they start (spec §2.8).
+    if (this.#stopping || !pod.name || pod.phase === 'Pending') return
+    const key = pod.uid || pod.name
+    if (this.#streamed.has(key)) return
+    this.#streamed.add(key)
+    const merger = this.#merger
+    const source = merger.add(pod.name)
+    const { grep, timestamps } = this.#r
+    const sink = new LineSink((line) => {
+      const l = splitLine(line, timestamps)
+      if (l && (!grep || grep(l.content))) merger.push(source, l)
+    }, () => merger.full(source))
+    source.onRoom = () => sink.resume()
+    let ended = false
+    const end = () => {
+      if (ended) return
+      ended = true
+      merger.end(source)
+    }
+    sink.on('finish', end)
+    sink.on('close', end)
+    sink.on('error', end)
+    // timestamps are always asked for: they order the entries across pods (spec §2.8)
+    const opts = { ...this.#r.pod, timestamps: true, follow: this.#r.follow }
+    this.#kube.podLog(this.#r.namespace, pod.name, sink, opts, this.#reads.signal).catch((err: unknown) => {
+      // as upstream: a pod whose log cannot be read (no such container, not yet scheduled…) is skipped
+      if (!this.#stopping) this.#log(`logs of pod ${this.#r.namespace}/${pod.name}: ${(err as Error).message}`)
+      end()
+    })
+  }
+
+  #stopWatches(): void {
+    for (const stop of this.#watches.splice(0)) stop()
+  }
+
+  #stop(): void {
+    this.#stopping = true
+    this.#stopWatches()
+    this.#reads.abort()
+  }
+}
+
+function podSummary(obj: KubeObject): PodSummary {
+  return { name: obj.metadata.name ?? '', uid: obj.metadata.uid ?? '', phase: phaseOf(obj) }
+}

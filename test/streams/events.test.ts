@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { startStack, type Stack } from '../harness/stack.js'
+import { openStream } from '../harness/streams.js'
+
+const EV = { group: '', resource: 'events', namespace: 'argo' }
+const event = (s: Stack, name: string, wf: string, reason: string) => s.emulator.create(EV, {
+  apiVersion: 'v1', kind: 'Event', metadata: { name },
+  involvedObject: { kind: 'Workflow', name: wf, namespace: 'argo', apiVersion: 'argoproj.io/v1alpha1' },
+  reason, message: `${reason} ${wf}`, type: 'Normal', source: { component: 'workflow-controller' },
+})
+const reasons = (m: { result?: Record<string, unknown> }[]) => m.map((x) => `${String(x.result?.reason)} ${String((x.result?.involvedObject as { name?: string } | undefined)?.name)}`)
+
+test('GET /api/v1/stream/events/{ns} streams core/v1 Events filtered by field selector, over one shared watch', async (t) => {
+  const s = await startStack(t)
+  event(s, 'e1', 'wf-a', 'WorkflowRunning')
+  event(s, 'e2', 'wf-b', 'WorkflowRunning')
+  const forA = await openStream(s, '/api/v1/stream/events/argo?listOptions.fieldSelector=involvedObject.kind%3DWorkflow,involvedObject.name%3Dwf-a')
+  const all = await openStream(s, '/api/v1/stream/events/argo', { sse: true })
+  const again = await openStream(s, '/api/v1/stream/events/argo')
+  t.after(() => [forA, all, again].forEach((r) => r.close()))
+  await forA.until(() => forA.messages().length === 1)
+  event(s, 'e3', 'wf-a', 'WorkflowSucceeded')
+  event(s, 'e4', 'wf-b', 'WorkflowFailed')
+  await forA.until(() => forA.messages().length === 2)
+  await all.until(() => all.messages().length === 4)
+  assert.deepEqual(reasons(forA.messages()), ['WorkflowRunning wf-a', 'WorkflowSucceeded wf-a'])
+  assert.deepEqual(reasons(all.messages()).sort(), ['WorkflowFailed wf-b', 'WorkflowRunning wf-a', 'WorkflowRunning wf-b', 'WorkflowSucceeded wf-a'])
+  assert.match(all.raw, /^id: \d+\ndata: \{"result":\{.*"name":"e1".*\}\} \n\n\n/m)
+  assert.doesNotMatch(all.raw, /\.000Z/, 'timestamps as Kubernetes writes them')
+  assert.equal(s.emulator.openWatches(/events/), 1, 'one upstream watch for the namespace')
+})
+
+test('a bad field selector or a caller without rights gets a stream-format error', async (t) => {
+  const s = await startStack(t, { users: [{ token: 'nobody', username: 'nobody', rules: [{ verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'] }] }] })
+  const bad = await openStream(s, '/api/v1/stream/events/argo?listOptions.fieldSelector=spec.nope%3Dx')
+  await bad.ended()
+  assert.equal(bad.status, 400)
+  assert.match(bad.raw, /"message":"field label not supported: spec.nope"/)
+  const denied = await openStream(s, '/api/v1/stream/events/argo', { token: 'nobody' })
+  await denied.ended()
+  assert.equal(denied.status, 403)
+  assert.match(denied.raw, /^\{"error":\{"grpc_code":7,/)
+})
