@@ -50,7 +50,7 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
         if (from === undefined) for (const e of scope.store.values()) if (matches(e)) stream.sendResultJson(e.json.toString(), String(e.resourceVersion))
         const unsubscribe = scope.hub.subscribe({
           matches,
-          deliver: (ev) => void stream.sendResultJson(ev.entry.json.toString(), String(ev.rv)),
+          deliver: (ev) => void stream.sendShared(ev.entry.json.toString(), String(ev.rv), ev.frames),
           fail: (err) => stream.fail(err),
         }, from)
         stream.onClose(unsubscribe)

@@ -14,6 +14,8 @@ export type HubEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
 
 export class HubEvent<E extends HubEntry = HubEntry> {
   #result: string | undefined
+  /** wire frames of this event, built once per framing and shared by every client (see EventStream.sendShared) */
+  readonly frames = new Map<string, Buffer>()
   constructor(readonly type: HubEventType, readonly entry: E, readonly rv: number) {}
 
   /** `{"type":…,"object":…}`, serialized once and shared by every client. */

@@ -68,7 +68,7 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
   }
   const unsubscribe = d.hub.subscribe({
     matches,
-    deliver: (ev) => void stream.sendResultJson(ev.watchResult, String(ev.rv)),
+    deliver: (ev) => void stream.sendShared(ev.watchResult, String(ev.rv), ev.frames),
     fail: (err) => stream.fail(err),
   }, from !== undefined && from !== 0 && d.hub.canResumeFrom(from) ? from : undefined)
   stream.onClose(unsubscribe)

@@ -33,9 +33,6 @@ export async function runningWorkflow(stack: Stack, name: string, pods: number, 
 export async function readEntries(stack: Stack, path: string, init: RequestInit & { token?: string | null } = {}): Promise<{ status: number; body: string; results: Record<string, unknown>[] }> {
   const res = await stack.req(path, init)
   const body = await res.text()
-  // The client can see the last chunk a turn before the server counts the connection idle; a stack closed in that
-  // turn waits for fastify's keep-alive timeout (72 s). One turn lets the server catch up.
-  await new Promise((r) => setImmediate(r))
   const results = body.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { result: Record<string, unknown> }).result)
   return { status: res.status, body, results }
 }

@@ -1,0 +1,96 @@
+import { mkdtemp } from 'node:fs/promises'
+import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { startEmulator } from '../emulator/index.js'
+import { fmt, percentile, rssMb, startServerProcess } from './lib.js'
+
+const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
+const RATE = 50 // workflow updates per second
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const WORKERS = Number(process.env.BENCH_CLIENT_THREADS ?? 2)
+
+/** SSE clients in worker threads, so reading 1,000 streams does not slow the process that times the updates. */
+const clientCode = `
+const { parentPort, workerData } = require('node:worker_threads')
+const http = require('node:http')
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity })
+const latencies = []
+const MARK = Buffer.from('"bench/sent":"')
+let connected = 0
+for (let i = 0; i < workerData.clients; i++) {
+  http.get(workerData.url, { agent, headers: { accept: 'text/event-stream' } }, (res) => {
+    connected++
+    if (connected === workerData.clients) parentPort.postMessage({ connected })
+    // Cheap on purpose: find the timestamp by indexOf, never parse the JSON (the readers share the cores).
+    res.on('data', (d) => {
+      if (!workerData.measuring) return
+      const now = performance.timeOrigin + performance.now()
+      let at = 0
+      while ((at = d.indexOf(MARK, at)) >= 0) {
+        at += MARK.length
+        latencies.push(now - Number(d.toString('latin1', at, d.indexOf(34, at))))
+      }
+    })
+  })
+}
+parentPort.on('message', (m) => {
+  if (m === 'measure') workerData.measuring = true
+  if (m === 'report') parentPort.postMessage({ latencies })
+})
+`
+
+async function level(url: string, clients: number, update: (i: number) => void, pid: number) {
+  const per = Math.ceil(clients / WORKERS)
+  const workers = Array.from({ length: Math.min(WORKERS, clients) }, (_, w) =>
+    new Worker(clientCode, { eval: true, workerData: { url: `${url}/api/v1/workflow-events/argo`, clients: Math.min(per, clients - w * per), measuring: false } }))
+  await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))))
+  await new Promise((r) => setTimeout(r, 1000))
+  const idleRss = rssMb(pid)
+  workers.forEach((w) => w.postMessage('measure'))
+  const start = performance.now()
+  for (let i = 0; i < RATE * SECONDS; i++) {
+    update(i)
+    const due = start + ((i + 1) * 1000) / RATE
+    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())))
+  }
+  await new Promise((r) => setTimeout(r, 1000))
+  const rss = rssMb(pid)
+  const lat: number[] = []
+  for (const w of workers) {
+    const report = new Promise<{ latencies: number[] }>((r) => w.once('message', r))
+    w.postMessage('report')
+    for (const v of (await report).latencies) lat.push(v)
+    await w.terminate()
+  }
+  lat.sort((a, b) => a - b)
+  return { clients, events: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), rss, idleRss }
+}
+
+export async function run(): Promise<void> {
+  const emulator = await startEmulator({ namespaces: ['argo'], tls: true })
+  for (let i = 0; i < 100; i++) emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `w-${i}`, annotations: {} }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] }, status: { phase: 'Running' } })
+  const kubeconfig = await emulator.writeKubeconfig(join(await mkdtemp(join(tmpdir(), 'bench-')), 'kubeconfig'))
+  const { child, url } = await startServerProcess(['--port', '0', '--host', '127.0.0.1', '--secure=false', '--auth-mode=server', '--kubeconfig', kubeconfig, '--loglevel', 'error'])
+  http.globalAgent.maxSockets = Infinity
+  const update = (i: number) => {
+    emulator.patch(WF, `w-${i % 100}`, { metadata: { annotations: { 'bench/sent': String(performance.timeOrigin + performance.now()) } }, status: { progress: `${i}/1000` } })
+  }
+  try {
+    console.log(`watch benchmark: SSE clients on /api/v1/workflow-events/argo, ${RATE} workflow updates/s for ${SECONDS} s per level`)
+    await level(url, 1, update, child.pid as number) // warm-up, not reported
+    const results = []
+    for (const n of [1, 100, 1000]) {
+      const r = await level(url, n, update, child.pid as number)
+      results.push(r)
+      console.log(`  ${String(n).padStart(5)} clients: ${r.events} deliveries, latency p50 ${fmt(r.p50)} ms p99 ${fmt(r.p99)} ms | upstream watches ${emulator.openWatches(/workflows/)} | server RSS ${r.idleRss.toFixed(0)} MB connected, ${r.rss.toFixed(0)} MB after the updates`)
+    }
+    const [one, , thousand] = results as [typeof results[0], unknown, typeof results[0]]
+    console.log(`  p99(1000)/p99(1) = ${fmt(thousand.p99 / one.p99)} (target <= 3)`)
+    console.log(`  RSS growth per client = ${(((thousand.idleRss - one.idleRss) * 1024) / 999).toFixed(1)} KB connected (target <= 50); ${(((thousand.rss - one.rss) * 1024) / 999).toFixed(1)} KB after the updates`)
+  } finally {
+    child.kill('SIGTERM')
+    await emulator.close()
+  }
+}
