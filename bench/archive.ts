@@ -1,0 +1,155 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { startEmulator } from '../emulator/index.js'
+import { listSql } from '../src/archive/archive-read-repository.js'
+import type { ArchiveFilter } from '../src/archive/types.js'
+import { parseConfig } from '../src/config/parse.js'
+import { migrateToLatest, openDatabase } from '../src/db/database.js'
+import { parseLabelSelector } from '../src/lib/label-selector.js'
+import { startLocalPostgres } from '../src/sandbox/postgres.js'
+import { createServer } from '../src/server.js'
+import { fmt, measure, percentile } from './lib.js'
+
+const N = Number(process.env.BENCH_REQUESTS ?? 300)
+const SIZES = (process.env.BENCH_ARCHIVE_SIZES ?? '10000,1000000').split(',').map(Number)
+const THROUGHPUT = Number(process.env.BENCH_ARCHIVE_THROUGHPUT ?? 2000)
+const SELECTOR = 'workflows.argoproj.io/workflow-template=tmpl-3'
+const scope = { clusterName: 'default', instanceId: '', managedNamespace: '' }
+
+/**
+ * Archived workflows generated in SQL, ~18 KB each (aw#13601's average): 1,000 distinct node maps of md5 text
+ * (so TOAST compression is realistic, not a repeated string), picked per row; 5 to 6 labels per workflow.
+ */
+async function seed(c: pg.Client, from: number, to: number): Promise<void> {
+  await c.query(`CREATE TEMP TABLE IF NOT EXISTS blobs AS SELECT b, (SELECT jsonb_object_agg('node-' || b || '-' || n, jsonb_build_object(
+      'id', 'node-' || b || '-' || n, 'name', 'wf[' || n || '].step-' || md5((b * 100 + n)::text), 'displayName', 'step-' || n, 'type', 'Pod',
+      'templateName', 'main', 'phase', 'Succeeded', 'startedAt', '2026-01-01T00:00:00Z', 'finishedAt', '2026-01-01T00:00:10Z',
+      'hostNodeName', 'node-' || (n % 7), 'outputs', jsonb_build_object('exitCode', '0', 'result', md5(b::text || n) || md5(n::text || b) || md5((b + n)::text)),
+      'resourcesDuration', jsonb_build_object('cpu', n, 'memory', n * 5), 'message', md5(b::text) || md5(n::text)))
+      FROM generate_series(1, 32) n) AS nodes FROM generate_series(0, 999) b`)
+  await c.query(`INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid, creationtimestamp, resourceversion)
+    SELECT md5('uid' || i), 'wf-' || i, CASE WHEN i % 10 = 0 THEN 'Failed' ELSE 'Succeeded' END, 'argo',
+      jsonb_build_object(
+        'apiVersion', 'argoproj.io/v1alpha1', 'kind', 'Workflow',
+        'metadata', jsonb_build_object('name', 'wf-' || i, 'namespace', 'argo', 'uid', md5('uid' || i), 'resourceVersion', i::text,
+          'creationTimestamp', to_char(t - interval '70 seconds', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+          'labels', jsonb_build_object('workflows.argoproj.io/phase', CASE WHEN i % 10 = 0 THEN 'Failed' ELSE 'Succeeded' END,
+            'workflows.argoproj.io/completed', 'true', 'workflows.argoproj.io/workflow-template', 'tmpl-' || (i % 20), 'team', 'team-' || (i % 7),
+            'workflows.argoproj.io/workflow-archiving-status', 'Persisted')),
+        'spec', jsonb_build_object('entrypoint', 'main', 'arguments', jsonb_build_object('parameters', jsonb_build_array(jsonb_build_object('name', 'p', 'value', 'v' || i))),
+          'workflowTemplateRef', jsonb_build_object('name', 'tmpl-' || (i % 20))),
+        'status', jsonb_build_object('phase', CASE WHEN i % 10 = 0 THEN 'Failed' ELSE 'Succeeded' END,
+          'startedAt', to_char(t - interval '60 seconds', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'finishedAt', to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+          'progress', '32/32', 'estimatedDuration', 60, 'resourcesDuration', jsonb_build_object('cpu', 32, 'memory', 160), 'nodes', b.nodes)),
+      t - interval '60 seconds', t, 'default', '', t - interval '70 seconds', i
+    FROM generate_series(${from}, ${to - 1}) i
+    CROSS JOIN LATERAL (SELECT timestamp '2026-01-01' + i * interval '7 seconds' AS t) tt
+    JOIN blobs b ON b.b = i % 1000`)
+  await c.query(`INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value)
+    SELECT 'default', md5('uid' || i), l.name, l.value FROM generate_series(${from}, ${to - 1}) i
+    CROSS JOIN LATERAL (VALUES ('workflows.argoproj.io/phase', CASE WHEN i % 10 = 0 THEN 'Failed' ELSE 'Succeeded' END),
+      ('workflows.argoproj.io/completed', 'true'), ('workflows.argoproj.io/workflow-template', 'tmpl-' || (i % 20)),
+      ('team', 'team-' || (i % 7)), ('workflows.argoproj.io/workflow-archiving-status', 'Persisted')) AS l(name, value)`)
+}
+
+/** The same SQL the API runs for a page, straight through pg (compiled by kysely, executed without it). */
+async function rawSql(c: pg.Client, f: ArchiveFilter): Promise<{ p50: number; p99: number }> {
+  const db = openDatabase('postgres://unused/x')
+  const q = listSql(scope, f).compile(db.kysely)
+  await db.close()
+  const times: number[] = []
+  for (let i = 0; i < N + 20; i++) {
+    const t0 = performance.now()
+    await c.query(q.sql, q.parameters as unknown[])
+    if (i >= 20) times.push(performance.now() - t0)
+  }
+  times.sort((a, b) => a - b)
+  return { p50: percentile(times, 50), p99: percentile(times, 99) }
+}
+
+async function atSize(base: string, auth: Record<string, string>, c: pg.Client, rows: number, have: number) {
+  if (rows > have) {
+    const t0 = performance.now()
+    for (let from = have; from < rows; from += 100_000) await seed(c, from, Math.min(rows, from + 100_000))
+    await c.query('ANALYZE argo_archived_workflows; ANALYZE argo_archived_workflows_labels')
+    console.log(`  seeded ${rows - have} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  }
+  const avg = Number((await c.query<{ b: string }>('SELECT avg(pg_column_size(workflow::text))::int AS b FROM (SELECT workflow FROM argo_archived_workflows LIMIT 200) x')).rows[0]?.b)
+  const uid = (await c.query<{ uid: string }>(`SELECT uid FROM argo_archived_workflows OFFSET ${Math.floor(rows / 2)} LIMIT 1`)).rows[0]?.uid as string
+  const sel = encodeURIComponent(SELECTOR)
+  const page = await measure(`${base}/api/v1/archived-workflows?listOptions.limit=50`, auth, N)
+  const pageSel = await measure(`${base}/api/v1/archived-workflows?listOptions.limit=50&listOptions.labelSelector=${sel}`, auth, N)
+  const get = await measure(`${base}/api/v1/archived-workflows/${uid}`, auth, N)
+  const rawPage = await rawSql(c, { namespace: '', labels: [], limit: 51 })
+  const rawSel = await rawSql(c, { namespace: '', labels: parseLabelSelector(SELECTOR), limit: 51 })
+  return { rows, avg, page, pageSel, get, rawPage, rawSel }
+}
+
+/** Workflows per second from "finished in Kubernetes" to "row written and live object labelled Archived". */
+async function throughput(databaseUrl: string): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-archive-'))
+  const emulator = await startEmulator({ namespaces: ['argo'], tls: true })
+  const kubeconfig = await emulator.writeKubeconfig(join(dir, 'kubeconfig'))
+  const server = await createServer(parseConfig(['--secure=false', '--kubeconfig', kubeconfig, '--loglevel', 'error', '--database-url', databaseUrl], {}), { kind: 'file', path: kubeconfig })
+  const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
+  while (!server.archive.elector?.leader) await new Promise((r) => setTimeout(r, 50))
+  const t0 = performance.now()
+  for (let i = 0; i < THROUGHPUT; i++) {
+    emulator.create(WF, {
+      apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `tp-${i}`, labels: { 'workflows.argoproj.io/completed': 'true', team: 't' } },
+      spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] },
+      status: { phase: 'Succeeded', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z', nodes: { a: { id: 'a', phase: 'Succeeded', message: 'x'.repeat(8000) } } },
+    })
+  }
+  while (!emulator.list(WF).every((w) => w.metadata.labels?.['workflows.argoproj.io/workflow-archiving-status'] === 'Archived')) await new Promise((r) => setTimeout(r, 50))
+  const rate = THROUGHPUT / ((performance.now() - t0) / 1000)
+  await server.close()
+  await emulator.close()
+  await rm(dir, { recursive: true, force: true })
+  return rate
+}
+
+export async function run(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-archive-pg-'))
+  const pgs = await startLocalPostgres(join(dir, 'data'), { persistent: false })
+  const url = pgs.url
+  const db = openDatabase(url)
+  await migrateToLatest(db)
+  await db.close()
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  const emulator = await startEmulator({ namespaces: ['argo'], tls: true })
+  const kubeconfig = await emulator.writeKubeconfig(join(dir, 'kubeconfig'))
+  // The API as users run it: client auth mode, SelfSubjectAccessReviews cached, plain HTTP on loopback.
+  const server = await createServer(parseConfig(['--secure=false', '--kubeconfig', kubeconfig, '--loglevel', 'error', '--database-url', url, '--skip-migrations'], {}), { kind: 'file', path: kubeconfig })
+  const base = await server.app.listen({ port: 0, host: '127.0.0.1' })
+  console.log(`archive benchmark: ${N} sequential requests per measurement; selector ${SELECTOR} (1 in 20 rows)`)
+  const results = []
+  let have = 0
+  try {
+    for (const rows of SIZES) {
+      results.push(await atSize(base, { authorization: `Bearer ${emulator.adminToken}` }, c, rows, have))
+      have = rows
+    }
+  } finally {
+    await server.close()
+    await emulator.close()
+  }
+  for (const r of results) {
+    console.log(`  ${r.rows.toString().padStart(8)} rows (~${((r.avg ?? 0) / 1024).toFixed(1)} KB each):`)
+    console.log(`    page of 50             API p50 ${fmt(r.page.p50)} p99 ${fmt(r.page.p99)} ms | raw SQL p50 ${fmt(r.rawPage.p50)} p99 ${fmt(r.rawPage.p99)} ms | API/raw p99 ${fmt(r.page.p99 / r.rawPage.p99)}`)
+    console.log(`    page of 50, selector   API p50 ${fmt(r.pageSel.p50)} p99 ${fmt(r.pageSel.p99)} ms | raw SQL p50 ${fmt(r.rawSel.p50)} p99 ${fmt(r.rawSel.p99)} ms | API/raw p99 ${fmt(r.pageSel.p99 / r.rawSel.p99)}`)
+    console.log(`    get by uid             API p50 ${fmt(r.get.p50)} p99 ${fmt(r.get.p99)} ms`)
+  }
+  const [small, large] = [results[0], results[results.length - 1]]
+  if (small && large && small !== large) {
+    console.log(`  p99(${large.rows})/p99(${small.rows}): page ${fmt(large.page.p99 / small.page.p99)}, selector ${fmt(large.pageSel.p99 / small.pageSel.p99)}, get ${fmt(large.get.p99 / small.get.p99)} (target <= 2)`)
+  }
+  await c.end()
+  const tp = await throughput(url)
+  console.log(`  archiving throughput: ${tp.toFixed(0)} workflows/s (${THROUGHPUT} workflows, finished in Kubernetes -> row written and labelled Archived)`)
+  await pgs.stop()
+  await rm(dir, { recursive: true, force: true })
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { startRunner } from '../../emulator/runner.js'
+import { sqlQuery } from '../harness/postgres.js'
+import { aWorkflow, startStack } from '../harness/stack.js'
+import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
+
+type Wf = { metadata: { name: string; uid: string; namespace: string; labels?: Record<string, string> }; status?: Record<string, unknown>; spec?: Record<string, unknown> }
+type List = { metadata: { continue?: string }; items: Wf[] | null }
+
+test('finished workflows are archived: upsert, labels table, live label Pending then Archived, read back Persisted', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const runner = startRunner(s.emulator, { stepMs: 20, archiveLabels: true })
+  t.after(() => runner.stop())
+  const created = await s.json<Wf>('/api/v1/workflows/argo', { method: 'POST', json: { workflow: aWorkflow({ name: 'run-1', labels: { team: 'data' } }) } })
+  assert.equal(created.status, 200)
+  await until('Archived label', () => liveStatus(s, 'run-1') === 'Archived')
+  const rows = await sqlQuery<{ uid: string; phase: string; resourceversion: string }>(s.databaseUrl as string, 'SELECT uid, phase, resourceversion FROM argo_archived_workflows')
+  assert.equal(rows.length, 1)
+  assert.equal(rows[0]?.uid, created.body.metadata.uid)
+  const labels = await sqlQuery<{ name: string; value: string }>(s.databaseUrl as string, 'SELECT name, value FROM argo_archived_workflows_labels ORDER BY name')
+  assert.ok(labels.some((l) => l.name === 'team' && l.value === 'data'))
+  assert.ok(labels.some((l) => l.name === STATUS && l.value === 'Persisted'))
+
+  const uid = created.body.metadata.uid
+  const got = await s.json<Wf>(`/api/v1/archived-workflows/${uid}`)
+  assert.equal(got.status, 200)
+  assert.equal(got.body.metadata.labels?.[STATUS], 'Persisted')
+  assert.equal(got.body.status?.phase, 'Succeeded')
+  const byName = await s.json<Wf>('/api/v1/archived-workflows/?namespace=argo&name=run-1')
+  assert.equal(byName.body.metadata.uid, uid)
+  assert.equal((await s.json('/api/v1/archived-workflows/')).status, 400)
+
+  // The unified list shows it once (from the archive, as upstream, since the live object is labelled Archived).
+  const list = await s.json<List>('/api/v1/workflows/argo')
+  assert.deepEqual(list.body.items?.map((w) => [w.metadata.name, w.metadata.labels?.[STATUS]]), [['run-1', 'Persisted']])
+
+  const keys = await s.json<{ items: string[] }>('/api/v1/archived-workflows-label-keys')
+  assert.ok(keys.body.items.includes('team'))
+  const values = await s.json<{ items: string[] }>('/api/v1/archived-workflows-label-values?listOptions.labelSelector=team')
+  assert.deepEqual(values.body.items, ['data'])
+  assert.equal((await s.json('/api/v1/archived-workflows-label-values?listOptions.labelSelector=team=data')).status, 400)
+  assert.equal((await s.json('/api/v1/archived-workflows-label-values?listOptions.labelSelector=a,b')).status, 400)
+
+  // Gone from Kubernetes: Get falls back to the archive; then delete it from the archive too.
+  s.emulator.remove(WF, 'run-1')
+  const fallback = await s.json<Wf>('/api/v1/workflows/argo/run-1')
+  assert.equal(fallback.status, 200)
+  assert.equal(fallback.body.metadata.uid, uid)
+  assert.equal((await s.json(`/api/v1/workflows/argo/run-1?uid=${uid}`)).status, 200)
+  assert.equal((await s.json(`/api/v1/workflows/argo/run-1?uid=nope`)).status, 404)
+  assert.deepEqual((await s.json(`/api/v1/archived-workflows/${uid}`, { method: 'DELETE' })).body, {})
+  assert.deepEqual((await s.json(`/api/v1/archived-workflows/${uid}`, { method: 'DELETE' })).body, { code: 5, message: 'not found' })
+  assert.deepEqual((await s.json('/api/v1/workflows/argo/run-1')).body, { code: 5, message: 'workflows.argoproj.io "run-1" not found' })
+})
+
+test('\\u0000 round-trips through jsonb; the stored JSON is readable as upstream stores it', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const wf = finished(s, 'nul', { message: 'a\u0000b \\u0000 literal' })
+  await until('archived', () => liveStatus(s, 'nul') === 'Archived')
+  const got = await s.json<Wf>(`/api/v1/archived-workflows/${wf.metadata.uid as string}`)
+  assert.equal(got.body.status?.message, 'a\u0000b \\u0000 literal')
+  const list = await s.json<List>('/api/v1/archived-workflows')
+  assert.equal(list.body.items?.[0]?.status?.message, 'a\u0000b \\u0000 literal')
+  const raw = await sqlQuery<{ m: string }>(s.databaseUrl as string, "SELECT workflow->'status'->>'message' AS m FROM argo_archived_workflows")
+  assert.equal(raw[0]?.m, 'aARGO_POSTGRES_NULL_REPLACEMENTb \\u0000 literal')
+})
+
+test('unified list: live and archived in one order, each once, stable keyset paging across the boundary', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  for (let i = 0; i < 12; i++) finished(s, `done-${String(i).padStart(2, '0')}`)
+  await until('all archived', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'))
+  // Half of them disappear from Kubernetes; a few are still running.
+  for (let i = 0; i < 12; i += 2) s.emulator.remove(WF, `done-${String(i).padStart(2, '0')}`)
+  for (let i = 0; i < 3; i++) s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `running-${i}` }, spec: {}, status: { phase: 'Running' } })
+  await until('cache', async () => ((await s.json<List>('/api/v1/workflows/argo')).body.items?.length ?? 0) === 15)
+  const all = (await s.json<List>('/api/v1/workflows/argo')).body.items ?? []
+  assert.deepEqual(all.slice(0, 3).map((w) => w.metadata.name).sort(), ['running-0', 'running-1', 'running-2'])
+  assert.deepEqual(all.slice(3).map((w) => w.metadata.name), Array.from({ length: 12 }, (_, i) => `done-${String(11 - i).padStart(2, '0')}`))
+  assert.ok(all.slice(3).every((w) => w.metadata.labels?.[STATUS] === 'Persisted'))
+  // Pages of 4, while a new workflow finishes and another is deleted mid-way: nothing repeats or is skipped.
+  const seen: string[] = []
+  let cont = ''
+  for (let page = 0; page < 10; page++) {
+    const r = await s.json<List>(`/api/v1/workflows/argo?listOptions.limit=4${cont ? `&listOptions.continue=${cont}` : ''}`)
+    seen.push(...(r.body.items ?? []).map((w) => w.metadata.name))
+    if (page === 1) s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'late' }, spec: {}, status: { phase: 'Running' } })
+    if (!r.body.metadata.continue) break
+    cont = r.body.metadata.continue
+  }
+  assert.deepEqual(seen, all.map((w) => w.metadata.name))
+  const filtered = await s.json<List>('/api/v1/workflows/argo?listOptions.fieldSelector=metadata.name%3Ddone-0&nameFilter=Prefix&listOptions.limit=3')
+  assert.deepEqual(filtered.body.items?.map((w) => w.metadata.name), ['done-09', 'done-08', 'done-07'])
+  const rest = await s.json<List>(`/api/v1/workflows/argo?listOptions.fieldSelector=metadata.name%3Ddone-0&nameFilter=Prefix&listOptions.continue=${filtered.body.metadata.continue as string}`)
+  assert.equal(rest.body.items?.length, 7)
+})
+
+test('ListArchivedWorkflows: every filter, paging, remaining count', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  for (let i = 0; i < 6; i++) finished(s, `a-${i}`, { labels: { n: String(i), tier: i % 2 ? 'odd' : 'even' }, phase: i === 5 ? 'Failed' : 'Succeeded' })
+  finished(s, 'b-0', { namespace: 'default', labels: { tier: 'even' } })
+  await until('archived', async () => (await s.json<List>('/api/v1/archived-workflows')).body.items?.length === 7)
+  const names = async (q: string) => ((await s.json<List>(`/api/v1/archived-workflows?${q}`)).body.items ?? []).map((w) => w.metadata.name)
+  assert.deepEqual(await names('namespace=default'), ['b-0'])
+  assert.deepEqual(await names('listOptions.fieldSelector=metadata.namespace%3Ddefault'), ['b-0'])
+  assert.equal((await names('listOptions.fieldSelector=metadata.namespace!%3Dargo')).length, 1)
+  assert.deepEqual(await names('namePrefix=a-&listOptions.labelSelector=tier%3Dodd'), ['a-5', 'a-3', 'a-1'])
+  assert.deepEqual(await names('listOptions.labelSelector=tier!%3Dodd,n'), ['a-4', 'a-2', 'a-0'])
+  assert.deepEqual(await names('listOptions.labelSelector=n%20in%20(1,2)'), ['a-2', 'a-1'])
+  assert.deepEqual(await names('listOptions.labelSelector=n%20notin%20(0,1,2,3,4),tier'), ['b-0', 'a-5'])
+  assert.deepEqual(await names('listOptions.labelSelector=!n'), ['b-0'])
+  assert.deepEqual(await names('listOptions.labelSelector=n>3'), ['a-5', 'a-4'])
+  assert.deepEqual(await names('listOptions.labelSelector=n<1'), ['a-0'])
+  assert.deepEqual(await names('listOptions.fieldSelector=metadata.name%3Da-3'), ['a-3'])
+  assert.deepEqual(await names('listOptions.fieldSelector=metadata.name%3D-1&nameFilter=Contains'), ['a-1'])
+  assert.equal((await names('listOptions.fieldSelector=metadata.name!%3Da-3')).length, 6)
+  const mid = (await s.json<List>('/api/v1/archived-workflows?namespace=argo')).body.items?.[2]?.status?.startedAt as string
+  assert.deepEqual(await names(`namespace=argo&listOptions.fieldSelector=spec.startedAt>${mid}`), ['a-5', 'a-4'])
+  assert.deepEqual(await names(`namespace=argo&listOptions.fieldSelector=spec.startedAt<${mid}`), ['a-2', 'a-1', 'a-0'])
+  const p1 = await s.json<List & { metadata: { remainingItemCount?: number } }>('/api/v1/archived-workflows?listOptions.limit=3&listOptions.fieldSelector=ext.showRemainingItemCount%3Dtrue')
+  assert.equal(p1.body.items?.length, 3)
+  assert.equal(p1.body.metadata.remainingItemCount, 4)
+  const p2 = await s.json<List>(`/api/v1/archived-workflows?listOptions.limit=3&listOptions.continue=${p1.body.metadata.continue as string}`)
+  const p3 = await s.json<List>(`/api/v1/archived-workflows?listOptions.limit=3&listOptions.continue=${p2.body.metadata.continue as string}`)
+  assert.equal(p3.body.items?.length, 1)
+  assert.equal(p3.body.metadata.continue, undefined)
+  assert.deepEqual((await names('listOptions.limit=2&listOptions.continue=5')), ['a-1', 'a-0'])
+  assert.equal((await s.json('/api/v1/archived-workflows?listOptions.fieldSelector=status.phase%3DFailed')).status, 400)
+  assert.equal((await s.json('/api/v1/archived-workflows?listOptions.labelSelector=a%3D%27x%27')).status, 400)
+  const summary = (await s.json<List>('/api/v1/archived-workflows?listOptions.fieldSelector=metadata.name%3Da-3')).body.items?.[0]
+  assert.deepEqual(Object.keys(summary?.status ?? {}).sort(), ['finishedAt', 'phase', 'progress', 'startedAt'])
+  assert.deepEqual(summary?.spec, { arguments: { parameters: [{ name: 'p', value: 'v' }] } })
+})

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { startRunner } from '../../emulator/runner.js'
+import { freshDatabase, ownPostgres, sqlQuery } from '../harness/postgres.js'
+import { aWorkflow, startStack } from '../harness/stack.js'
+import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
+
+const count = async (url: string) => Number((await sqlQuery<{ n: string }>(url, 'SELECT count(*) AS n FROM argo_archived_workflows'))[0]?.n)
+
+test('the server restarted mid-archive: workflows that finished while it was down are archived at start-up', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const runner = startRunner(s.emulator, { stepMs: 10, archiveLabels: true })
+  t.after(() => runner.stop())
+  for (let i = 0; i < 20; i++) await s.req('/api/v1/workflows/argo', { method: 'POST', json: { workflow: aWorkflow({ name: `r-${i}` }) } })
+  await s.stopServer()
+  await runner.idle()
+  for (let i = 20; i < 30; i++) finished(s, `r-${i}`, { labels: { [STATUS]: 'Pending' } })
+  await s.restartServer()
+  await until('all 30 archived', async () => (await count(s.databaseUrl as string)) === 30, 20_000)
+  await until('all labelled Archived', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'))
+})
+
+test('Postgres stopped mid-archive: archiving backs off, logs, and loses nothing once it is back', async (t) => {
+  const pg = await ownPostgres(t)
+  const lines: string[] = []
+  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  finished(s, 'before')
+  await until('first archived', () => liveStatus(s, 'before') === 'Archived')
+  await pg.stop()
+  for (let i = 0; i < 10; i++) finished(s, `during-${i}`)
+  await until('backoff logged', () => lines.some((l) => l.includes('retrying in')), 20_000)
+  assert.equal(liveStatus(s, 'during-0'), 'Pending')
+  // The list still answers from the cache while the archive is unreachable.
+  assert.equal((await s.json('/api/v1/workflows/argo')).status, 200)
+  await pg.start()
+  await until('all archived after the outage', async () => (await count(pg.url).catch(() => 0)) === 11, 90_000)
+  await until('labels', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'), 30_000)
+})
+
+test('a workflow deleted right after it finished is archived from its DELETED event', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  // A stalled label patch keeps it Pending while it is deleted (as kubectl delete racing the archiver).
+  s.emulator.fault({ method: 'PATCH', path: /workflows\/gone/, status: 500, times: Infinity })
+  const wf = finished(s, 'gone')
+  await new Promise((r) => setTimeout(r, 300))
+  s.emulator.remove(WF, 'gone')
+  await until('archived', async () => (await count(s.databaseUrl as string)) === 1)
+  const got = await s.json<{ metadata: { uid: string } }>('/api/v1/workflows/argo/gone')
+  assert.equal(got.body.metadata.uid, wf.metadata.uid)
+})
+
+test('two replicas: one Lease holder archives, no duplicates, the other takes over when it dies', async (t) => {
+  const a = await startStack(t, { database: true, args: archiveArgs })
+  await until('a leads', () => a.server.archive.elector?.leader)
+  const b = await a.startReplica()
+  const url = a.databaseUrl as string
+  for (let i = 0; i < 10; i++) finished(a, `x-${i}`)
+  await until('archived', async () => (await count(url)) === 10)
+  assert.equal(b.archive.elector?.leader, false)
+  const lease = a.emulator.get({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'argo' }, 'argo-server-archiver')
+  assert.equal((lease?.spec as { holderIdentity?: string }).holderIdentity, a.server.archive.elector?.identity)
+  // The leader dies without releasing the Lease: the other replica waits for it to expire, then archives.
+  const LEASES = { group: 'coordination.k8s.io', resource: 'leases', namespace: 'argo' }
+  await a.stopServer()
+  // As if it had crashed: the Lease still names it, freshly renewed.
+  const now = new Date().toISOString().replace('Z', '000Z')
+  a.emulator.patch(LEASES, 'argo-server-archiver', { spec: { holderIdentity: 'crashed', renewTime: now, leaseDurationSeconds: 2 } })
+  await new Promise((r) => setTimeout(r, 1000))
+  assert.equal(b.archive.elector?.leader, false)
+  await until('b takes over', () => b.archive.elector?.leader, 10_000)
+  for (let i = 10; i < 15; i++) finished(a, `x-${i}`)
+  await until('archived after takeover', async () => (await count(url)) === 15)
+  await until('labelled', () => a.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'))
+  assert.equal(Number((await sqlQuery<{ n: string }>(url, 'SELECT count(DISTINCT uid) AS n FROM argo_archived_workflows'))[0]?.n), 15)
+})
+
+test('an older resourceVersion never overwrites a newer archived row', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const wf = finished(s, 'versions', { message: 'first' })
+  await until('archived', () => liveStatus(s, 'versions') === 'Archived')
+  const url = s.databaseUrl as string
+  await sqlQuery(url, 'UPDATE argo_archived_workflows SET resourceversion = resourceversion + 1000')
+  // A retry-like change makes it eligible again with an older version than the row now claims.
+  s.emulator.patch(WF, 'versions', { metadata: { labels: { [STATUS]: null } }, status: { message: 'second' } })
+  await until('handled', () => liveStatus(s, 'versions') === 'Archived' || undefined, 10_000).catch(() => undefined)
+  await new Promise((r) => setTimeout(r, 500))
+  const row = await sqlQuery<{ m: string }>(url, "SELECT workflow->'status'->>'message' AS m FROM argo_archived_workflows WHERE uid = $1", [wf.metadata.uid])
+  assert.equal(row[0]?.m, 'first')
+})
+
+test('migrations are idempotent and safe for replicas starting together; TTL deletes expired rows in batches', async (t) => {
+  const url = await freshDatabase()
+  const stacks = await Promise.all([0, 1, 2].map(() => startStack(t, { database: url, args: [...archiveArgs, '--archive-ttl', '1d'] })))
+  const s = stacks[0]!
+  const applied = await sqlQuery<{ name: string }>(url, 'SELECT name FROM kysely_migration ORDER BY name')
+  assert.deepEqual(applied.map((r) => r.name), ['0001_upstream_archive', '0002_resource_version_and_keyset'])
+  assert.deepEqual(await sqlQuery(url, 'SELECT schema_version FROM schema_history'), [{ schema_version: 68 }])
+  await sqlQuery(url, `INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)
+    SELECT 'old-' || i, 'old-' || i, 'Succeeded', 'argo', '{"metadata":{}}', now() - interval '3 days', now() - interval '2 days', 'default', ''
+    FROM generate_series(1, 1200) i`)
+  finished(s, 'fresh', { finishedAt: new Date().toISOString().replace(/\.\d+Z/, 'Z') })
+  await until('fresh archived', () => liveStatus(s, 'fresh') === 'Archived')
+  await s.restartServer() // GC runs when a replica becomes leader
+  await until('expired rows gone', async () => (await count(url)) === 1, 20_000)
+})
+
+test('retry and resubmit of archived workflows', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const failed = finished(s, 'flaky', { phase: 'Failed', labels: { team: 'x' } })
+  await until('archived', () => liveStatus(s, 'flaky') === 'Archived')
+  const uid = failed.metadata.uid as string
+  const conflict = await s.json(`/api/v1/archived-workflows/${uid}/retry`, { method: 'PUT', json: {} })
+  assert.deepEqual(conflict.body, { code: 6, message: 'Workflow already exists on cluster, use argo retry flaky instead' })
+  const resub = await s.json<{ metadata: { name: string; labels: Record<string, string> } }>(`/api/v1/archived-workflows/${uid}/resubmit`, { method: 'PUT', json: { parameters: ['p=w'] } })
+  assert.equal(resub.status, 200)
+  assert.match(resub.body.metadata.name, /^flaky-/)
+  assert.equal(resub.body.metadata.labels['workflows.argoproj.io/resubmitted-from-workflow'], 'flaky')
+  assert.equal(resub.body.metadata.labels[STATUS], undefined)
+  s.emulator.remove(WF, 'flaky')
+  const retried = await s.json<{ metadata: { name: string }; status: { phase: string; nodes: Record<string, unknown> } }>(`/api/v1/archived-workflows/${uid}/retry`, { method: 'PUT', json: {} })
+  assert.equal(retried.status, 200)
+  assert.equal(retried.body.status.phase, 'Running')
+  assert.deepEqual(retried.body.status.nodes, {})
+  const succeeded = finished(s, 'fine')
+  await until('archived', () => liveStatus(s, 'fine') === 'Archived')
+  s.emulator.remove(WF, 'fine')
+  assert.equal((await s.json(`/api/v1/archived-workflows/${succeeded.metadata.uid as string}/retry`, { method: 'PUT', json: {} })).status, 400)
+})

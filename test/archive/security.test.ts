@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { sqlQuery } from '../harness/postgres.js'
+import { argoGroupRules, startStack } from '../harness/stack.js'
+import { archiveArgs, finished, liveStatus, until, WF } from './helpers.js'
+
+const reader = { token: 'reader', username: 'reader', rules: argoGroupRules(['list']) }
+
+test('CVE-2024-53862: the archive fall-back of Get is authorized (fake token 401, no get right 403)', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs, users: [reader] })
+  const wf = finished(s, 'secret')
+  await until('archived', () => liveStatus(s, 'secret') === 'Archived')
+  s.emulator.remove(WF, 'secret')
+  assert.equal((await s.json('/api/v1/workflows/argo/secret')).status, 200)
+  const fake = await s.json('/api/v1/workflows/argo/secret', { token: 'garbage' })
+  assert.equal(fake.status, 401)
+  assert.equal(JSON.stringify(fake.body).includes('secret"'), false)
+  assert.equal((await s.json('/api/v1/workflows/argo/secret', { token: 'reader' })).status, 403)
+  const uid = wf.metadata.uid as string
+  assert.equal((await s.json(`/api/v1/archived-workflows/${uid}`, { token: 'garbage' })).status, 401)
+  assert.equal((await s.json(`/api/v1/archived-workflows/${uid}`, { token: 'reader' })).status, 403)
+  assert.equal((await s.json(`/api/v1/archived-workflows/${uid}`, { token: 'reader', method: 'DELETE' })).status, 403)
+  assert.equal((await s.json('/api/v1/archived-workflows', { token: 'garbage' })).status, 401)
+  assert.equal((await s.json('/api/v1/archived-workflows', { token: 'reader' })).status, 200)
+  const nobody = await s.json('/api/v1/archived-workflows-label-keys', { token: 'garbage' })
+  assert.equal(nobody.status, 401)
+})
+
+test('every filter value reaches SQL as a bound parameter: injection attempts match nothing and break nothing', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  finished(s, 'victim', { labels: { team: 'a' } })
+  await until('archived', () => liveStatus(s, 'victim') === 'Archived')
+  const evil = ["x' OR '1'='1", "x'; DROP TABLE argo_archived_workflows; --", 'x%', '_', "\\'", '%']
+  for (const v of evil) {
+    const e = encodeURIComponent(v)
+    for (const q of [
+      `namePrefix=${e}`, `namespace=${e}`, `listOptions.fieldSelector=metadata.name%3D${e}`,
+      `listOptions.fieldSelector=metadata.name%3D${e}&nameFilter=Contains`, `listOptions.fieldSelector=metadata.name%3D${e}&nameFilter=Prefix`,
+      `listOptions.fieldSelector=metadata.namespace%3D${e}`,
+    ]) {
+      const r = await s.json<{ items: unknown[] | null }>(`/api/v1/archived-workflows?${q}`)
+      assert.equal(r.status, 200, q)
+      assert.equal(r.body.items, null, q)
+      const u = await s.json<{ items: unknown[] | null }>(`/api/v1/workflows/argo?${q.replace(/namePrefix|namespace=/, 'x=')}`)
+      assert.ok(u.status === 200 || u.status === 400, q)
+    }
+    // Label selectors cannot even carry quotes: the parser rejects them before SQL.
+    assert.equal((await s.json(`/api/v1/archived-workflows?listOptions.labelSelector=team%3D${e}`)).status, 400)
+    assert.equal((await s.json(`/api/v1/archived-workflows/${e}`)).status, 404)
+    assert.equal((await s.json(`/api/v1/archived-workflows/?namespace=argo&name=${e}`)).status, 404)
+    assert.equal((await s.json(`/api/v1/archived-workflows-label-values?listOptions.labelSelector=${e}`)).status, 400)
+    assert.equal((await s.json(`/api/v1/archived-workflows?listOptions.fieldSelector=spec.startedAt>${e}`)).status, 400)
+    assert.equal((await s.json(`/api/v1/archived-workflows?listOptions.continue=${e}`)).status, 400)
+  }
+  const rows = await sqlQuery(s.databaseUrl as string, 'SELECT uid FROM argo_archived_workflows')
+  assert.equal(rows.length, 1)
+  const ok = await s.json<{ items: unknown[] }>('/api/v1/archived-workflows?listOptions.labelSelector=team%20in%20(a,b),team!%3Dc')
+  assert.equal(ok.body.items.length, 1)
+})
+
+test('without persistence the archive answers as upstream null archive (spec §6.4)', async (t) => {
+  const s = await startStack(t)
+  assert.deepEqual((await s.json('/api/v1/archived-workflows')).body, { metadata: {}, items: null })
+  assert.deepEqual((await s.json('/api/v1/archived-workflows/abc')).body, { code: 13, message: 'getting archived workflows not supported' })
+  assert.equal((await s.json('/api/v1/archived-workflows/abc', { method: 'DELETE' })).status, 500)
+  assert.equal((await s.json('/api/v1/archived-workflows/abc/retry', { method: 'PUT', json: {} })).status, 500)
+  assert.deepEqual((await s.json('/api/v1/archived-workflows-label-keys')).body, {})
+  assert.deepEqual((await s.json('/api/v1/archived-workflows-label-values?listOptions.labelSelector=x')).body, {})
+  assert.equal((await s.json('/api/v1/workflows/argo/missing')).status, 404)
+})
