@@ -49,6 +49,8 @@ export class Archiver {
   #unsubscribe: (() => void) | undefined
   #rescan: NodeJS.Timeout | undefined
   #idle: (() => void)[] = []
+  /** uid → the version this replica last wrote; the echoes of its own label patches are not archived again */
+  readonly #written = new Map<string, number>()
   archived = 0
 
   constructor(opts: ArchiverOptions) {
@@ -58,6 +60,7 @@ export class Archiver {
   /** Listens to the cache; archiving starts once the cache is synced and this replica leads. */
   start(synced: Promise<void>): void {
     this.#unsubscribe = this.#o.store.subscribe((ev) => {
+      if (ev.type === 'DELETED' || ev.entry.labels[ARCHIVING_STATUS] === 'Archived') this.#written.delete(ev.entry.uid)
       if (ev.type === 'DELETED') {
         if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
       } else if (this.#leader && this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: false })
@@ -160,6 +163,8 @@ export class Archiver {
         entry = live
       }
     }
+    const done = this.#written.get(entry.uid)
+    if (!item.deleted && done !== undefined && done >= entry.resourceVersion) return
     const obj = JSON.parse(entry.json.toString('utf8')) as { metadata: Record<string, unknown>; status?: Record<string, unknown> }
     const phase = String(obj.status?.phase ?? '')
     if (!FINISHED.has(phase)) return
@@ -173,6 +178,7 @@ export class Archiver {
     }
     const written = await this.#o.writer.upsert(toRecord(obj, entry, phase, rv))
     if (written) this.archived++
+    if (!item.deleted) this.#written.set(entry.uid, Number(rv))
     if (!item.deleted) await this.#label(namespace, name, rv, 'Archived')
   }
 
