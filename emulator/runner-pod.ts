@@ -23,6 +23,8 @@ async function execPodless(run: WorkflowRun, node: WfNode): Promise<void> {
 }
 
 async function execSuspend(run: WorkflowRun, node: WfNode, tmpl: Rec): Promise<void> {
+  // declared outputs (valueFrom.supplied) are what `argo node set` / the set action fills in
+  if (Array.isArray(rec(tmpl.outputs).parameters)) node.outputs = structuredClone(rec(tmpl.outputs))
   run.setPhase(node, 'Running')
   if (rec(tmpl.suspend).duration !== undefined) {
     // durations are simulated: a timed suspend just takes one step

@@ -8,7 +8,10 @@ import { encodeContinue, parseListRequest, parseSelector } from '../workflows/li
 import { listDenied } from '../workflows/service.js'
 import type { ArchiveReader } from './archive-read-repository.js'
 import type { ArchiveWriter } from './archive-repository.js'
-import { createAs, formulateResubmit, formulateRetry } from './actions.js'
+import { deletePods } from '../workflows/actions.js'
+import { formulateResubmit } from '../workflows/operations.js'
+import { formulateRetry } from '../workflows/retry.js'
+import { createAs } from './actions.js'
 import { ARCHIVING_STATUS, type ArchiveFilter } from './types.js'
 
 export interface ArchivedListRequest {
@@ -142,7 +145,10 @@ export class ArchiveService {
       await identity.kube.get(Workflows, namespace, name)
     } catch (err) {
       if (!(err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
-      return createAs(identity, this.#d.instanceId, formulateRetry(wf as KubeObject, b), namespace)
+      const { workflow, podsToDelete } = formulateRetry(wf as KubeObject, b)
+      await deletePods(identity, namespace, podsToDelete)
+      const { resourceVersion: _r, uid: _u, creationTimestamp: _c, generation: _g, managedFields: _m, ...metadata } = workflow.metadata
+      return createAs(identity, this.#d.instanceId, { ...workflow, metadata }, namespace)
     }
     throw ApiError.alreadyExists(`Workflow already exists on cluster, use argo retry ${name} instead`)
   }

@@ -159,6 +159,11 @@ export class KubeClient {
     return { resourceVersion: list.metadata?.resourceVersion ?? '', pods: list.items.map((pod) => podSummary(pod)) }
   }
 
+  /** Deletes one pod (retry deletes the pods of the nodes it re-runs, spec §2.7). */
+  async deletePod(namespace: string, name: string): Promise<void> {
+    await call(() => this.#core.deleteNamespacedPod({ namespace, name }))
+  }
+
   /**
    * A watch on `path` (e.g. /api/v1/namespaces/argo/pods) as this identity. `onDone` gets undefined when the server
    * closed the watch, else the error (an ApiError when the apiserver answered one). Returns the stop function.

@@ -1,0 +1,139 @@
+/**
+ * WorkflowService's actions (spec §2.7): retry, resubmit, suspend, resume, stop, terminate and set. Each resolves the
+ * workflow as Get does (`@latest`, archive fall-back, instance ID), then changes it with the caller's identity.
+ * Deviation: upstream answers most refused preconditions with 500; they are the caller's mistake, so 400 here.
+ */
+import type { Identity } from '../auth/identity.js'
+import type { Claims } from '../auth/claims.js'
+import { ApiError, GrpcCode } from '../http/errors.js'
+import { Workflows, type KubeObject } from '../kube/resources.js'
+import { actorLabels, formulateResubmit, phaseOf, rec, resumeAll, updateSuspendedNodes, L, type NodeUpdate, type Rec } from './operations.js'
+import { formulateRetry, type RetryOptions } from './retry.js'
+import type { WorkflowService } from './service.js'
+import { toApiObject } from './workflow-index.js'
+
+type ApiWorkflow = ReturnType<typeof toApiObject>
+export interface SetRequest { nodeFieldSelector?: string; phase?: string; message?: string; outputParameters?: string }
+
+/** Deletes the pods of re-run nodes as the caller; one already gone is fine (RetryWorkflow). */
+export async function deletePods(identity: Identity, namespace: string, names: string[]): Promise<void> {
+  await Promise.all(names.map(async (name) => {
+    try {
+      await identity.kube.deletePod(namespace, name)
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
+    }
+  }))
+}
+
+/** creator.UserInfoMap as Go prints it in the resume message: `map[Email:… PreferredUsername:… User:…]`. */
+function userInfo(c: Claims): string {
+  const m: [string, string | undefined][] = [['Email', c.email], ['PreferredUsername', c.preferred_username], ['User', c.sub]]
+  return `Resumed by: map[${m.filter(([, v]) => v).map(([k, v]) => `${k}:${v ?? ''}`).join(' ')}]`
+}
+
+const FULFILLED = new Set(['Succeeded', 'Failed', 'Error'])
+const SETTABLE = new Set(['Succeeded', 'Failed', 'Error', ''])
+
+export class WorkflowActions {
+  readonly #workflows: WorkflowService
+
+  constructor(workflows: WorkflowService) {
+    this.#workflows = workflows
+  }
+
+  /** The workflow as GetWorkflow finds it (spec §2.7: "resolves the workflow … and validates the instance ID"). */
+  async #fetch(identity: Identity, namespace: string, name: string): Promise<KubeObject> {
+    return (await this.#workflows.get(identity, namespace, name, {})) as KubeObject
+  }
+
+  async #patch(identity: Identity, wf: KubeObject, body: Rec): Promise<ApiWorkflow> {
+    return toApiObject(await identity.kube.patch(Workflows, wf.metadata.namespace ?? '', wf.metadata.name ?? '', body))
+  }
+
+  /** Re-runs failed (or selected) nodes in place: their pods deleted first, then the workflow updated (409 if stale). */
+  async retry(identity: Identity, namespace: string, name: string, opts: RetryOptions): Promise<ApiWorkflow> {
+    const wf = await this.#fetch(identity, namespace, name)
+    const { workflow, podsToDelete } = formulateRetry(wf, opts)
+    await deletePods(identity, wf.metadata.namespace ?? namespace, podsToDelete)
+    const labels: Record<string, string> = { ...workflow.metadata.labels }
+    for (const [k, v] of Object.entries(actorLabels(identity.claims, 'Retry'))) {
+      if (v === null) delete labels[k]
+      else labels[k] = v
+    }
+    const body = { ...workflow, apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { ...workflow.metadata, labels } }
+    return toApiObject(await identity.kube.replace(Workflows, wf.metadata.namespace ?? namespace, wf.metadata.name ?? name, body))
+  }
+
+  /** A new workflow from this one, created (validated and stamped) as any create is, in the path namespace. */
+  async resubmit(identity: Identity, namespace: string, name: string, opts: { memoized?: boolean; parameters?: string[] }): Promise<ApiWorkflow> {
+    const wf = await this.#fetch(identity, namespace, name)
+    const workflow = formulateResubmit(wf, opts)
+    return this.#workflows.create(identity, { namespace, workflow })
+  }
+
+  async suspend(identity: Identity, namespace: string, name: string): Promise<ApiWorkflow> {
+    const wf = await this.#fetch(identity, namespace, name)
+    if (wf.metadata.labels?.[`${L}completed`] === 'true') throw ApiError.invalidArgument('cannot suspend completed workflows')
+    if (rec(wf.spec).suspend === true) return toApiObject(wf)
+    return this.#patch(identity, wf, { metadata: { labels: actorLabels(identity.claims, 'Suspend') }, spec: { suspend: true } })
+  }
+
+  /** Clears spec.suspend and completes running suspend nodes, or only the selected ones. */
+  async resume(identity: Identity, namespace: string, name: string, selector: string | undefined): Promise<ApiWorkflow> {
+    const wf = await this.#fetch(identity, namespace, name)
+    const labels = actorLabels(identity.claims, 'Resume')
+    const message = userInfo(identity.claims)
+    if (selector) return this.#patch(identity, wf, { metadata: { labels }, status: updateSuspendedNodes(wf, selector, { phase: 'Succeeded', message }) })
+    const nodes = resumeAll(wf, message)
+    if (rec(wf.spec).suspend !== true && Object.keys(nodes).length === 0) return toApiObject(wf)
+    return this.#patch(identity, wf, { metadata: { labels }, spec: { suspend: null }, ...(Object.keys(nodes).length ? { status: { nodes } } : {}) })
+  }
+
+  /** spec.shutdown=Stop (exit handlers still run), or the selected suspend nodes Failed with `message`. */
+  async stop(identity: Identity, namespace: string, name: string, b: { nodeFieldSelector?: string; message?: string }): Promise<ApiWorkflow> {
+    const wf = await this.#fetch(identity, namespace, name)
+    if (b.nodeFieldSelector) {
+      const status = updateSuspendedNodes(wf, b.nodeFieldSelector, { phase: 'Failed', message: b.message })
+      return this.#patch(identity, wf, { metadata: { labels: actorLabels(identity.claims, 'Stop') }, status })
+    }
+    return this.#shutdown(identity, wf, 'Stop')
+  }
+
+  async terminate(identity: Identity, namespace: string, name: string): Promise<ApiWorkflow> {
+    return this.#shutdown(identity, await this.#fetch(identity, namespace, name), 'Terminate')
+  }
+
+  /** patchShutdownStrategy; a completed workflow is refused (upstream: 500). */
+  async #shutdown(identity: Identity, wf: KubeObject, strategy: 'Stop' | 'Terminate'): Promise<ApiWorkflow> {
+    if (FULFILLED.has(phaseOf(wf))) {
+      throw ApiError.invalidArgument(`cannot shutdown a completed workflow: workflow: ${JSON.stringify(wf.metadata.name ?? '')}, namespace: ${JSON.stringify(wf.metadata.namespace ?? '')}`)
+    }
+    return this.#patch(identity, wf, { metadata: { labels: actorLabels(identity.claims, strategy) }, spec: { shutdown: strategy } })
+  }
+
+  /** Sets phase, message or supplied output parameters of selected suspend nodes. */
+  async set(identity: Identity, namespace: string, name: string, b: SetRequest): Promise<ApiWorkflow> {
+    const wf = await this.#fetch(identity, namespace, name)
+    const phase = b.phase ?? ''
+    if (!SETTABLE.has(phase)) throw ApiError.invalidArgument(`${phase} is an invalid phase to set to`)
+    const values: NodeUpdate = { phase, message: b.message, outputParameters: parseOutputParameters(b.outputParameters) }
+    if (!b.nodeFieldSelector) throw ApiError.invalidArgument("'set' currently only targets suspend nodes, use a node field selector to target them")
+    const status = updateSuspendedNodes(wf, b.nodeFieldSelector, values)
+    return this.#patch(identity, wf, { metadata: { labels: actorLabels(identity.claims, '') }, status })
+  }
+}
+
+/** `outputParameters` is a JSON-encoded map of strings (spec §2.7); anything else is a 400. */
+function parseOutputParameters(s: string | undefined): Record<string, string> {
+  if (!s) return {}
+  let v: unknown
+  try {
+    v = JSON.parse(s)
+  } catch (err) {
+    throw ApiError.invalidArgument(`unable to parse output parameter set request: ${(err as Error).message}`)
+  }
+  const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
+  if (!ok) throw ApiError.invalidArgument('unable to parse output parameter set request: expected an object of strings')
+  return v as Record<string, string>
+}
