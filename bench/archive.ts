@@ -6,7 +6,7 @@ import { startEmulator } from '../emulator/index.js'
 import { listSql } from '../src/archive/archive-read-repository.js'
 import type { ArchiveFilter } from '../src/archive/types.js'
 import { parseConfig } from '../src/config/parse.js'
-import { migrateToLatest, openDatabase } from '../src/db/database.js'
+import { migrateToLatest, openDatabase, SESSION_OPTIONS } from '../src/db/database.js'
 import { parseLabelSelector } from '../src/lib/label-selector.js'
 import { startLocalPostgres } from '../src/sandbox/postgres.js'
 import { createServer } from '../src/server.js'
@@ -112,13 +112,15 @@ async function throughput(databaseUrl: string): Promise<number> {
 }
 
 export async function run(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-archive-pg-'))
-  const pgs = await startLocalPostgres(join(dir, 'data'), { persistent: false })
+  // BENCH_ARCHIVE_DIR keeps the generated rows for the next run (seeding 1M rows takes minutes).
+  const keep = process.env.BENCH_ARCHIVE_DIR
+  const dir = keep ?? await mkdtemp(join(tmpdir(), 'bench-archive-pg-'))
+  const pgs = await startLocalPostgres(join(dir, 'data'), { persistent: Boolean(keep) })
   const url = pgs.url
   const db = openDatabase(url)
   await migrateToLatest(db)
   await db.close()
-  const c = new pg.Client({ connectionString: url })
+  const c = new pg.Client({ connectionString: url, options: SESSION_OPTIONS }) // the API's session settings
   await c.connect()
   const emulator = await startEmulator({ namespaces: ['argo'], tls: true })
   const kubeconfig = await emulator.writeKubeconfig(join(dir, 'kubeconfig'))
@@ -127,7 +129,7 @@ export async function run(): Promise<void> {
   const base = await server.app.listen({ port: 0, host: '127.0.0.1' })
   console.log(`archive benchmark: ${N} sequential requests per measurement; selector ${SELECTOR} (1 in 20 rows)`)
   const results = []
-  let have = 0
+  let have = Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM argo_archived_workflows WHERE name LIKE 'wf-%'")).rows[0]?.n)
   try {
     for (const rows of SIZES) {
       results.push(await atSize(base, { authorization: `Bearer ${emulator.adminToken}` }, c, rows, have))
@@ -151,5 +153,5 @@ export async function run(): Promise<void> {
   const tp = await throughput(url)
   console.log(`  archiving throughput: ${tp.toFixed(0)} workflows/s (${THROUGHPUT} workflows, finished in Kubernetes -> row written and labelled Archived)`)
   await pgs.stop()
-  await rm(dir, { recursive: true, force: true })
+  if (!keep) await rm(dir, { recursive: true, force: true })
 }
