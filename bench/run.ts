@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   list: async () => (await import('./list.js')).run(),
   archive: async () => (await import('./archive.js')).run(),
   watch: async () => (await import('./watch.js')).run(),
+  wait: async () => (await import('./wait.js')).run(),
 }
 execSync('npm run build --silent', { stdio: 'inherit' })
 const bench = benches[name]

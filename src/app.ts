@@ -11,6 +11,9 @@ import { infoRoutes } from './info/routes.js'
 import { VERSION, type InfoService } from './info/service.js'
 import type { ListDeps } from './workflows/list.js'
 import { workflowRoutes } from './workflows/routes.js'
+import { workflowActionRoutes } from './workflows/action-routes.js'
+import { WorkflowActions } from './workflows/actions.js'
+import { SubmitService } from './workflows/submit.js'
 import type { WorkflowService } from './workflows/service.js'
 import type { StreamSettings } from './http/stream.js'
 import type { WatchDeps } from './workflows/watch.js'
@@ -21,6 +24,14 @@ import { logRoutes } from './logs/routes.js'
 import type { EventWatches } from './events/event-watches.js'
 import { archiveRoutes } from './archive/routes.js'
 import { ArchiveService } from './archive/service.js'
+import { submissionAnswerer, type SubmissionDeps } from './wait/submission.js'
+import { startSubmission } from './wait/index.js'
+import { waitRoutes } from './wait/routes.js'
+import { runRoutes } from './runs/routes.js'
+import { templateRoutes } from './templates/routes.js'
+import { templateServices, type TemplateServices } from './templates/service.js'
+import { cronRoutes } from './cron/routes.js'
+import { CronWorkflowService } from './cron/service.js'
 
 export interface AppServices {
   gatekeeper: Gatekeeper
@@ -33,6 +44,12 @@ export interface AppServices {
   eventWatches: EventWatches
   /** ArchivedWorkflowService; absent: as upstream without persistence */
   archive?: ArchiveService
+  /** submit-and-wait and Idempotency-Key (ours); absent: built without an archive (docs) */
+  submission?: SubmissionDeps
+  /** WorkflowTemplateService and ClusterWorkflowTemplateService; absent: built for no instance ID (docs) */
+  templates?: TemplateServices
+  /** CronWorkflowService; absent: built for no instance ID (docs) */
+  cron?: CronWorkflowService
   /** /oauth2/*: absent or without `sso`, they answer 501 as upstream without SSO */
   oauth2?: { sso: Sso | undefined; baseHref: string; redirectUrl: string }
 }
@@ -66,8 +83,15 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
   })
 
   infoRoutes(app, s.info)
-  workflowRoutes(app, { service: s.workflows, list: s.workflowList })
+  const submission = s.submission ?? startSubmission({ ...s.workflowList, archive: undefined, maxWaitSeconds: 0, windowSeconds: 1 })
+  const answer = submissionAnswerer(submission)
+  workflowRoutes(app, { service: s.workflows, list: s.workflowList, answer })
+  workflowActionRoutes(app, { submit: new SubmitService(s.workflows), actions: new WorkflowActions(s.workflows), answer })
+  waitRoutes(app, submission.wait)
+  runRoutes(app, s.workflowList)
   archiveRoutes(app, s.archive ?? new ArchiveService({ access: s.access, instanceId: '' }))
+  templateRoutes(app, s.templates ?? templateServices(''))
+  cronRoutes(app, s.cron ?? new CronWorkflowService(''))
   workflowWatchRoutes(app, { watch: s.workflowWatch, stream: s.stream })
   logRoutes(app, { workflows: s.workflows, stream: s.stream })
   eventRoutes(app, { watches: s.eventWatches, access: s.access, stream: s.stream })

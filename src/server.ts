@@ -18,6 +18,9 @@ import { notReady } from './workflows/list.js'
 import { WorkflowService } from './workflows/service.js'
 import { WorkflowStore } from './workflows/workflow-store.js'
 import { startArchive, type Archive } from './archive/index.js'
+import { startSubmission } from './wait/index.js'
+import { templateServices } from './templates/service.js'
+import { CronWorkflowService } from './cron/service.js'
 
 export interface Server {
   app: FastifyInstance
@@ -62,6 +65,10 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   const workflows = new WorkflowService({
     store, access, instanceId: settings.instanceID, propagationPolicy: config.env.wfDelPropagationPolicy, archive: archive.service,
   })
+  const submission = startSubmission({
+    store, access, instanceId: settings.instanceID, ready, archive: archive.service,
+    maxWaitSeconds: config.maxWaitSeconds, windowSeconds: config.idempotencyWindowSeconds,
+  })
   const app = await buildApp({
     bodyLimit: config.requestBodyLimit,
     logger,
@@ -70,12 +77,15 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     gatekeeper,
     info,
     workflows,
-    workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.reader, warn: archiveLog },
+    workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.listing, warn: archiveLog },
     workflowWatch: { store, hub, access, instanceId: settings.instanceID, ready },
     stream,
     access,
     eventWatches,
     archive: archive.service,
+    submission,
+    templates: templateServices(settings.instanceID),
+    cron: new CronWorkflowService(settings.instanceID),
     oauth2: { sso, baseHref: baseHrefDir(config.baseHref), redirectUrl: settings.sso?.redirectUrl ?? '' },
   })
   appLog = app.log
@@ -85,6 +95,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     archive,
     async close() {
       informer.stop()
+      submission.waiters.close()
       hub.close()
       eventWatches.close()
       await app.close()

@@ -3,7 +3,7 @@ import type { ClusterSettings } from '../config/configmap.js'
 import type { Config } from '../config/schema.js'
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js'
 import type { KubeClient } from '../kube/client.js'
-import type { WorkflowStore } from '../workflows/workflow-store.js'
+import type { ArchivedListing, WorkflowStore } from '../workflows/workflow-store.js'
 import { ArchiveReader } from './archive-read-repository.js'
 import { ArchiveWriter } from './archive-repository.js'
 import { Archiver } from './archiver.js'
@@ -11,11 +11,14 @@ import { ArchiveGc } from './gc.js'
 import { LeaseElector } from './lease.js'
 import { resolvePersistence } from './persistence.js'
 import { ArchiveService } from './service.js'
+import { archivedListing } from './unified.js'
 
 export interface Archive {
   service: ArchiveService
   /** undefined without persistence */
   reader?: ArchiveReader
+  /** live and archived workflows as one list; undefined without persistence */
+  listing?: ArchivedListing
   archiver?: Archiver
   elector?: LeaseElector
   close(): Promise<void>
@@ -56,7 +59,8 @@ export async function startArchive(o: {
   const reader = new ArchiveReader(db, scope)
   const writer = new ArchiveWriter(db, scope)
   const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern })
-  if (!p.archive) return { service, reader, close: () => db.close() }
+  const listing = archivedListing(o.store, reader)
+  if (!p.archive) return { service, reader, listing, close: () => db.close() }
 
   const archiver = new Archiver({ store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log })
   const gc = new ArchiveGc(writer, p.ttlSeconds, config.archiveGcPeriod * 1000, o.log)
@@ -70,7 +74,7 @@ export async function startArchive(o: {
   archiver.start(o.synced)
   elector.start()
   return {
-    service, reader, archiver, elector,
+    service, reader, listing, archiver, elector,
     async close() {
       await elector.stop()
       archiver.stop()

@@ -2,20 +2,9 @@ import { toWireJson } from '../http/wire.js'
 import { LabelInstanceId } from '../lib/instance-id.js'
 import type { Requirement } from '../lib/label-selector.js'
 import { compareKeys, type SortKey } from '../workflows/workflow-index.js'
-import type { StoreQuery, WorkflowStore } from '../workflows/workflow-store.js'
+import type { ArchivedListing, MergedPage, PageItem, StoreQuery, WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveReader } from './archive-read-repository.js'
 import { ARCHIVING_STATUS, type ArchiveFilter, type ArchiveSummary } from './types.js'
-
-/** One list item, live or archived, in the common order, as wire JSON. */
-export interface PageItem extends SortKey {
-  readonly json: Buffer | string
-}
-
-export interface UnifiedPage {
-  items: PageItem[]
-  more: boolean
-  remaining?: number
-}
 
 const notArchived: Requirement = { key: ARCHIVING_STATUS, operator: '!=', values: ['Archived'] }
 const REMAINING_CAP = 100_000
@@ -40,7 +29,11 @@ export function archiveFilterOf(q: StoreQuery, after: SortKey | undefined, limit
  * store drops it, spec §2.4), and an archived row whose live object is still shown (archived a moment ago, or
  * retried) is skipped.
  */
-export async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: StoreQuery): Promise<UnifiedPage> {
+export function archivedListing(store: WorkflowStore, reader: ArchiveReader): ArchivedListing {
+  return { page: (q) => unifiedPage(store, reader, q) }
+}
+
+async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: StoreQuery): Promise<MergedPage> {
   const skip = q.offset ?? 0
   const want = skip + q.limit
   const liveQ: StoreQuery = { ...q, labels: [...q.labels, notArchived], offset: undefined, limit: want, countRemaining: false }
@@ -73,7 +66,7 @@ export async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q
   }
   const items = merged.slice(skip)
   const more = live.more || i < live.items.length || j < archived.length
-  const page: UnifiedPage = { items, more }
+  const page: MergedPage = { items, more }
   const last = items[items.length - 1]
   if (q.countRemaining) {
     const from = last ?? q.after

@@ -58,6 +58,8 @@ export const flagDefs = {
   'archive-ttl': { kind: 'value', desc: 'Delete archived workflows finished longer ago than this (Nd, Nh, Nm, Ns or a Go duration); default: configmap persistence.archiveTTL', def: '', schema: z.string().regex(/^$|^\d+d$|^(\d+(\.\d+)?(ms|h|m|s))+$/, 'must be a duration such as 7d, 12h or 1h30m') },
   'archive-gc-period': { kind: 'value', desc: 'Seconds between deletions of expired archived workflows (upstream ARCHIVED_WORKFLOW_GC_PERIOD; here also once at start)', def: '3600', schema: z.coerce.number().positive() },
   'archive-lease-seconds': { kind: 'value', desc: 'Lease duration of the single archiving replica; another takes over this long after it dies', def: '15', schema: z.coerce.number().positive() },
+  'max-wait-seconds': { kind: 'value', desc: 'Longest wait of Prefer: wait=N on create/submit and of GET …/{name}/wait (ours): under the common 60 s proxy idle cut-off; past it the answer is 202 with the current state', def: '55', schema: int(0, 86_400) },
+  'idempotency-window-seconds': { kind: 'value', desc: 'How long an Idempotency-Key on create/submit replays its workflow (ours); the record is the workflow itself, live or archived', def: '86400', schema: int(1, 2 ** 31) },
   'request-body-limit': { kind: 'value', desc: 'Largest request body in bytes (upstream GRPC_MESSAGE_SIZE)', def: String(100 * 1024 * 1024), schema: int(1024, 2 ** 31) },
 } as const
 

@@ -1,6 +1,4 @@
 import type { AccessReview } from '../auth/access-review.js'
-import type { ArchiveReader } from '../archive/archive-read-repository.js'
-import { unifiedPage, type PageItem } from '../archive/unified.js'
 import type { Identity } from '../auth/identity.js'
 import { ApiError } from '../http/errors.js'
 import { toWireJson } from '../http/wire.js'
@@ -8,7 +6,7 @@ import { applyFields, parseFields } from '../lib/fields.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { encodeContinue, parseListRequest, type ListRequest } from './list-query.js'
 import { listDenied } from './service.js'
-import type { WorkflowStore } from './workflow-store.js'
+import type { ArchivedListing, PageItem, WorkflowStore } from './workflow-store.js'
 
 export interface ListDeps {
   store: WorkflowStore
@@ -17,7 +15,7 @@ export interface ListDeps {
   /** resolves when the store holds a full list; rejects if it cannot get one in time */
   ready: () => Promise<void>
   /** with persistence: archived workflows are listed too (spec §2.4) */
-  archive?: ArchiveReader
+  archive?: ArchivedListing
   /** told when the archive cannot be read and the page is served from the cache alone */
   warn?: (msg: string) => void
 }
@@ -52,7 +50,7 @@ export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequ
 async function pageOf(d: ListDeps, q: ReturnType<typeof parseListRequest>): Promise<{ items: readonly PageItem[]; more: boolean; remaining?: number }> {
   if (!d.archive) return d.store.query(q)
   try {
-    return await unifiedPage(d.store, d.archive, q)
+    return await d.archive.page(q)
   } catch (err) {
     d.warn?.(`listing workflows without the archive: ${(err as Error).message}`)
     return d.store.query(q)

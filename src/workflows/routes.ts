@@ -9,11 +9,12 @@ import {
   WorkflowDeleteResponse, WorkflowLintRequest, WorkflowList,
 } from './schemas.js'
 import type { WorkflowService } from './service.js'
+import { SubmissionHeaders, type AnswerSubmission } from './submission-hook.js'
 
 const tags = ['WorkflowService']
 
 /** WorkflowService's unary routes (spec §1); paths and operationIds as upstream's swagger. */
-export function workflowRoutes(app: FastifyInstance, deps: { service: WorkflowService; list: ListDeps }): void {
+export function workflowRoutes(app: FastifyInstance, deps: { service: WorkflowService; list: ListDeps; answer: AnswerSubmission }): void {
   const r = app.withTypeProvider<ZodTypeProvider>()
   const { service } = deps
 
@@ -39,11 +40,14 @@ export function workflowRoutes(app: FastifyInstance, deps: { service: WorkflowSe
   }
 
   r.post('/api/v1/workflows/:namespace', {
-    schema: { operationId: 'WorkflowService_CreateWorkflow', tags, params: NamespaceParams, body: WorkflowCreateRequest, response: { 200: Workflow } },
+    schema: { operationId: 'WorkflowService_CreateWorkflow', tags, params: NamespaceParams, headers: SubmissionHeaders, body: WorkflowCreateRequest, response: { 200: Workflow, 202: Workflow } },
   }, async (req, reply) => {
     const { namespace } = req.params
     const b = req.body
-    return sendJson(reply, await service.create(identityOf(req), { namespace, workflow: b.workflow, serverDryRun: b.serverDryRun, createOptions: b.createOptions }))
+    // Idempotency-Key and Prefer: wait (ours) wrap the create; without them the answer is upstream's.
+    const dryRun = b.serverDryRun === true || Boolean(b.createOptions?.dryRun?.length)
+    return deps.answer(req, reply, { kind: 'create', namespace, body: b, dryRun }, (decorate) =>
+      service.create(identityOf(req), { namespace, workflow: b.workflow, serverDryRun: b.serverDryRun, createOptions: b.createOptions, decorate }))
   })
 
   r.post('/api/v1/workflows/:namespace/lint', {

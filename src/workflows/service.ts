@@ -24,6 +24,8 @@ export interface CreateRequest {
   workflow?: Record<string, unknown>
   serverDryRun?: boolean
   createOptions?: { dryRun?: string[] }
+  /** applied to the object just before validation and create (idempotency naming, src/wait/idempotency.ts) */
+  decorate?: (wf: KubeObject) => Promise<KubeObject>
 }
 
 type ApiWorkflow = ReturnType<typeof toApiObject>
@@ -57,7 +59,8 @@ export class WorkflowService {
   }
 
   async create(identity: Identity, req: CreateRequest): Promise<ApiWorkflow> {
-    const wf = this.#prepare(identity, req.namespace, req.workflow, 'workflow body not specified')
+    const prepared = this.#prepare(identity, req.namespace, req.workflow, 'workflow body not specified')
+    const wf = req.decorate ? await req.decorate(prepared) : prepared
     this.#validate(wf, false)
     if (req.createOptions?.dryRun?.length) return toApiObject(wf)
     const created = await identity.kube.create(Workflows, req.namespace, wf, { dryRun: req.serverDryRun === true })

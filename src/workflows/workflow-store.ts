@@ -34,6 +34,26 @@ export interface StorePage {
   remaining?: number
 }
 
+/** One list item, live or archived, in the common order, as wire JSON. */
+export interface PageItem extends SortKey {
+  readonly json: Buffer | string
+}
+
+/** A page of live and archived workflows as one sequence. */
+export interface MergedPage {
+  items: PageItem[]
+  more: boolean
+  remaining?: number
+}
+
+/**
+ * The archive's side of listing (implemented by src/archive/unified.ts): pages over the cache and the archive as
+ * one keyset-paged sequence. Declared here so listing depends on the shape, not on the archive.
+ */
+export interface ArchivedListing {
+  page(q: StoreQuery): Promise<MergedPage>
+}
+
 /**
  * The server's watch-fed, indexed copy of every Workflow: entries sorted as upstream sorts lists, per namespace and
  * overall, plus a label index, so a page costs O(page) rather than O(all workflows).
