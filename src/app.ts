@@ -83,7 +83,12 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
   })
 
   infoRoutes(app, s.info)
-  const submission = s.submission ?? startSubmission({ ...s.workflowList, archive: undefined, maxWaitSeconds: 0, windowSeconds: 1 })
+  let submission = s.submission
+  if (!submission) {
+    const own = startSubmission({ ...s.workflowList, archive: undefined, maxWaitSeconds: 0, windowSeconds: 1 })
+    app.addHook('onClose', async () => own.waiters.close())
+    submission = own
+  }
   const answer = submissionAnswerer(submission)
   workflowRoutes(app, { service: s.workflows, list: s.workflowList, answer })
   workflowActionRoutes(app, { submit: new SubmitService(s.workflows), actions: new WorkflowActions(s.workflows), answer })

@@ -178,8 +178,10 @@ export class Archiver {
     }
     const written = await this.#o.writer.upsert(toRecord(obj, entry, phase, rv))
     if (written) this.archived++
-    if (!item.deleted) this.#written.set(entry.uid, Number(rv))
-    if (!item.deleted) await this.#label(namespace, name, rv, 'Archived')
+    if (item.deleted) return
+    await this.#label(namespace, name, rv, 'Archived')
+    // Only once labelled: a failed label patch must be retried, not skipped as already done.
+    this.#written.set(entry.uid, Number(rv))
   }
 
   /** @returns the new resourceVersion, or undefined when the workflow changed or went meanwhile */

@@ -27,6 +27,8 @@ export interface HistoryDeps {
   ready: () => Promise<void>
   /** with persistence: archived runs too */
   archive?: ArchivedListing
+  /** told when the archive cannot be read and the page is served from the cache alone */
+  warn?: (msg: string) => void
 }
 
 export interface HistoryRequest {
@@ -101,5 +103,12 @@ export async function runHistory(d: HistoryDeps, identity: Identity, r: HistoryR
 }
 
 async function pageOf(d: HistoryDeps, q: StoreQuery): Promise<{ items: readonly PageItem[]; more: boolean }> {
-  return d.archive ? d.archive.page(q) : d.store.query(q)
+  if (!d.archive) return d.store.query(q)
+  try {
+    return await d.archive.page(q)
+  } catch (err) {
+    // As ListWorkflows: live runs rather than a failed request while Postgres is unreachable.
+    d.warn?.(`run history without the archive: ${(err as Error).message}`)
+    return d.store.query(q)
+  }
 }

@@ -3,14 +3,10 @@ import type { Identity } from '../auth/identity.js'
 import { ApiError, GrpcCode } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
-import type { ApiWorkflow, Decorate, Submission } from '../workflows/submission-hook.js'
+import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION, type ApiWorkflow, type Decorate, type Submission } from '../workflows/submission-hook.js'
 import { toApiObject } from '../workflows/workflow-index.js'
 
-/** The key as the client sent it, and the hash of the request it first came with, kept on the workflow itself. */
-export const KEY_ANNOTATION = 'workflows.argoproj.io/idempotency-key'
-export const REQUEST_HASH_ANNOTATION = 'workflows.argoproj.io/idempotency-request-sha256'
-/** A label (values ≤ 63 chars) so the watch-fed cache finds the workflow of a key by its label index. */
-export const KEY_LABEL = 'workflows.argoproj.io/idempotency-key-hash'
+export { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION } from '../workflows/submission-hook.js'
 
 const NAME_SUFFIX = 16
 const MAX_NAME = 63

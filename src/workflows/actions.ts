@@ -17,13 +17,16 @@ export interface SetRequest { nodeFieldSelector?: string; phase?: string; messag
 
 /** Deletes the pods of re-run nodes as the caller; one already gone is fine (RetryWorkflow). */
 export async function deletePods(identity: Identity, namespace: string, names: string[]): Promise<void> {
-  await Promise.all(names.map(async (name) => {
-    try {
-      await identity.kube.deletePod(namespace, name)
-    } catch (err) {
-      if (!(err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
-    }
-  }))
+  // At most 8 at a time: a retry of a large workflow must not burst thousands of DELETEs at the apiserver.
+  for (let i = 0; i < names.length; i += 8) {
+    await Promise.all(names.slice(i, i + 8).map(async (name) => {
+      try {
+        await identity.kube.deletePod(namespace, name)
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
+      }
+    }))
+  }
 }
 
 /** creator.UserInfoMap as Go prints it in the resume message: `map[Email:… PreferredUsername:… User:…]`. */
@@ -44,7 +47,13 @@ export class WorkflowActions {
 
   /** The workflow as GetWorkflow finds it (spec §2.7: "resolves the workflow … and validates the instance ID"). */
   async #fetch(identity: Identity, namespace: string, name: string): Promise<KubeObject> {
-    return (await this.#workflows.get(identity, namespace, name, {})) as KubeObject
+    const wf = (await this.#workflows.get(identity, namespace, name, {})) as KubeObject
+    // Get falls back to the archive; actions act on live workflows only (upstream's getWorkflow): nothing may be
+    // changed (e.g. pods deleted by retry) for a workflow that is gone. Archived ones have their own retry/resubmit.
+    if (wf.metadata.labels?.['workflows.argoproj.io/workflow-archiving-status'] === 'Persisted') {
+      throw ApiError.notFound(`workflows.argoproj.io "${wf.metadata.name ?? name}" not found`)
+    }
+    return wf
   }
 
   async #patch(identity: Identity, wf: KubeObject, body: Rec): Promise<ApiWorkflow> {

@@ -7,6 +7,7 @@ import type { KubeObject } from '../kube/resources.js'
 import { dnsFriendly } from '../lib/creator-labels.js'
 import { FieldSelectorError, matchesFields, parseFieldSelector } from '../lib/field-selector.js'
 import { nodeId } from '../lib/node-names.js'
+import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION } from './submission-hook.js'
 
 export type Rec = Record<string, unknown>
 export interface WfNode {
@@ -179,7 +180,14 @@ export function resumeAll(wf: KubeObject, uiMsg: string): Rec {
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789'
 const randSuffix = (): string => Array.from({ length: 5 }, () => LETTERS[Math.floor(Math.random() * LETTERS.length)]).join('')
 /** Labels a resubmitted workflow does not inherit; the creator labels are re-stamped for the caller. */
-const NOT_INHERITED = new Set([`${L}creator`, `${L}creator-email`, `${L}creator-preferred-username`, `${L}phase`, `${L}completed`, `${L}workflow-archiving-status`])
+const NOT_INHERITED = new Set([`${L}creator`, `${L}creator-email`, `${L}creator-preferred-username`, `${L}phase`, `${L}completed`, `${L}workflow-archiving-status`, KEY_LABEL])
+
+/** A new run is not the request an Idempotency-Key recorded: it must not be found as that key's replay. */
+function withoutKeys(m: Record<string, string> | undefined, drop: string[]): Record<string, string> {
+  const out = { ...m }
+  for (const k of drop) delete out[k]
+  return out
+}
 
 /** A new run of `wf` (FormulateResubmitWorkflow, spec §2.7); memoized keeps its succeeded pods as Skipped. */
 export function formulateResubmit(wf: KubeObject, opts: { memoized?: boolean; parameters?: string[] }): KubeObject {
@@ -204,7 +212,7 @@ export function formulateResubmit(wf: KubeObject, opts: { memoized?: boolean; pa
       ...(name ? { name } : { generateName }),
       namespace: md.namespace,
       labels,
-      annotations: { ...md.annotations },
+      annotations: withoutKeys(md.annotations, [KEY_ANNOTATION, REQUEST_HASH_ANNOTATION]),
       ...(Array.isArray(md.ownerReferences) && md.ownerReferences.length ? { ownerReferences: md.ownerReferences } : {}),
     },
     spec,

@@ -3,6 +3,12 @@ import { z } from 'zod'
 import type { KubeObject } from '../kube/resources.js'
 import type { toApiObject } from './workflow-index.js'
 
+/** The Idempotency-Key as the client sent it, and the hash of its first request, kept on the workflow itself. */
+export const KEY_ANNOTATION = 'workflows.argoproj.io/idempotency-key'
+export const REQUEST_HASH_ANNOTATION = 'workflows.argoproj.io/idempotency-request-sha256'
+/** A label (values ≤ 63 chars) so the watch-fed cache finds the workflow of a key by its label index. */
+export const KEY_LABEL = 'workflows.argoproj.io/idempotency-key-hash'
+
 export type ApiWorkflow = ReturnType<typeof toApiObject>
 
 /** Applied to a workflow just before it is validated and sent to Kubernetes (e.g. idempotency naming). */
