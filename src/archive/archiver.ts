@@ -123,7 +123,14 @@ export class Archiver {
   #pump(): void {
     const max = this.#o.concurrency ?? 8
     while (!this.#stopped && this.#running < max) {
-      const next = [...this.#queue.keys()].find((uid) => !this.#busy.has(uid))
+      // Iterated in place, not copied: with a start-up backlog of many thousands, a copy per dispatch is quadratic.
+      let next: string | undefined
+      for (const uid of this.#queue.keys()) {
+        if (!this.#busy.has(uid)) {
+          next = uid
+          break
+        }
+      }
       if (!next) break
       const item = this.#queue.get(next) as Item
       this.#queue.delete(next)

@@ -1,10 +1,10 @@
-import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
 import { ARCHIVING_STATUS } from '../archive/types.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { encodeContinue, parseListRequest } from '../workflows/list-query.js'
 import { listDenied } from '../workflows/service.js'
-import type { ArchivedListing, PageItem, StoreQuery, WorkflowStore } from '../workflows/workflow-store.js'
+import { pageOf, type ListDeps } from '../workflows/list.js'
+import type { PageItem } from '../workflows/workflow-store.js'
 import { runSummary, type Run, type RunSummary } from './stats.js'
 
 export type OwnerKind = 'WorkflowTemplate' | 'ClusterWorkflowTemplate' | 'CronWorkflow'
@@ -20,16 +20,8 @@ export const DEFAULT_PAGE = 50
 export const DEFAULT_SUMMARY_RUNS = 100
 export const MAX_SUMMARY_RUNS = 1_000
 
-export interface HistoryDeps {
-  store: WorkflowStore
-  access: AccessReview
-  instanceId: string
-  ready: () => Promise<void>
-  /** with persistence: archived runs too */
-  archive?: ArchivedListing
-  /** told when the archive cannot be read and the page is served from the cache alone */
-  warn?: (msg: string) => void
-}
+/** Runs are listed as ListWorkflows lists: the same store, access review and archive. */
+export type HistoryDeps = ListDeps
 
 export interface HistoryRequest {
   kind: OwnerKind
@@ -100,15 +92,4 @@ export async function runHistory(d: HistoryDeps, identity: Identity, r: HistoryR
     history.summary = runSummary([...first, ...rest], n)
   }
   return history
-}
-
-async function pageOf(d: HistoryDeps, q: StoreQuery): Promise<{ items: readonly PageItem[]; more: boolean }> {
-  if (!d.archive) return d.store.query(q)
-  try {
-    return await d.archive.page(q)
-  } catch (err) {
-    // As ListWorkflows: live runs rather than a failed request while Postgres is unreachable.
-    d.warn?.(`run history without the archive: ${(err as Error).message}`)
-    return d.store.query(q)
-  }
 }

@@ -74,7 +74,7 @@ export class WorkflowActions {
     return toApiObject(await identity.kube.replace(Workflows, wf.metadata.namespace ?? namespace, wf.metadata.name ?? name, body))
   }
 
-  /** A new workflow from this one, created (validated and stamped) as any create is, in the path namespace. */
+  /** A new workflow from this one, created (validated and stamped) like every create, in the path namespace. */
   async resubmit(identity: Identity, namespace: string, name: string, opts: { memoized?: boolean; parameters?: string[] }): Promise<ApiWorkflow> {
     const wf = await this.#fetch(identity, namespace, name)
     const workflow = formulateResubmit(wf, opts)

@@ -6,7 +6,7 @@ import { applyFields, parseFields } from '../lib/fields.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { encodeContinue, parseListRequest, type ListRequest } from './list-query.js'
 import { listDenied } from './service.js'
-import type { ArchivedListing, PageItem, WorkflowStore } from './workflow-store.js'
+import type { ArchivedListing, PageItem, StoreQuery, WorkflowStore } from './workflow-store.js'
 
 export interface ListDeps {
   store: WorkflowStore
@@ -45,9 +45,9 @@ export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequ
 
 /**
  * With an archive, live and archived workflows form one keyset-paged sequence. If Postgres is unreachable the
- * page is served from the cache alone (logged) rather than failing the UI's main list.
+ * page is served from the cache alone (logged) rather than failing the request (the UI's main list, run history).
  */
-async function pageOf(d: ListDeps, q: ReturnType<typeof parseListRequest>): Promise<{ items: readonly PageItem[]; more: boolean; remaining?: number }> {
+export async function pageOf(d: ListDeps, q: StoreQuery): Promise<{ items: readonly PageItem[]; more: boolean; remaining?: number }> {
   if (!d.archive) return d.store.query(q)
   try {
     return await d.archive.page(q)

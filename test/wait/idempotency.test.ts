@@ -122,7 +122,7 @@ test('a resubmitted run does not carry the Idempotency-Key: a replay still answe
   t.after(() => runner.stop())
   const first = await create(s, job({ param: 'a' }), { 'idempotency-key': 'k-resub' })
   assert.equal(first.status, 200)
-  await until('finished', () => ['Succeeded', 'Failed'].includes(String(s.emulator.get(WF, first.body.metadata.name)?.status?.phase)))
+  await until('finished', () => ['Succeeded', 'Failed'].includes(String((s.emulator.get(WF, first.body.metadata.name)?.status as { phase?: string } | undefined)?.phase)))
   const resub = await s.json<Wf>(`/api/v1/workflows/argo/${first.body.metadata.name}/resubmit`, { method: 'PUT', json: {} })
   assert.equal(resub.status, 200)
   await until('resubmitted run cached', async () => (await s.json(`/api/v1/workflows/argo/${resub.body.metadata.name}`)).status === 200)
