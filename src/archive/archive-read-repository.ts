@@ -29,7 +29,11 @@ function labelClause(r: Requirement): RawBuilder<unknown> {
   }
 }
 
-export function filterSql(scope: ArchiveScope, f: ArchiveFilter): RawBuilder<unknown> {
+/**
+ * The WHERE clause. `keyset` names the table whose (finishedat, uid) the page position is compared with: the
+ * driving label rows when a page is read through the label index, so the position bounds that index range.
+ */
+export function filterSql(scope: ArchiveScope, f: ArchiveFilter, keyset = 'w', driver?: Requirement): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [scopeSql(scope)]
   if (f.namespace) parts.push(f.namespaceNot ? sql`w.namespace <> ${f.namespace}` : sql`w.namespace = ${f.namespace}`)
   if (f.namePrefix) parts.push(sql`w.name LIKE ${`${likeEscape(f.namePrefix)}%`}`)
@@ -47,10 +51,19 @@ export function filterSql(scope: ArchiveScope, f: ArchiveFilter): RawBuilder<unk
   // Archived rows are all finished (group 1): after an unfinished key, every row follows.
   if (f.after?.group === 1) {
     const t = iso(f.after.time)
-    parts.push(sql`w.finishedat <= ${t}::timestamp AND (w.finishedat < ${t}::timestamp OR w.uid > ${f.after.uid})`)
+    const k = sql.ref(keyset)
+    parts.push(sql`${k}.finishedat <= ${t}::timestamp AND (${k}.finishedat < ${t}::timestamp OR ${k}.uid > ${f.after.uid})`)
   }
-  for (const r of f.labels) parts.push(labelClause(r))
+  for (const r of f.labels) if (r !== driver) parts.push(labelClause(r))
   return sql.join(parts, sql` AND `)
+}
+
+/**
+ * The requirement that can drive a page through argo_archived_workflows_labels_keyset (migration 0003): one
+ * key equal to one value. Its label rows, in (finishedat DESC, uid) order, are the page's candidates.
+ */
+function drivingRequirement(f: ArchiveFilter): Requirement | undefined {
+  return f.labels.find((r) => (r.operator === '=' || r.operator === '==' || r.operator === 'in') && r.values.length === 1)
 }
 
 /**
@@ -65,13 +78,23 @@ const summarySql = sql`(SELECT jsonb_build_object(
   FROM (SELECT x.doc->'metadata' AS m, x.doc->'spec' AS sp, (x.doc->'status') - 'nodes'::text AS st
     FROM (SELECT w.workflow || '{}'::jsonb AS doc OFFSET 0) x OFFSET 0) d)`
 
-/** The page query, exported so the benchmark runs exactly this SQL through pg directly. */
-export function listSql(scope: ArchiveScope, f: ArchiveFilter): RawBuilder<SummaryRow> {
+/**
+ * The page query, exported so the benchmark runs exactly this SQL through pg directly. With `labelIndex` (every
+ * label row carries finishedat) and an equality requirement, the page is read from that label's index range.
+ */
+export function listSql(scope: ArchiveScope, f: ArchiveFilter, labelIndex = false): RawBuilder<SummaryRow> {
   const limit = f.limit > 0 ? sql` LIMIT ${f.limit}` : sql``
   const offset = f.offset ? sql` OFFSET ${f.offset}` : sql``
+  const driver = labelIndex ? drivingRequirement(f) : undefined
+  if (!driver) {
+    return sql<SummaryRow>`SELECT w.uid, w.name, w.namespace, w.phase, w.finishedat, ${summarySql} AS s
+      FROM argo_archived_workflows w WHERE ${filterSql(scope, f)}
+      ORDER BY w.finishedat DESC, w.uid${limit}${offset}`
+  }
   return sql<SummaryRow>`SELECT w.uid, w.name, w.namespace, w.phase, w.finishedat, ${summarySql} AS s
-    FROM argo_archived_workflows w WHERE ${filterSql(scope, f)}
-    ORDER BY w.finishedat DESC, w.uid${limit}${offset}`
+    FROM argo_archived_workflows_labels d JOIN argo_archived_workflows w ON w.clustername = d.clustername AND w.uid = d.uid
+    WHERE d.clustername = ${scope.clusterName} AND d.name = ${driver.key} AND d.value = ${driver.values[0]} AND ${filterSql(scope, f, 'd', driver)}
+    ORDER BY d.finishedat DESC, d.uid${limit}${offset}`
 }
 
 interface SummaryRow { uid: string; name: string; namespace: string; phase: string; finishedat: Date; s: string }
@@ -96,10 +119,13 @@ function toSummary(row: SummaryRow): ArchiveSummary {
 export class ArchiveReader {
   readonly #db: Db
   readonly #scope: ArchiveScope
+  readonly #labelIndex: () => boolean
 
-  constructor(db: Db, scope: ArchiveScope) {
+  /** @param labelIndex whether label rows all carry finishedat yet (src/archive/label-backfill.ts) */
+  constructor(db: Db, scope: ArchiveScope, labelIndex: () => boolean = () => true) {
     this.#db = db
     this.#scope = scope
+    this.#labelIndex = labelIndex
   }
 
   get scope(): ArchiveScope {
@@ -107,7 +133,7 @@ export class ArchiveReader {
   }
 
   async list(f: ArchiveFilter): Promise<ArchiveSummary[]> {
-    const { rows } = await listSql(this.#scope, f).execute(this.#db.kysely)
+    const { rows } = await listSql(this.#scope, f, this.#labelIndex()).execute(this.#db.kysely)
     return rows.map(toSummary)
   }
 

@@ -8,6 +8,7 @@ import { ArchiveReader } from './archive-read-repository.js'
 import { ArchiveWriter } from './archive-repository.js'
 import { Archiver } from './archiver.js'
 import { ArchiveGc } from './gc.js'
+import { LabelTimesBackfill } from './label-backfill.js'
 import { LeaseElector } from './lease.js'
 import { resolvePersistence } from './persistence.js'
 import { ArchiveService } from './service.js'
@@ -56,11 +57,26 @@ export async function startArchive(o: {
     throw err
   }
   const scope = { clusterName: p.clusterName, instanceId: settings.instanceID, managedNamespace: o.managedNamespace }
-  const reader = new ArchiveReader(db, scope)
+  const backfill = new LabelTimesBackfill(db, o.log)
+  try {
+    await backfill.start()
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  const reader = new ArchiveReader(db, scope, () => backfill.done)
   const writer = new ArchiveWriter(db, scope)
   const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern })
   const listing = archivedListing(o.store, reader)
-  if (!p.archive) return { service, reader, listing, close: () => db.close() }
+  if (!p.archive) {
+    return {
+      service, reader, listing,
+      async close() {
+        await backfill.stop()
+        await db.close()
+      },
+    }
+  }
 
   const archiver = new Archiver({ store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log })
   const gc = new ArchiveGc(writer, p.ttlSeconds, config.archiveGcPeriod * 1000, o.log)
@@ -80,6 +96,7 @@ export async function startArchive(o: {
       archiver.stop()
       gc.setLeader(false)
       await archiver.drain()
+      await backfill.stop()
       await db.close()
     },
   }

@@ -23,6 +23,8 @@ export interface ArchivedWorkflowLabelsTable {
   uid: string
   name: string
   value: string
+  /** the workflow's finishedat (migrations/0003), NULL on rows not yet backfilled */
+  finishedat: ColumnType<Date | null, Date | string | null, Date | string | null>
 }
 
 export interface Database {

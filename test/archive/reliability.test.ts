@@ -93,7 +93,7 @@ test('migrations are idempotent and safe for replicas starting together; TTL del
   const stacks = await Promise.all([0, 1, 2].map(() => startStack(t, { database: url, args: [...archiveArgs, '--archive-ttl', '1d'] })))
   const s = stacks[0]!
   const applied = await sqlQuery<{ name: string }>(url, 'SELECT name FROM kysely_migration ORDER BY name')
-  assert.deepEqual(applied.map((r) => r.name), ['0001_upstream_archive', '0002_resource_version_and_keyset'])
+  assert.deepEqual(applied.map((r) => r.name), ['0001_upstream_archive', '0002_resource_version_and_keyset', '0003_label_finished_at'])
   assert.deepEqual(await sqlQuery(url, 'SELECT schema_version FROM schema_history'), [{ schema_version: 68 }])
   await sqlQuery(url, `INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)
     SELECT 'old-' || i, 'old-' || i, 'Succeeded', 'argo', '{"metadata":{}}', now() - interval '3 days', now() - interval '2 days', 'default', ''

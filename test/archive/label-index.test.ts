@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Migrator } from 'kysely'
+import { migrationProvider } from '../../migrations/index.js'
+import { listSql } from '../../src/archive/archive-read-repository.js'
+import type { ArchiveFilter } from '../../src/archive/types.js'
+import { openDatabase } from '../../src/db/database.js'
+import { parseLabelSelector } from '../../src/lib/label-selector.js'
+import { freshDatabase, sqlQuery } from '../harness/postgres.js'
+import { startStack } from '../harness/stack.js'
+import { until } from './helpers.js'
+
+type List = { metadata: { continue?: string }; items: { metadata: { name: string } }[] | null }
+
+/** Rows as upstream's controller writes them: the workflow, then its labels without our finishedat copy. */
+const upstreamRows = (from: number, to: number) => `
+  INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)
+    SELECT 'u-' || i, 'wf-' || i, 'Succeeded', CASE WHEN i % 3 = 0 THEN 'other' ELSE 'argo' END,
+      jsonb_build_object('metadata', jsonb_build_object('name', 'wf-' || i)),
+      timestamp '2026-01-01' + (i / 2) * interval '1 minute', timestamp '2026-01-01' + (i / 2) * interval '1 minute' + interval '30 seconds', 'default', ''
+    FROM generate_series(${from}, ${to - 1}) i;
+  INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value)
+    SELECT 'default', 'u-' || i, l.n, l.v FROM generate_series(${from}, ${to - 1}) i
+    CROSS JOIN LATERAL (VALUES ('team', 'team-' || (i % 5)), ('tier', CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END)) AS l(n, v)
+    UNION ALL SELECT 'default', 'u-' || i, 'rare', 'yes' FROM generate_series(${from}, ${to - 1}) i WHERE i = ${from + 7}`
+
+const scope = { clusterName: 'default', instanceId: '', managedNamespace: '' }
+
+test('label times: an archive written before migration 0003 is backfilled; both page plans return the same rows; the copy follows upstream-style writes', async (t) => {
+  const url = await freshDatabase()
+  const db = openDatabase(url)
+  t.after(() => db.close())
+  const migrated = await new Migrator({ db: db.kysely, provider: migrationProvider }).migrateTo('0002_resource_version_and_keyset')
+  assert.equal(migrated.error, undefined)
+  await sqlQuery(url, upstreamRows(0, 2500)) // more than two backfill batches of 1,000 workflows
+
+  const s = await startStack(t, { database: url })
+  await until('backfill marker', async () => (await sqlQuery(url, "SELECT 1 FROM argo_server_backfills WHERE name = 'labels_finishedat'")).length > 0, 30_000)
+  const stale = await sqlQuery<{ n: string }>(url, `SELECT count(*) AS n FROM argo_archived_workflows_labels l JOIN argo_archived_workflows w USING (clustername, uid)
+    WHERE l.finishedat IS DISTINCT FROM w.finishedat`)
+  assert.equal(stale[0]?.n, '0')
+
+  // Both plans (probing labels per workflow; reading one label's index range) give the same rows in the same order.
+  const filters: Partial<ArchiveFilter>[] = [
+    { labels: parseLabelSelector('team=team-2') },
+    { labels: parseLabelSelector('team in (team-2),tier=odd'), namespace: 'argo' },
+    { labels: parseLabelSelector('tier==even,team!=team-1'), limit: 7, offset: 20 },
+    { labels: parseLabelSelector('rare=yes') },
+    { labels: parseLabelSelector('team=team-3'), after: { group: 1, time: Date.parse('2026-01-01T05:00:30Z'), uid: 'u-600' } },
+    { labels: parseLabelSelector('team=nobody') },
+  ]
+  for (const partial of filters) {
+    const f: ArchiveFilter = { namespace: '', labels: [], limit: 51, ...partial }
+    const run = async (labelIndex: boolean) => {
+      const q = listSql(scope, f, labelIndex).compile(db.kysely)
+      return (await sqlQuery<{ name: string }>(url, q.sql, [...q.parameters])).map((r) => r.name)
+    }
+    const [probing, indexed] = [await run(false), await run(true)]
+    assert.deepEqual(indexed, probing, JSON.stringify(partial))
+  }
+
+  // Over HTTP: keyset pages through the label index cover every matching row once, in order.
+  const expected = (await sqlQuery<{ name: string }>(url, `SELECT w.name FROM argo_archived_workflows w JOIN argo_archived_workflows_labels l USING (clustername, uid)
+    WHERE l.name = 'team' AND l.value = 'team-2' ORDER BY w.finishedat DESC, w.uid`)).map((r) => r.name)
+  const seen: string[] = []
+  let next = ''
+  do {
+    const page = await s.json<List>(`/api/v1/archived-workflows?listOptions.labelSelector=team%3Dteam-2&listOptions.limit=150${next ? `&listOptions.continue=${next}` : ''}`)
+    assert.equal(page.status, 200)
+    seen.push(...(page.body.items ?? []).map((w) => w.metadata.name))
+    next = page.body.metadata.continue ?? ''
+  } while (next)
+  assert.equal(expected.length, 500)
+  assert.deepEqual(seen, expected)
+
+  // An upstream controller writing after the migration: the trigger fills the copy, a re-archive moves it.
+  await sqlQuery(url, upstreamRows(5000, 5001))
+  await sqlQuery(url, "UPDATE argo_archived_workflows SET finishedat = timestamp '2027-01-01' WHERE uid = 'u-5000'")
+  const copies = await sqlQuery<{ f: Date }>(url, "SELECT DISTINCT finishedat AS f FROM argo_archived_workflows_labels WHERE uid = 'u-5000'")
+  assert.deepEqual(copies.map((r) => r.f.toISOString()), ['2027-01-01T00:00:00.000Z'])
+  const top = await s.json<List>('/api/v1/archived-workflows?listOptions.labelSelector=tier%3Deven&listOptions.limit=1')
+  assert.deepEqual(top.body.items?.map((w) => w.metadata.name), ['wf-5000'])
+})
