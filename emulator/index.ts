@@ -91,6 +91,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const handler = createRequestHandler({ objects, auth, watches, logs, faults, serverAddress: () => url.replace(/^https?:\/\//, '') })
   const server: Server = cert ? createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, handler) : createHttpServer(handler)
   server.on('clientError', (_err, socket) => socket.destroy())
+  let connections = 0
+  server.on(cert ? 'secureConnection' : 'connection', () => void connections++)
   server.keepAliveTimeout = 30_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -174,6 +176,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     fault: (rule) => faults.add(rule),
     openWatches: (path) => watches.count(path),
     requestCount: (filter) => faults.count(filter),
+    connectionCount: () => connections,
     close() {
       closed ??= new Promise<void>((resolve) => {
         watches.endAll()

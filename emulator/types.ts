@@ -104,6 +104,8 @@ export interface Emulator {
   openWatches(path?: RegExp): number
   /** Count of requests received, optionally filtered. */
   requestCount(filter?: { method?: string; path?: RegExp; watch?: boolean }): number
+  /** TCP (TLS) connections accepted so far */
+  connectionCount(): number
 
   close(): Promise<void>
 }

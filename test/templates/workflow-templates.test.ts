@@ -168,3 +168,14 @@ test("WorkflowTemplates of another instance ID are not listed and not served, up
   assert.equal((await put(s, `${base}/argo/foreign`, { template: foreign })).status, 400)
   assert.ok(s.emulator.get(ref, 'foreign'), 'still there')
 })
+
+test('calls to Kubernetes reuse kept-alive connections, across callers (client-node 1.x alone opens one per call)', async (t) => {
+  const s = await startStack(t, { users: [editor], token: editor.token })
+  await post(s, `${base}/argo`, { template: aTemplate('kept') })
+  const before = s.emulator.connectionCount()
+  const reads = await Promise.all(Array.from({ length: 4 }, () => s.json<Obj>(`${base}/argo/kept`)))
+  for (let i = 0; i < 16; i++) reads.push(await s.json<Obj>(`${base}/argo/kept`, { token: i % 2 ? editor.token : s.emulator.adminToken }))
+  assert.deepEqual(reads.map((r) => r.status), Array(20).fill(200))
+  // 20 proxied GETs (plus the access reviews of a new caller): at most one connection per concurrent request.
+  assert.ok(s.emulator.connectionCount() - before <= 4, `${s.emulator.connectionCount() - before} new connections`)
+})
