@@ -46,16 +46,11 @@ export async function startArchive(o: {
     archiveTtl: config.archiveTtl, skipMigrations: config.skipMigrations, log: o.log,
   })
   if (!p) return { service: new ArchiveService({ access: o.access, instanceId: settings.instanceID, disableValuesPattern }), close: async () => {} }
-  const db: Db = openDatabase(p.url)
-  try {
-    if (!p.skipMigrations) {
-      const applied = await migrateToLatest(db)
-      if (applied.length) o.log(`archive: applied migrations ${applied.join(', ')}`)
-    }
-  } catch (err) {
-    await db.close()
-    throw err
+  if (!p.skipMigrations) {
+    const applied = await migrateToLatest(p.url)
+    if (applied.length) o.log(`archive: applied migrations ${applied.join(', ')}`)
   }
+  const db: Db = openDatabase(p.url)
   const scope = { clusterName: p.clusterName, instanceId: settings.instanceID, managedNamespace: o.managedNamespace }
   const backfill = new LabelTimesBackfill(db, o.log)
   try {

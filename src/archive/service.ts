@@ -79,7 +79,7 @@ export class ArchiveService {
     const last = page[page.length - 1]
     if (rows.length > q.limit && last) metadata.continue = encodeContinue(last.key)
     if (q.countRemaining && last) metadata.remainingItemCount = await this.#d.reader.countUpTo({ ...filter, after: last.key, offset: undefined, limit: 0 }, 1_000_000)
-    return toWireJson({ metadata, items: page.length ? page.map((s) => s.object) : null })
+    return `{"metadata":${toWireJson(metadata)},"items":${page.length ? `[${page.map((s) => s.json).join(',')}]` : 'null'}}`
   }
 
   /** By uid, else the latest run of (namespace, name); then authorized `verb` on it (spec §6.4). */

@@ -32,7 +32,8 @@ export interface ArchiveFilter {
 export interface ArchiveSummary {
   readonly key: SortKey
   readonly uid: string
-  readonly object: Record<string, unknown>
+  /** the list item as wire JSON */
+  readonly json: string
 }
 
 /** A finished workflow to archive: the full object and what the row's columns need. */

@@ -1,4 +1,3 @@
-import { toWireJson } from '../http/wire.js'
 import { LabelInstanceId } from '../lib/instance-id.js'
 import type { Requirement } from '../lib/label-selector.js'
 import { compareKeys, type SortKey } from '../workflows/workflow-index.js'
@@ -60,7 +59,7 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
       merged.push(a)
       i++
     } else if (b) {
-      merged.push({ ...b.key, json: toWireJson(b.object) })
+      merged.push({ ...b.key, json: b.json })
       j++
     }
   }

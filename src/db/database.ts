@@ -57,6 +57,7 @@ export function openDatabase(connectionString: string, opts: { max?: number; sta
     connectionString,
     max: opts.max ?? 10,
     connectionTimeoutMillis: 5_000,
+    // 0 is not sent (pg skips falsy settings): the server's default, no timeout.
     statement_timeout: opts.statementTimeoutMs ?? 30_000,
     options: SESSION_OPTIONS,
   })
@@ -67,13 +68,16 @@ export function openDatabase(connectionString: string, opts: { max?: number; sta
 }
 
 /**
- * Runs pending migrations. Safe with several replicas starting together: kysely holds a Postgres advisory lock
- * for the run, so one migrates and the others then find nothing to do.
+ * Runs pending migrations on a connection of their own without the statement timeout: building an index on a large
+ * upstream archive takes longer than any request may (a 30 s timeout failed migration 0003 at 1M rows). Safe with
+ * several replicas starting together: kysely holds a Postgres advisory lock for the run, so one migrates and the
+ * others then find nothing to do.
  * @throws Error naming the failed migration
  */
-export async function migrateToLatest(db: Db): Promise<string[]> {
+export async function migrateToLatest(connectionString: string): Promise<string[]> {
+  const db = openDatabase(connectionString, { max: 1, statementTimeoutMs: 0 })
   const migrator = new Migrator({ db: db.kysely, provider: migrationProvider })
-  const { error, results } = await migrator.migrateToLatest()
+  const { error, results } = await migrator.migrateToLatest().finally(() => db.close())
   const failed = results?.find((r) => r.status === 'Error')
   if (error || failed) {
     const why = error instanceof Error ? error.message : String(error ?? 'failed')

@@ -10,6 +10,10 @@ const escapes: Record<string, string> = {
 
 /** JSON.stringify with Go's HTML-safe escaping; only string contents can hold these characters. */
 export function toWireJson(value: unknown): string {
-  const json = JSON.stringify(value) ?? 'null'
+  return wireEscape(JSON.stringify(value) ?? 'null')
+}
+
+/** Go's HTML-safe escaping applied to JSON text built elsewhere (e.g. spliced from Postgres' jsonb text). */
+export function wireEscape(json: string): string {
   return json.replace(htmlChars, (c) => escapes[c] ?? c)
 }

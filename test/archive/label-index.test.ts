@@ -39,6 +39,9 @@ test('label times: an archive written before migration 0003 is backfilled; both 
   const stale = await sqlQuery<{ n: string }>(url, `SELECT count(*) AS n FROM argo_archived_workflows_labels l JOIN argo_archived_workflows w USING (clustername, uid)
     WHERE l.finishedat IS DISTINCT FROM w.finishedat`)
   assert.equal(stale[0]?.n, '0')
+  const index = await sqlQuery(url, `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    WHERE c.relname = 'argo_archived_workflows_labels_keyset'`)
+  assert.deepEqual(index, [{ valid: true }])
 
   // Both plans (probing labels per workflow; reading one label's index range) give the same rows in the same order.
   const filters: Partial<ArchiveFilter>[] = [
