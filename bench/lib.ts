@@ -41,9 +41,32 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
+/** RSS of a server from startServerProcess right after a full GC, in MB: what its live objects hold. */
+export async function rssAfterGcMb(child: ChildProcess): Promise<number> {
+  const done = new Promise<void>((resolve) => {
+    const on = (d: Buffer) => {
+      if (!d.toString().includes('gc done')) return
+      child.stdout?.off('data', on)
+      resolve()
+    }
+    child.stdout?.on('data', on)
+  })
+  child.kill('SIGUSR2')
+  await done
+  return rssMb(child.pid as number)
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux; clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 /** Our server as users run it (the build, `npm start`), in its own process so its RSS is its own. */
 export async function startServerProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['dist/main.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. --cpu-prof to see where its time goes.
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const child = spawn(process.execPath, ['--expose-gc', '--require', './bench/gc-on-signal.cjs', ...extra, 'dist/main.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (d: Buffer) => {

@@ -23,6 +23,8 @@ export class EventStream {
   readonly #settings: StreamSettings
   readonly #mask: FieldMask | undefined
   readonly #ids: boolean
+  /** keys of this stream's frames in a HubEvent's cache, computed once (fan-out runs this per client per event) */
+  readonly #framing: { plain: string; chunk: string }
   #opened = false
   #closed = false
   #heartbeat: NodeJS.Timeout | undefined
@@ -38,6 +40,8 @@ export class EventStream {
     // The argo CLI (Go's HTTP client) parses every SSE line longer than 6 bytes as data
     // (pkg/apiclient/http1/server-sent-events-client.go), so an `id:` line would break it.
     this.#ids = this.sse && !String(req.headers['user-agent'] ?? '').startsWith('Go-http-client/')
+    const framing = this.sse ? (this.#ids ? 'sse-id' : 'sse') : 'ndjson'
+    this.#framing = { plain: framing, chunk: `${framing}-chunk` }
     reply.hijack()
     reply.raw.on('close', () => this.#finish())
   }
@@ -94,7 +98,7 @@ export class EventStream {
     // With chunked encoding, the cached frame holds the chunk header too and goes straight to the socket:
     // ServerResponse.write re-frames every write, which dominates when one event goes to 1,000 clients.
     const raw = (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true && res.socket?.writable === true
-    const variant = `${this.sse ? (this.#ids ? 'sse-id' : 'sse') : 'ndjson'}${raw ? '-chunk' : ''}`
+    const variant = raw ? this.#framing.chunk : this.#framing.plain
     let frame = frames.get(variant)
     if (!frame) {
       const body = Buffer.from(this.#text(`{"result":${resultJson}}`, id))
