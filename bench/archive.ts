@@ -170,8 +170,8 @@ export async function run(): Promise<void> {
   }
   for (const r of results) {
     console.log(`  ${r.rows.toString().padStart(8)} rows (~${((r.avg ?? 0) / 1024).toFixed(1)} KB each):`)
-    console.log(`    page of 50             API p50 ${fmt(r.page.p50)} p99 ${fmt(r.page.p99)} ms | raw SQL p50 ${fmt(r.rawPage.p50)} p99 ${fmt(r.rawPage.p99)} ms | API/raw p99 ${fmt(r.page.p99 / r.rawPage.p99)}`)
-    console.log(`    page of 50, selector   API p50 ${fmt(r.pageSel.p50)} p99 ${fmt(r.pageSel.p99)} ms | raw SQL p50 ${fmt(r.rawSel.p50)} p99 ${fmt(r.rawSel.p99)} ms | API/raw p99 ${fmt(r.pageSel.p99 / r.rawSel.p99)}`)
+    console.log(`    page of 50             API p50 ${fmt(r.page.p50)} p99 ${fmt(r.page.p99)} ms | raw SQL p50 ${fmt(r.rawPage.p50)} p99 ${fmt(r.rawPage.p99)} ms | API/raw p50 ${fmt(r.page.p50 / r.rawPage.p50)} p99 ${fmt(r.page.p99 / r.rawPage.p99)}`)
+    console.log(`    page of 50, selector   API p50 ${fmt(r.pageSel.p50)} p99 ${fmt(r.pageSel.p99)} ms | raw SQL p50 ${fmt(r.rawSel.p50)} p99 ${fmt(r.rawSel.p99)} ms | API/raw p50 ${fmt(r.pageSel.p50 / r.rawSel.p50)} p99 ${fmt(r.pageSel.p99 / r.rawSel.p99)}`)
     console.log(`    get by uid             API p50 ${fmt(r.get.p50)} p99 ${fmt(r.get.p99)} ms`)
   }
   const [small, large] = [results[0], results[results.length - 1]]
