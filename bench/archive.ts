@@ -137,7 +137,7 @@ async function measureSize(adminUrl: string, rows: number, kubeconfig: string, t
   await migrateToLatest(url)
   const db = openDatabase(url)
   const backfill = new LabelTimesBackfill(db, (m) => console.log(`  ${m}`))
-  await backfill.start()
+  backfill.start()
   await backfill.settled()
   await db.close()
   const c = new pg.Client({ connectionString: url, options: SESSION_OPTIONS }) // the API's session settings

@@ -53,12 +53,7 @@ export async function startArchive(o: {
   const db: Db = openDatabase(p.url)
   const scope = { clusterName: p.clusterName, instanceId: settings.instanceID, managedNamespace: o.managedNamespace }
   const backfill = new LabelTimesBackfill(db, o.log)
-  try {
-    await backfill.start()
-  } catch (err) {
-    await db.close()
-    throw err
-  }
+  backfill.start()
   const reader = new ArchiveReader(db, scope, () => backfill.done)
   const writer = new ArchiveWriter(db, scope)
   const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern })

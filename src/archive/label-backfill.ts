@@ -34,16 +34,15 @@ export class LabelTimesBackfill {
     return this.#done
   }
 
-  /** Reads the marker; continues in the background if it is missing. @returns once the marker was read */
-  async start(): Promise<void> {
-    this.#done = await this.#marked(this.db.kysely)
-    if (!this.#done) {
-      this.#running = this.#run().catch((err: unknown) =>
-        this.log(`archive: label backfill stopped (label-selector pages keep the slower plan until the next start): ${(err as Error).message}`))
-    }
+  /**
+   * Reads the marker and, if it is missing, backfills, in the background: a Postgres that is unreachable at start
+   * delays this (retried every 10 s, logged) but never the server's start.
+   */
+  start(): void {
+    this.#running = this.#loop()
   }
 
-  /** @returns once a backfill started by start() has ended (done, stopped or failed) */
+  /** @returns once what start() began has ended (done or stopped) */
   async settled(): Promise<void> {
     await this.#running
   }
@@ -61,29 +60,43 @@ export class LabelTimesBackfill {
     return rows.length > 0
   }
 
-  async #run(): Promise<void> {
-    // A session-level advisory lock lives on one connection: everything runs on it.
-    await this.db.kysely.connection().execute(async (conn) => {
-      for (;;) {
+  async #loop(): Promise<void> {
+    while (!this.#stopped && !this.#done) {
+      try {
+        await this.#run()
+      } catch (err) {
         if (this.#stopped) return
-        if (await this.#marked(conn)) {
-          this.#done = true
-          return
-        }
-        const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_lock(${LOCK}) AS ok`.execute(conn)
-        if (rows[0]?.ok) break
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, RETRY_MS)
-          this.#wake = () => {
-            clearTimeout(t)
-            r()
-          }
-        })
+        this.log(`archive: label backfill failed, retrying in ${RETRY_MS / 1000} s (label-selector pages use the slower plan meanwhile): ${(err as Error).message}`)
+        await this.#sleep(RETRY_MS)
       }
+    }
+  }
+
+  async #run(): Promise<void> {
+    if (await this.#marked(this.db.kysely)) {
+      this.#done = true
+      return
+    }
+    // A session-level advisory lock lives on one connection: the backfill runs on it.
+    const locked = await this.db.kysely.connection().execute(async (conn) => {
+      const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_lock(${LOCK}) AS ok`.execute(conn)
+      if (!rows[0]?.ok) return false
       try {
         this.#done = await this.#marked(conn) || await this.#backfill(conn)
       } finally {
         await sql`SELECT pg_advisory_unlock(${LOCK})`.execute(conn)
+      }
+      return true
+    })
+    if (!locked) await this.#sleep(RETRY_MS) // another replica is at it: its marker will say when it is done
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms)
+      this.#wake = () => {
+        clearTimeout(t)
+        resolve()
       }
     })
   }

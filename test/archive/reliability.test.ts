@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { startRunner } from '../../emulator/runner.js'
+import { migrateToLatest } from '../../src/db/database.js'
 import { freshDatabase, ownPostgres, sqlQuery } from '../harness/postgres.js'
 import { aWorkflow, startStack } from '../harness/stack.js'
 import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
@@ -35,6 +36,21 @@ test('Postgres stopped mid-archive: archiving backs off, logs, and loses nothing
   await pg.start()
   await until('all archived after the outage', async () => (await count(pg.url).catch(() => 0)) === 11, 90_000)
   await until('labels', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'), 30_000)
+})
+
+test('Postgres down when the server starts (migrations skipped): it starts, and archives once Postgres is back', async (t) => {
+  const pg = await ownPostgres(t)
+  await migrateToLatest(pg.url)
+  await pg.stop()
+  const lines: string[] = []
+  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--skip-migrations', '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  assert.equal((await s.json('/api/v1/info')).status, 200)
+  finished(s, 'early', { labels: { team: 'x' } })
+  await until('label backfill retry logged', () => lines.some((l) => l.includes('label backfill failed, retrying')), 20_000)
+  await pg.start()
+  await until('archived after Postgres came back', () => liveStatus(s, 'early') === 'Archived', 60_000)
+  const page = await s.json<{ items: { metadata: { name: string } }[] | null }>('/api/v1/archived-workflows?listOptions.labelSelector=team%3Dx')
+  assert.deepEqual(page.body.items?.map((w) => w.metadata.name), ['early'])
 })
 
 test('a workflow deleted right after it finished is archived from its DELETED event', async (t) => {
