@@ -1,6 +1,7 @@
 import type { Identity } from '../auth/identity.js'
 import { ARCHIVING_STATUS } from '../archive/types.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
+import { validateLabelValue } from '../lib/label-selector.js'
 import { encodeContinue, parseListRequest } from '../workflows/list-query.js'
 import { listDenied } from '../workflows/service.js'
 import { pageOf, type ListDeps } from '../workflows/list.js'
@@ -72,12 +73,13 @@ export function toRun(item: PageItem): Run {
  * history was one unbounded list and ran the server out of memory).
  */
 export async function runHistory(d: HistoryDeps, identity: Identity, r: HistoryRequest): Promise<History> {
-  const q = parseListRequest({
-    namespace: r.namespace, labelSelector: `${OWNER_LABELS[r.kind]}=${r.name}`, limit: r.limit ?? DEFAULT_PAGE, continue: r.continue,
-  }, instanceIdRequirement(d.instanceId))
+  const parsed = parseListRequest({ namespace: r.namespace, limit: r.limit ?? DEFAULT_PAGE, continue: r.continue }, instanceIdRequirement(d.instanceId))
+  // The owner as a requirement, not a selector string: a name is never parsed as selector syntax.
+  const q = { ...parsed, labels: [...parsed.labels, { key: OWNER_LABELS[r.kind], operator: '=' as const, values: [r.name] }] }
   await d.access.require(identity, { verb: 'list', group: 'argoproj.io', resource: 'workflows', namespace: q.namespace }, listDenied(q.namespace))
   await d.ready()
-  const page = await pageOf(d, q)
+  // A name that cannot be a label value (e.g. over 63 characters) labels no workflow: it has no runs.
+  const page = validateLabelValue(r.name).length ? { items: [], more: false } : await pageOf(d, q)
   const last = page.items[page.items.length - 1]
   const history: History = {
     metadata: page.more && last ? { continue: encodeContinue(last) } : {},

@@ -80,4 +80,10 @@ test('run history of a CronWorkflow and of a ClusterWorkflowTemplate across name
   assert.deepEqual(cluster.runs.map((r) => r.name), ['run-009', 'run-008', 'run-007', 'run-006'])
   const oneNs = await allPages(s, '/api/v1/cluster-workflow-templates/shared/runs?namespace=default', 10)
   assert.deepEqual(oneNs.runs.map((r) => r.name), ['run-008', 'run-006'])
+  // A name is matched as a label value, never parsed as selector syntax; one that cannot be a label value has no runs.
+  for (const name of ['hourly,!nope', 'hourly%2C!nope', 'x'.repeat(70)]) {
+    const none = await s.json<History>(`/api/v1/cron-workflows/argo/${name}/runs`)
+    assert.equal(none.status, 200, name)
+    assert.deepEqual(none.body.items, [], name)
+  }
 })
