@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { startEmulator } from '../emulator/index.js'
 import { listSql } from '../src/archive/archive-read-repository.js'
-import { LabelTimesBackfill } from '../src/archive/label-backfill.js'
+import { LabelCopiesBackfill } from '../src/archive/label-backfill.js'
 import type { ArchiveFilter } from '../src/archive/types.js'
 import { parseConfig } from '../src/config/parse.js'
 import { migrateToLatest, openDatabase, SESSION_OPTIONS } from '../src/db/database.js'
@@ -48,8 +48,8 @@ async function seed(c: pg.Client, from: number, to: number): Promise<void> {
     FROM generate_series(${from}, ${to - 1}) i
     CROSS JOIN LATERAL (SELECT timestamp '2026-01-01' + i * interval '7 seconds' AS t) tt
     JOIN blobs b ON b.b = i % 1000`)
-  await c.query(`INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value, finishedat)
-    SELECT 'default', md5('uid' || i), l.name, l.value, timestamp '2026-01-01' + i * interval '7 seconds' FROM generate_series(${from}, ${to - 1}) i
+  await c.query(`INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value, finishedat, namespace)
+    SELECT 'default', md5('uid' || i), l.name, l.value, timestamp '2026-01-01' + i * interval '7 seconds', 'argo' FROM generate_series(${from}, ${to - 1}) i
     CROSS JOIN LATERAL (VALUES ('workflows.argoproj.io/phase', CASE WHEN i % 10 = 0 THEN 'Failed' ELSE 'Succeeded' END),
       ('workflows.argoproj.io/completed', 'true'), ('workflows.argoproj.io/workflow-template', 'tmpl-' || (i % 20)),
       ('team', 'team-' || (i % 7)), ('workflows.argoproj.io/workflow-archiving-status', 'Persisted')) AS l(name, value)`)
@@ -136,7 +136,7 @@ async function measureSize(adminUrl: string, rows: number, kubeconfig: string, t
   const url = await database(adminUrl, `bench_${rows}`)
   await migrateToLatest(url)
   const db = openDatabase(url)
-  const backfill = new LabelTimesBackfill(db, (m) => console.log(`  ${m}`))
+  const backfill = new LabelCopiesBackfill(db, () => openDatabase(url, { max: 1 }), (m) => console.log(`  ${m}`))
   backfill.start()
   await backfill.settled()
   await db.close()

@@ -55,7 +55,10 @@ async function level(url: string, clients: number, update: (i: number) => void, 
   const per = Math.ceil(clients / WORKERS)
   const workers = Array.from({ length: Math.min(WORKERS, clients) }, (_, w) =>
     new Worker(clientCode, { eval: true, workerData: { url: `${url}/api/v1/workflow-events/argo`, clients: Math.min(per, clients - w * per), measuring: false } }))
-  await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))))
+  await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
+    w.once('message', resolve)
+    w.once('error', reject) // e.g. a client got no 200
+  })))
   await new Promise((r) => setTimeout(r, 1000))
   const idleRss = rssMb(pid)
   const gcRss = await rssAfterGcMb(server)

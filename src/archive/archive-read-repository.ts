@@ -32,7 +32,7 @@ function labelClause(r: Requirement): RawBuilder<unknown> {
 
 /**
  * The WHERE clause. `keyset` names the table whose (finishedat, uid) the page position is compared with: the
- * driving label rows when a page is read through the label index, so the position bounds that index range.
+ * driving label rows when a page is read through a label index, so the position bounds that index range.
  */
 export function filterSql(scope: ArchiveScope, f: ArchiveFilter, keyset = 'w', driver?: Requirement): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [scopeSql(scope)]
@@ -73,7 +73,8 @@ function drivingRequirement(f: ArchiveFilter): Requirement | undefined {
  * The server splices these texts into the item without parsing them (see toSummary).
  */
 const summarySql = sql`CROSS JOIN LATERAL (SELECT (x.m->'creationTimestamp')::text AS ct,
-    (COALESCE(x.m->'labels', '{}'::jsonb) || '{"workflows.argoproj.io/workflow-archiving-status":"Persisted"}'::jsonb)::text AS labels,
+    (CASE WHEN jsonb_typeof(x.m->'labels') = 'object' THEN x.m->'labels' ELSE '{}'::jsonb END
+      || '{"workflows.argoproj.io/workflow-archiving-status":"Persisted"}'::jsonb)::text AS labels,
     (x.m->'annotations')::text AS annotations, (x.sp->'suspend')::text AS suspend, (x.sp->'arguments')::text AS arguments,
     (x.st->'startedAt')::text AS started, (x.st->'finishedAt')::text AS finished, (x.st->'progress')::text AS progress,
     (x.st->'message')::text AS message, (x.st->'estimatedDuration')::text AS estimated, (x.st->'resourcesDuration')::text AS resources
@@ -82,7 +83,8 @@ const summarySql = sql`CROSS JOIN LATERAL (SELECT (x.m->'creationTimestamp')::te
 
 /**
  * The page query, exported so the benchmark runs exactly this SQL through pg directly. With `labelIndex` (every
- * label row carries finishedat) and an equality requirement, the page is read from that label's index range.
+ * label row carries its copies, migration 0003) and an equality requirement, the page is one range of that label's
+ * rows in list order: within the namespace when one is asked for (labels_ns_keyset), else across all (labels_keyset).
  */
 export function listSql(scope: ArchiveScope, f: ArchiveFilter, labelIndex = false): RawBuilder<SummaryRow> {
   const limit = f.limit > 0 ? sql` LIMIT ${f.limit}` : sql``
@@ -93,9 +95,12 @@ export function listSql(scope: ArchiveScope, f: ArchiveFilter, labelIndex = fals
       FROM argo_archived_workflows w ${summarySql} WHERE ${filterSql(scope, f)}
       ORDER BY w.finishedat DESC, w.uid${limit}${offset}`
   }
+  const namespace = scope.managedNamespace || (f.namespace && !f.namespaceNot ? f.namespace : '')
+  const inNamespace = namespace ? sql` AND d.namespace = ${namespace}` : sql``
   return sql<SummaryRow>`SELECT w.uid, w.name, w.namespace, w.phase, w.finishedat, s.*
     FROM argo_archived_workflows_labels d JOIN argo_archived_workflows w ON w.clustername = d.clustername AND w.uid = d.uid ${summarySql}
-    WHERE d.clustername = ${scope.clusterName} AND d.name = ${driver.key} AND d.value = ${driver.values[0]} AND ${filterSql(scope, f, 'd', driver)}
+    WHERE d.clustername = ${scope.clusterName} AND d.name = ${driver.key} AND d.value = ${driver.values[0]}${inNamespace}
+      AND ${filterSql(scope, f, 'd', driver)}
     ORDER BY d.finishedat DESC, d.uid${limit}${offset}`
 }
 

@@ -45,9 +45,9 @@ export class ArchiveWriter {
       await sql`DELETE FROM argo_archived_workflows_labels
         WHERE clustername = ${c} AND uid = ${r.uid} AND NOT (name = ANY(${names}::text[]))`.execute(tx)
       if (names.length) {
-        // finishedat: the copy the label index orders by (migrations/0003); its trigger follows the workflow row.
-        await sql`INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value, finishedat)
-          SELECT ${c}, ${r.uid}, n, v, ${r.finishedAt}::timestamp FROM unnest(${names}::text[], ${values}::text[]) AS l(n, v)
+        // finishedat, namespace: the copies the label indexes use (migrations/0003); a trigger follows the workflow row.
+        await sql`INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value, finishedat, namespace)
+          SELECT ${c}, ${r.uid}, n, v, ${r.finishedAt}::timestamp, ${r.namespace} FROM unnest(${names}::text[], ${values}::text[]) AS l(n, v)
           ON CONFLICT (clustername, uid, name) DO UPDATE SET value = excluded.value`.execute(tx)
       }
       return true

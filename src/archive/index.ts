@@ -8,7 +8,7 @@ import { ArchiveReader } from './archive-read-repository.js'
 import { ArchiveWriter } from './archive-repository.js'
 import { Archiver } from './archiver.js'
 import { ArchiveGc } from './gc.js'
-import { LabelTimesBackfill } from './label-backfill.js'
+import { LabelCopiesBackfill } from './label-backfill.js'
 import { LeaseElector } from './lease.js'
 import { resolvePersistence } from './persistence.js'
 import { ArchiveService } from './service.js'
@@ -52,7 +52,7 @@ export async function startArchive(o: {
   }
   const db: Db = openDatabase(p.url)
   const scope = { clusterName: p.clusterName, instanceId: settings.instanceID, managedNamespace: o.managedNamespace }
-  const backfill = new LabelTimesBackfill(db, o.log)
+  const backfill = new LabelCopiesBackfill(db, () => openDatabase(p.url, { max: 1 }), o.log)
   backfill.start()
   const reader = new ArchiveReader(db, scope, () => backfill.done)
   const writer = new ArchiveWriter(db, scope)

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
-import https from 'node:https'
 import type { Writable } from 'node:stream'
 import {
-  AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, ServerConfiguration, Watch,
-  createConfiguration, setHeaderOptions, type KubeConfig, type RequestContext, type V1Lease,
+  AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, Watch, setHeaderOptions,
+  type KubeConfig, type V1Lease,
 } from '@kubernetes/client-node'
+import { apiClient } from './agents.js'
 import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
 import { toApiError } from './errors.js'
 import { streamPodLog, type PodLogOptions } from './pod-log.js'
@@ -29,46 +28,6 @@ function plainJson(typed: unknown): unknown {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
-
-/** Pooled keep-alive agents by TLS settings (CA, client certificate, verification): callers share connections. */
-const agents = new Map<string, https.Agent>()
-const MAX_AGENTS = 64
-
-/**
- * The keep-alive agent for the TLS settings of `agent`. client-node 1.x builds a new https.Agent for every request,
- * so every call paid a TCP and TLS handshake (measured: archiving 36 workflows/s, two label patches each). A proxy's
- * agent (a subclass) is kept as it is. The bearer token travels in a header, so one pool serves every caller.
- */
-function pooled(agent: unknown): https.Agent | undefined {
-  if (!(agent instanceof https.Agent) || agent.constructor !== https.Agent) return undefined
-  const o = (agent as https.Agent & { options: https.AgentOptions }).options
-  // Hashed per request, not memoized: credentials from an exec plugin or a rotated file may change TLS settings.
-  const h = createHash('sha256')
-  for (const v of [o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername]) h.update(typeof v === 'string' || Buffer.isBuffer(v) ? v : JSON.stringify(v ?? null)).update('\0')
-  const key = h.digest('hex')
-  let keep = agents.get(key)
-  if (!keep) {
-    if (agents.size >= MAX_AGENTS) agents.clear()
-    keep = new https.Agent({ ...o, keepAlive: true, maxFreeSockets: 32 })
-    agents.set(key, keep)
-  }
-  return keep
-}
-
-/** kc.makeApiClient, with connections kept alive across requests. */
-function apiClient<T>(kc: KubeConfig, Api: new (config: ReturnType<typeof createConfiguration>) => T): T {
-  const server = kc.getCurrentCluster()?.server
-  if (!server) throw new Error('kubeconfig: no current cluster')
-  const auth = {
-    getName: () => 'kubeconfig authentication',
-    async applySecurityAuthentication(ctx: RequestContext): Promise<void> {
-      await kc.applySecurityAuthentication(ctx)
-      const agent = pooled(ctx.getAgent())
-      if (agent) ctx.setAgent(agent)
-    },
-  }
-  return new Api(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: auth } }))
-}
 
 /**
  * Kubernetes as one identity sees it (the caller's token, or the server's own credentials).

@@ -26,7 +26,7 @@ const upstreamRows = (from: number, to: number) => `
 
 const scope = { clusterName: 'default', instanceId: '', managedNamespace: '' }
 
-test('label times: an archive written before migration 0003 is backfilled; both page plans return the same rows; the copy follows upstream-style writes', async (t) => {
+test('label copies: an archive written before migration 0003 is backfilled; both page plans return the same rows; the copies follow upstream-style writes', async (t) => {
   const url = await freshDatabase()
   const db = openDatabase(url)
   t.after(() => db.close())
@@ -35,13 +35,13 @@ test('label times: an archive written before migration 0003 is backfilled; both 
   await sqlQuery(url, upstreamRows(0, 2500)) // more than two backfill batches of 1,000 workflows
 
   const s = await startStack(t, { database: url })
-  await until('backfill marker', async () => (await sqlQuery(url, "SELECT 1 FROM argo_server_backfills WHERE name = 'labels_finishedat'")).length > 0, 30_000)
+  await until('backfill marker', async () => (await sqlQuery(url, "SELECT 1 FROM argo_server_backfills WHERE name = 'label_copies'")).length > 0, 30_000)
   const stale = await sqlQuery<{ n: string }>(url, `SELECT count(*) AS n FROM argo_archived_workflows_labels l JOIN argo_archived_workflows w USING (clustername, uid)
-    WHERE l.finishedat IS DISTINCT FROM w.finishedat`)
+    WHERE l.finishedat IS DISTINCT FROM w.finishedat OR l.namespace IS DISTINCT FROM w.namespace`)
   assert.equal(stale[0]?.n, '0')
-  const index = await sqlQuery(url, `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-    WHERE c.relname = 'argo_archived_workflows_labels_keyset'`)
-  assert.deepEqual(index, [{ valid: true }])
+  const indexes = await sqlQuery(url, `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    WHERE c.relname LIKE 'argo_archived_workflows_labels_%keyset' ORDER BY 1`)
+  assert.deepEqual(indexes, [{ name: 'argo_archived_workflows_labels_keyset', valid: true }, { name: 'argo_archived_workflows_labels_ns_keyset', valid: true }])
 
   // Both plans (probing labels per workflow; reading one label's index range) give the same rows in the same order.
   const filters: Partial<ArchiveFilter>[] = [
@@ -51,6 +51,9 @@ test('label times: an archive written before migration 0003 is backfilled; both 
     { labels: parseLabelSelector('rare=yes') },
     { labels: parseLabelSelector('team=team-3'), after: { group: 1, time: Date.parse('2026-01-01T05:00:30Z'), uid: 'u-600' } },
     { labels: parseLabelSelector('team=nobody') },
+    { labels: parseLabelSelector('tier=odd'), namespace: 'other', limit: 9 },
+    { labels: parseLabelSelector('tier=odd'), namespace: 'other', namespaceNot: true, after: { group: 1, time: Date.parse('2026-01-01T10:00:30Z'), uid: 'u-1201' } },
+    { labels: parseLabelSelector('team=team-4'), namespace: 'other', after: { group: 1, time: Date.parse('2026-01-01T10:00:30Z'), uid: 'u-1201' } },
   ]
   for (const partial of filters) {
     const f: ArchiveFilter = { namespace: '', labels: [], limit: 51, ...partial }
@@ -78,9 +81,22 @@ test('label times: an archive written before migration 0003 is backfilled; both 
 
   // An upstream controller writing after the migration: the trigger fills the copy, a re-archive moves it.
   await sqlQuery(url, upstreamRows(5000, 5001))
-  await sqlQuery(url, "UPDATE argo_archived_workflows SET finishedat = timestamp '2027-01-01' WHERE uid = 'u-5000'")
-  const copies = await sqlQuery<{ f: Date }>(url, "SELECT DISTINCT finishedat AS f FROM argo_archived_workflows_labels WHERE uid = 'u-5000'")
-  assert.deepEqual(copies.map((r) => r.f.toISOString()), ['2027-01-01T00:00:00.000Z'])
+  await sqlQuery(url, "UPDATE argo_archived_workflows SET finishedat = timestamp '2027-01-01', namespace = 'moved' WHERE uid = 'u-5000'")
+  const copies = await sqlQuery<{ f: Date; ns: string }>(url, "SELECT DISTINCT finishedat AS f, namespace AS ns FROM argo_archived_workflows_labels WHERE uid = 'u-5000'")
+  assert.deepEqual(copies.map((r) => [r.f.toISOString(), r.ns]), [['2027-01-01T00:00:00.000Z', 'moved']])
   const top = await s.json<List>('/api/v1/archived-workflows?listOptions.labelSelector=tier%3Deven&listOptions.limit=1')
   assert.deepEqual(top.body.items?.map((w) => w.metadata.name), ['wf-5000'])
+  const moved = await s.json<List>('/api/v1/archived-workflows?namespace=moved&listOptions.labelSelector=tier%3Deven')
+  assert.deepEqual(moved.body.items?.map((w) => w.metadata.name), ['wf-5000'])
+
+  // Items are spliced from jsonb text: Go's HTML escaping still applies, a JSON null for labels is an empty map.
+  await sqlQuery(url, `INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)
+    VALUES ('u-6000', 'wf-6000', 'Failed', 'argo', $1::jsonb, now(), now(), 'default', '')`,
+  [JSON.stringify({ metadata: { name: 'wf-6000', labels: null, annotations: { note: 'x & y' } }, status: { message: 'a<b>\u2028c' } })])
+  await sqlQuery(url, "INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value) VALUES ('default', 'u-6000', 'html', 'yes')")
+  const raw = await (await s.req('/api/v1/archived-workflows?listOptions.labelSelector=html%3Dyes')).text()
+  assert.ok(raw.includes('"message":"a\\u003cb\\u003e\\u2028c"'), raw)
+  assert.match(raw, /"note": ?"x \\u0026 y"/)
+  const item = (JSON.parse(raw) as { items: { metadata: { labels: unknown } }[] }).items[0]
+  assert.deepEqual(item?.metadata.labels, { 'workflows.argoproj.io/workflow-archiving-status': 'Persisted' })
 })

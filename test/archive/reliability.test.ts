@@ -109,11 +109,11 @@ test('migrations are idempotent and safe for replicas starting together; TTL del
   const stacks = await Promise.all([0, 1, 2].map(() => startStack(t, { database: url, args: [...archiveArgs, '--archive-ttl', '1d'] })))
   const s = stacks[0]!
   const applied = await sqlQuery<{ name: string }>(url, 'SELECT name FROM kysely_migration ORDER BY name')
-  assert.deepEqual(applied.map((r) => r.name), ['0001_upstream_archive', '0002_resource_version_and_keyset', '0003_label_finished_at'])
+  assert.deepEqual(applied.map((r) => r.name), ['0001_upstream_archive', '0002_resource_version_and_keyset', '0003_label_copies'])
   assert.deepEqual(await sqlQuery(url, 'SELECT schema_version FROM schema_history'), [{ schema_version: 68 }])
   // An empty archive gets the label index at once (no backfill to wait for).
-  assert.equal((await sqlQuery(url, "SELECT 1 FROM argo_server_backfills WHERE name = 'labels_finishedat'")).length, 1)
-  assert.equal((await sqlQuery(url, "SELECT 1 FROM pg_class WHERE relname = 'argo_archived_workflows_labels_keyset'")).length, 1)
+  assert.equal((await sqlQuery(url, "SELECT 1 FROM argo_server_backfills WHERE name = 'label_copies'")).length, 1)
+  assert.equal((await sqlQuery(url, "SELECT 1 FROM pg_class WHERE relname LIKE 'argo_archived_workflows_labels_%keyset'")).length, 2)
   await sqlQuery(url, `INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)
     SELECT 'old-' || i, 'old-' || i, 'Succeeded', 'argo', '{"metadata":{}}', now() - interval '3 days', now() - interval '2 days', 'default', ''
     FROM generate_series(1, 1200) i`)
