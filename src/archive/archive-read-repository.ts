@@ -60,8 +60,9 @@ export function filterSql(scope: ArchiveScope, f: ArchiveFilter, keyset = 'w', d
 }
 
 /**
- * The requirement that can drive a page through argo_archived_workflows_labels_keyset (migration 0003): one
- * key equal to one value. Its label rows, in (finishedat DESC, uid) order, are the page's candidates.
+ * The requirement that can drive a page through a label index (migration 0003): one key equal to one value. Its
+ * label rows, in (finishedat DESC, uid) order, are the page's candidates. The first such requirement is taken,
+ * not the rarest (that needs statistics); the others are checked per candidate.
  */
 function drivingRequirement(f: ArchiveFilter): Requirement | undefined {
   return f.labels.find((r) => (r.operator === '=' || r.operator === '==' || r.operator === 'in') && r.values.length === 1)
@@ -131,7 +132,7 @@ export class ArchiveReader {
   readonly #scope: ArchiveScope
   readonly #labelIndex: () => boolean
 
-  /** @param labelIndex whether label rows all carry finishedat yet (src/archive/label-backfill.ts) */
+  /** @param labelIndex whether the label copies and indexes are complete yet (src/archive/label-backfill.ts) */
   constructor(db: Db, scope: ArchiveScope, labelIndex: () => boolean = () => true) {
     this.#db = db
     this.#scope = scope

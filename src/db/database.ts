@@ -75,7 +75,8 @@ export function openDatabase(connectionString: string, opts: { max?: number; sta
 
 /**
  * Runs pending migrations on a connection of their own without the statement timeout: building an index on a large
- * upstream archive takes longer than any request may (a 30 s timeout failed migration 0003 at 1M rows). Safe with
+ * upstream archive takes longer than any request may (with the 30 s timeout, an index build on 1M workflows failed
+ * at start-up; migration 0003 now leaves its indexes to a CONCURRENTLY build after start). Safe with
  * several replicas starting together: kysely holds a Postgres advisory lock for the run, so one migrates and the
  * others then find nothing to do.
  * @throws Error naming the failed migration

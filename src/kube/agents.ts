@@ -20,13 +20,15 @@ function pooled(agent: unknown): https.Agent | undefined {
   const key = h.digest('hex')
   let keep = agents.get(key)
   if (!keep) {
-    // Rotated client certificates make new keys: the oldest pool goes, its idle sockets closed.
+    // Rotated client certificates make new keys: the oldest pool goes. Its idle sockets are closed now; requests in
+    // flight finish, and their sockets close when idle (timeout below).
     const oldest = agents.size >= MAX_AGENTS ? agents.keys().next().value : undefined
     if (oldest !== undefined) {
-      agents.get(oldest)?.destroy()
+      for (const sockets of Object.values(agents.get(oldest)?.freeSockets ?? {})) for (const socket of sockets ?? []) socket.destroy()
       agents.delete(oldest)
     }
-    // Idle sockets close after 30 s, before a typical load balancer or apiserver idle cut-off would reset them.
+    // Idle sockets close after 30 s, before a typical load balancer or apiserver idle cut-off resets them (Node's agent
+    // applies `timeout` to free sockets only; a server's Keep-Alive: timeout hint shortens it).
     keep = new https.Agent({ ...o, keepAlive: true, maxFreeSockets: 32, timeout: 30_000 })
     agents.set(key, keep)
   }
