@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 
@@ -67,6 +67,8 @@ export async function startServerProcess(args: string[]): Promise<{ child: Child
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. --cpu-prof to see where its time goes.
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
   const child = spawn(process.execPath, ['--expose-gc', '--require', './bench/gc-on-signal.cjs', ...extra, 'dist/main.js', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // BENCH_SERVER_LOG: a file that gets the server's stdout (e.g. with BENCH_SERVER_NODE_ARGS=--trace-gc).
+  if (process.env.BENCH_SERVER_LOG) child.stdout?.pipe(createWriteStream(process.env.BENCH_SERVER_LOG))
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (d: Buffer) => {
