@@ -112,16 +112,17 @@ interface SummaryRow {
   started: Json; finished: Json; progress: Json; message: Json; estimated: Json; resources: Json
 }
 
-/** `"key":value` for the JSON texts present and not null (Go's omitempty), in the order given. */
-const members = (pairs: [string, Json][]) => pairs.filter(([, v]) => v !== null && v !== 'null').map(([k, v]) => `"${k}":${v}`).join(',')
+/** `members` plus `"key":value` when the JSON text is present and not null (Go's omitempty). */
+const add = (members: string, key: string, v: Json): string => v === null || v === 'null' ? members : `${members}${members ? ',' : ''}"${key}":${v}`
 
-/** The list item as wire JSON, spliced from jsonb texts: no parse and re-serialize per row. */
+/** The list item as wire JSON, spliced from jsonb texts in upstream's field order: no parse and re-serialize per row. */
 function toSummary(r: SummaryRow): ArchiveSummary {
-  const metadata = members([['name', JSON.stringify(r.name)], ['namespace', JSON.stringify(r.namespace)], ['uid', JSON.stringify(r.uid)],
-    ['creationTimestamp', r.ct], ['labels', r.labels], ['annotations', r.annotations]])
-  const spec = members([['suspend', r.suspend], ['arguments', r.arguments]])
-  const status = members([['phase', JSON.stringify(r.phase)], ['startedAt', r.started], ['finishedAt', r.finished], ['progress', r.progress],
-    ['message', r.message], ['estimatedDuration', r.estimated], ['resourcesDuration', r.resources]])
+  const metadata = add(add(add(`"name":${JSON.stringify(r.name)},"namespace":${JSON.stringify(r.namespace)},"uid":${JSON.stringify(r.uid)}`,
+    'creationTimestamp', r.ct), 'labels', r.labels), 'annotations', r.annotations)
+  const spec = add(add('', 'suspend', r.suspend), 'arguments', r.arguments)
+  let status = `"phase":${JSON.stringify(r.phase)}`
+  status = add(add(add(status, 'startedAt', r.started), 'finishedAt', r.finished), 'progress', r.progress)
+  status = add(add(add(status, 'message', r.message), 'estimatedDuration', r.estimated), 'resourcesDuration', r.resources)
   const json = wireEscape(decodeNulls(`{"metadata":{${metadata}},"spec":{${spec}},"status":{${status}}}`))
   return { key: { group: 1, time: r.finishedat.getTime(), uid: r.uid }, uid: r.uid, json }
 }
