@@ -26,6 +26,10 @@ export const LABEL_INDEXES = [
  * and the marker at once.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // ALTER and CREATE TRIGGER wait for every open transaction on the tables, and every archive read and write queues
+  // behind them meanwhile: give up after 10 s (the start fails with the reason, the next start tries again) rather
+  // than freeze the archive behind one long transaction. The migrator runs this step in a transaction: LOCAL holds.
+  await sql`SET LOCAL lock_timeout = '10s'`.execute(db)
   await sql`ALTER TABLE argo_archived_workflows_labels ADD COLUMN IF NOT EXISTS finishedat timestamp NULL,
     ADD COLUMN IF NOT EXISTS namespace varchar(256) NULL`.execute(db)
   await sql`CREATE OR REPLACE FUNCTION argo_archived_workflows_labels_fill() RETURNS trigger LANGUAGE plpgsql AS $$

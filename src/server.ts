@@ -45,8 +45,6 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   const hub = new WatchHub<IndexEntry>({ historyBytes: config.watchHistoryBytes, outageMs: config.watchOutageSeconds * 1000 })
   store.subscribe((event) => hub.publish(event))
   const informer = new Informer(kube.listSource(Workflows, managedNamespace), store, { log: app0log, onHealth: (e) => hub.setHealth(e) })
-  informer.start()
-  void informer.synced.then(() => hub.reset(Number(store.resourceVersion) || 0))
   const ready = () => waitFor(informer.synced, SYNC_WAIT_MS)
   const stream = { heartbeatMs: config.sseHeartbeatSeconds * 1000, maxBufferBytes: config.streamBufferBytes }
 
@@ -89,6 +87,9 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     oauth2: { sso, baseHref: baseHrefDir(config.baseHref), redirectUrl: settings.sso?.redirectUrl ?? '' },
   })
   appLog = app.log
+  // Started last: a start-up that fails before here (an archive migration, say) leaves no watch running.
+  informer.start()
+  void informer.synced.then(() => hub.reset(Number(store.resourceVersion) || 0))
   return {
     app,
     settings,

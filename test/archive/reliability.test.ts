@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { startRunner } from '../../emulator/runner.js'
-import { migrateToLatest } from '../../src/db/database.js'
+import { Migrator } from 'kysely'
+import pg from 'pg'
+import { migrationProvider } from '../../migrations/index.js'
+import { migrateToLatest, openDatabase } from '../../src/db/database.js'
 import { freshDatabase, ownPostgres, sqlQuery } from '../harness/postgres.js'
 import { aWorkflow, startStack } from '../harness/stack.js'
 import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
@@ -51,6 +54,25 @@ test('Postgres down when the server starts (migrations skipped): it starts, and 
   await until('archived after Postgres came back', () => liveStatus(s, 'early') === 'Archived', 60_000)
   const page = await s.json<{ items: { metadata: { name: string } }[] | null }>('/api/v1/archived-workflows?listOptions.labelSelector=team%3Dx')
   assert.deepEqual(page.body.items?.map((w) => w.metadata.name), ['early'])
+})
+
+test('a migration waits at most 10 s behind a long transaction instead of freezing the archive, then succeeds on the next start', async (t) => {
+  const url = await freshDatabase()
+  const db = openDatabase(url)
+  t.after(() => db.close())
+  assert.equal((await new Migrator({ db: db.kysely, provider: migrationProvider }).migrateTo('0002_resource_version_and_keyset')).error, undefined)
+  const holder = new pg.Client({ connectionString: url })
+  await holder.connect()
+  t.after(() => holder.end())
+  await holder.query('BEGIN; SELECT count(*) FROM argo_archived_workflows_labels') // a long reader holds ACCESS SHARE
+  const t0 = Date.now()
+  await assert.rejects(startStack(t, { database: url }), /0003_label_copies failed: canceling statement due to lock timeout/)
+  assert.ok(Date.now() - t0 < 30_000)
+  // Meanwhile reads were not queued behind the migration: the holder's table stays readable by others.
+  assert.equal((await sqlQuery(url, 'SELECT count(*) AS n FROM argo_archived_workflows_labels'))[0]?.n, '0')
+  await holder.query('COMMIT')
+  const s = await startStack(t, { database: url })
+  assert.equal((await s.json('/api/v1/archived-workflows')).status, 200)
 })
 
 test('a workflow deleted right after it finished is archived from its DELETED event', async (t) => {

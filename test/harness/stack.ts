@@ -56,7 +56,12 @@ export async function startStack(t: TestContext, opts: StackOptions = {}): Promi
     const srv = await createServer(config, { kind: 'file', path: kubeconfig }, { logStream: opts.logStream })
     return { srv, address: await srv.app.listen({ port: 0, host: '127.0.0.1' }) }
   }
-  let { srv: server, address: url } = await start()
+  const started = await start().catch(async (err: unknown) => {
+    await emulator.close()
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  })
+  let { srv: server, address: url } = started
   let closed = false
   t.after(async () => {
     if (!closed) await server.close()
