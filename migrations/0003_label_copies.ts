@@ -30,6 +30,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // behind them meanwhile: give up after 10 s (the start fails with the reason, the next start tries again) rather
   // than freeze the archive behind one long transaction. The migrator runs this step in a transaction: LOCAL holds.
   await sql`SET LOCAL lock_timeout = '10s'`.execute(db)
+  // Both tables at once, workflows first as every reader and writer takes them: taking labels (ALTER) and then
+  // workflows (CREATE TRIGGER) could deadlock with an archive write or a selector read queued in between.
+  await sql`LOCK TABLE argo_archived_workflows, argo_archived_workflows_labels IN ACCESS EXCLUSIVE MODE`.execute(db)
   await sql`ALTER TABLE argo_archived_workflows_labels ADD COLUMN IF NOT EXISTS finishedat timestamp NULL,
     ADD COLUMN IF NOT EXISTS namespace varchar(256) NULL`.execute(db)
   await sql`CREATE OR REPLACE FUNCTION argo_archived_workflows_labels_fill() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -7,6 +7,8 @@ const BATCH = 1_000
 // pg_try_advisory_lock key: one replica backfills at a time ("argo-server label backfill").
 const LOCK = 0x61726731
 const RETRY_MS = 10_000
+const STOP_WAIT_MS = 10_000
+const UNDEFINED_TABLE = '42P01'
 
 type Conn = Kysely<Database>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -55,16 +57,22 @@ export class LabelCopiesBackfill {
     await this.#running
   }
 
-  /** Stops between batches; an index build in progress is cancelled (the next start drops it and builds again). */
+  /**
+   * Stops between batches; an index build in progress is cancelled (the next start drops it and builds again).
+   * Waits at most 10 s: a Postgres that cannot be reached must not hold up the server's shutdown.
+   */
   async stop(): Promise<void> {
     this.#stopped = true
     this.#wake?.()
+    const end = Date.now() + STOP_WAIT_MS
     // A cancel that reaches the backend just before the build starts is lost: repeat until the build has ended.
-    while (this.#buildPid !== undefined) {
+    while (this.#buildPid !== undefined && Date.now() < end) {
       await sql`SELECT pg_cancel_backend(${this.#buildPid})`.execute(this.#db.kysely).catch(() => undefined)
       await sleep(100)
     }
-    await this.#running
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.#running, new Promise((r) => { timer = setTimeout(r, Math.max(0, end - Date.now())) })])
+    clearTimeout(timer)
   }
 
   async #loop(): Promise<void> {
@@ -74,6 +82,10 @@ export class LabelCopiesBackfill {
         else if (!await this.#attempt()) await this.#sleep(RETRY_MS) // another replica holds the lock
       } catch (err) {
         if (this.#stopped) return
+        if ((err as { code?: string }).code === UNDEFINED_TABLE) {
+          this.#log('archive: migration 0003 is not applied (migrations skipped?): label-selector pages use the slower plan')
+          return
+        }
         this.#log(`archive: label backfill failed, retrying in ${RETRY_MS / 1000} s (label-selector pages use the slower plan meanwhile): ${(err as Error).message}`)
         await this.#sleep(RETRY_MS)
       }

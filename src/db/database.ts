@@ -63,8 +63,9 @@ export function openDatabase(connectionString: string, opts: { max?: number; sta
     connectionTimeoutMillis: 5_000,
     // 0 is not sent (pg skips falsy settings): the server's, role's or database's default applies.
     statement_timeout: opts.statementTimeoutMs ?? 30_000,
-    // TCP keepalive on our side; the server's side is in SESSION_OPTIONS.
+    // TCP keepalive on our side after 60 s idle (0 would mean the OS default, 2 h); the server's side is in SESSION_OPTIONS.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 60_000,
     options: SESSION_OPTIONS,
   })
   // An idle client losing its connection (Postgres restarted) must not crash the process; the next query reconnects.

@@ -56,6 +56,14 @@ test('Postgres down when the server starts (migrations skipped): it starts, and 
   assert.deepEqual(page.body.items?.map((w) => w.metadata.name), ['early'])
 })
 
+test('migrations skipped on a database without them: the label backfill says so once and stops', async (t) => {
+  const lines: string[] = []
+  await startStack(t, { database: await freshDatabase(), args: ['--skip-migrations', '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  await until('logged', () => lines.some((l) => l.includes('migration 0003 is not applied')), 10_000)
+  await new Promise((r) => setTimeout(r, 11_000)) // past the retry interval: no retry, no second line
+  assert.equal(lines.filter((l) => l.includes('label backfill')).length + lines.filter((l) => l.includes('migration 0003')).length, 1)
+})
+
 test('a migration waits at most 10 s behind a long transaction instead of freezing the archive, then succeeds on the next start', async (t) => {
   const url = await freshDatabase()
   const db = openDatabase(url)
