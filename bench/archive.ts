@@ -11,7 +11,7 @@ import { migrateToLatest, openDatabase, SESSION_OPTIONS } from '../src/db/databa
 import { parseLabelSelector } from '../src/lib/label-selector.js'
 import { startLocalPostgres } from '../src/sandbox/postgres.js'
 import { createServer } from '../src/server.js'
-import { fmt, measure, percentile } from './lib.js'
+import { fmt, measure, timed } from './lib.js'
 
 const N = Number(process.env.BENCH_REQUESTS ?? 300)
 const SIZES = (process.env.BENCH_ARCHIVE_SIZES ?? '10000,1000000').split(',').map(Number)
@@ -60,14 +60,7 @@ async function rawSql(c: pg.Client, f: ArchiveFilter): Promise<{ p50: number; p9
   const db = openDatabase('postgres://unused/x')
   const q = listSql(scope, f, true).compile(db.kysely)
   await db.close()
-  const times: number[] = []
-  for (let i = 0; i < N + 20; i++) {
-    const t0 = performance.now()
-    await c.query(q.sql, q.parameters as unknown[])
-    if (i >= 20) times.push(performance.now() - t0)
-  }
-  times.sort((a, b) => a - b)
-  return { p50: percentile(times, 50), p99: percentile(times, 99) }
+  return timed(N, 20, () => c.query(q.sql, q.parameters as unknown[]))
 }
 
 async function atSize(base: string, auth: Record<string, string>, c: pg.Client, rows: number, have: number) {

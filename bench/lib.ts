@@ -19,20 +19,29 @@ function get(url: string, headers: Record<string, string>, agent: http.Agent): P
   })
 }
 
-/** Latencies (ms) of `n` sequential GETs on one keep-alive connection, after `warm` unmeasured ones. */
-export async function measure(url: string, headers: Record<string, string>, n: number, opts: { warm?: number; ca?: string } = {}): Promise<{ p50: number; p99: number }> {
-  const agent = url.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 1, ca: opts.ca }) : new http.Agent({ keepAlive: true, maxSockets: 1 })
-  const warm = opts.warm ?? 20
+/** p50/p99 (ms) of `n` sequential calls of `fn`, after `warm` unmeasured ones. */
+export async function timed(n: number, warm: number, fn: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
   const times: number[] = []
   for (let i = 0; i < n + warm; i++) {
     const t0 = performance.now()
-    const status = await get(url, headers, agent)
-    if (status !== 200) throw new Error(`${url}: ${status}`)
+    await fn()
     if (i >= warm) times.push(performance.now() - t0)
   }
-  agent.destroy()
   times.sort((a, b) => a - b)
   return { p50: percentile(times, 50), p99: percentile(times, 99) }
+}
+
+/** Latencies (ms) of `n` sequential GETs on one keep-alive connection, after `warm` unmeasured ones. */
+export async function measure(url: string, headers: Record<string, string>, n: number, opts: { warm?: number; ca?: string } = {}): Promise<{ p50: number; p99: number }> {
+  const agent = url.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 1, ca: opts.ca }) : new http.Agent({ keepAlive: true, maxSockets: 1 })
+  try {
+    return await timed(n, opts.warm ?? 20, async () => {
+      const status = await get(url, headers, agent)
+      if (status !== 200) throw new Error(`${url}: ${status}`)
+    })
+  } finally {
+    agent.destroy()
+  }
 }
 
 /** Resident set size of a process, in MB (Linux). */
