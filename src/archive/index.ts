@@ -58,15 +58,11 @@ export async function startArchive(o: {
   const writer = new ArchiveWriter(db, scope)
   const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern })
   const listing = archivedListing(o.store, reader)
-  if (!p.archive) {
-    return {
-      service, reader, listing,
-      async close() {
-        await backfill.stop()
-        await db.close()
-      },
-    }
+  const closeDatabase = async () => {
+    await backfill.stop()
+    await db.close()
   }
+  if (!p.archive) return { service, reader, listing, close: closeDatabase }
 
   const archiver = new Archiver({ store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log })
   const gc = new ArchiveGc(writer, p.ttlSeconds, config.archiveGcPeriod * 1000, o.log)
@@ -86,8 +82,7 @@ export async function startArchive(o: {
       archiver.stop()
       gc.setLeader(false)
       await archiver.drain()
-      await backfill.stop()
-      await db.close()
+      await closeDatabase()
     },
   }
 }

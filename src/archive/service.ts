@@ -5,6 +5,7 @@ import { Workflows, type KubeObject } from '../kube/resources.js'
 import { toWireJson } from '../http/wire.js'
 import type { Requirement } from '../lib/label-selector.js'
 import { encodeContinue, parseListRequest, parseSelector } from '../workflows/list-query.js'
+import { assemble } from '../workflows/list.js'
 import { listDenied } from '../workflows/service.js'
 import type { ArchiveReader } from './archive-read-repository.js'
 import type { ArchiveWriter } from './archive-repository.js'
@@ -64,7 +65,7 @@ export class ArchiveService {
     return this.#d.reader
   }
 
-  async list(identity: Identity, r: ArchivedListRequest): Promise<string> {
+  async list(identity: Identity, r: ArchivedListRequest): Promise<string | Buffer> {
     const q = parseListRequest({ ...r, namespace: r.namespace ?? '' }, placeholder)
     const authNs = q.namespaceNot ? '' : q.namespace
     await this.#d.access.require(identity, { ...WF, verb: 'list', namespace: authNs }, listDenied(authNs))
@@ -79,7 +80,7 @@ export class ArchiveService {
     const last = page[page.length - 1]
     if (rows.length > q.limit && last) metadata.continue = encodeContinue(last.key)
     if (q.countRemaining && last) metadata.remainingItemCount = await this.#d.reader.countUpTo({ ...filter, after: last.key, offset: undefined, limit: 0 }, 1_000_000)
-    return `{"metadata":${toWireJson(metadata)},"items":${page.length ? `[${page.map((s) => s.json).join(',')}]` : 'null'}}`
+    return assemble(toWireJson(metadata), page.map((s) => ({ ...s.key, json: s.json })))
   }
 
   /** By uid, else the latest run of (namespace, name); then authorized `verb` on it (spec §6.4). */

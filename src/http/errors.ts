@@ -112,3 +112,8 @@ export function streamErrorBody(err: ApiError): Record<string, unknown> {
   const status = err.httpStatus
   return { grpc_code: err.code, http_code: status, message: err.message, http_status: httpStatusText(status) }
 }
+
+/** True when `err` is Kubernetes' NotFound (as translated by src/kube). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && err.code === GrpcCode.NotFound
+}

@@ -2,6 +2,9 @@ import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 
+/** The OpenAPI tag of endpoints beyond upstream's API (wait, run history). */
+export const EXTENSION_TAG = 'Extensions'
+
 /**
  * Route schemas (zod) validate requests and generate the OpenAPI document served at /openapi.json;
  * openapi/openapi.json is that document committed (npm run openapi), and a test fails when it is stale.

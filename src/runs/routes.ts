@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { identityOf } from '../auth/hook.js'
 import { int64, NamespaceNameParams } from '../http/query.js'
 import { sendJson } from '../http/reply.js'
-import { EXTENSION_TAG } from '../wait/routes.js'
+import { EXTENSION_TAG } from '../http/openapi.js'
 import { MAX_SUMMARY_RUNS, runHistory, type HistoryDeps, type OwnerKind } from './history.js'
 
 const RunsQuery = z.object({

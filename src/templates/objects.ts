@@ -1,10 +1,11 @@
 import type { Identity } from '../auth/identity.js'
-import { ApiError, GrpcCode } from '../http/errors.js'
+import { ApiError } from '../http/errors.js'
 import type { ArgoResource, KubeList, KubeObject, ListParams } from '../kube/resources.js'
 import { formatProblems, lintProblems, type ArgoKind, type Resolver } from '../lib/argo-schema/index.js'
 import { applyActorLabels, applyCreatorLabels } from '../lib/creator-labels.js'
 import { instanceIdRequirement, isManagedBy, withInstanceIdLabel } from '../lib/instance-id.js'
 import { LabelSelectorError, formatLabelSelector, parseLabelSelector } from '../lib/label-selector.js'
+import { asObject } from '../lib/records.js'
 
 /** One Argo kind served by a CRUD service: WorkflowTemplate, ClusterWorkflowTemplate or CronWorkflow. */
 export interface ObjectKind {
@@ -39,8 +40,6 @@ export interface ListQuery {
 
 export type WireObject = Record<string, unknown> & { metadata: KubeObject['metadata'] }
 
-const asRecord = (v: unknown): Record<string, unknown> =>
-  (typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {})
 
 /**
  * CRUD of one Argo kind, every call made to Kubernetes with the caller's own client: nothing is served from a
@@ -70,9 +69,9 @@ export class ArgoObjects {
   /** The request's object with the path namespace and the instance-ID and creator (or actor) labels. */
   #prepare(identity: Identity, namespace: string, input: Record<string, unknown> | undefined, update: boolean): KubeObject {
     if (!input) throw ApiError.invalidArgument(update ? this.#k.missing.update : this.#k.missing.create)
-    const metadata = asRecord(input.metadata)
+    const metadata = asObject(input.metadata)
     if (this.#k.res.namespaced && !metadata.namespace) metadata.namespace = namespace
-    const labels = asRecord(metadata.labels) as Record<string, string>
+    const labels = asObject(metadata.labels) as Record<string, string>
     metadata.labels = update
       ? applyActorLabels(labels, identity.claims, 'Update')
       : applyCreatorLabels(withInstanceIdLabel(labels, this.#instanceId), identity.claims)
@@ -190,9 +189,4 @@ const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 function definedOnly<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as T
-}
-
-/** True when `err` is Kubernetes' NotFound. */
-export function isNotFound(err: unknown): boolean {
-  return err instanceof ApiError && err.code === GrpcCode.NotFound
 }

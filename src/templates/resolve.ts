@@ -1,7 +1,7 @@
 import type { Identity } from '../auth/identity.js'
 import { ClusterWorkflowTemplates, WorkflowTemplates, type KubeObject } from '../kube/resources.js'
+import { isNotFound } from '../http/errors.js'
 import type { Resolver } from '../lib/argo-schema/index.js'
-import { isNotFound } from './objects.js'
 
 type Ref = { name: string; clusterScope: boolean }
 

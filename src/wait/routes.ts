@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { identityOf } from '../auth/hook.js'
+import { EXTENSION_TAG } from '../http/openapi.js'
 import { int64, NamespaceNameParams } from '../http/query.js'
 import { Workflow } from '../workflows/schemas.js'
 import type { WaitService } from './service.js'
 import { disconnected, sendWaitAnswer } from './submission.js'
 
 /** Operations that upstream does not have are tagged so (test/conformance/openapi.test.ts skips them). */
-export const EXTENSION_TAG = 'Extensions'
 
 export const WaitWorkflowQuery = z.object({
   timeoutSeconds: int64.optional().meta({ description: 'How long to wait at most; capped by the server (--max-wait-seconds), which is also the default' }),

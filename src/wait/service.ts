@@ -20,7 +20,7 @@ export interface WaitDeps {
 }
 
 export interface WaitAnswer {
-  outcome: Exclude<WaitOutcome, 'aborted'> | 'aborted'
+  outcome: WaitOutcome
   json: Buffer | string
   /** the wait actually applied, after the server maximum */
   seconds: number

@@ -5,14 +5,14 @@
  */
 import type { Identity } from '../auth/identity.js'
 import type { Claims } from '../auth/claims.js'
-import { ApiError, GrpcCode } from '../http/errors.js'
+import { ApiError, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { actorLabels, formulateResubmit, phaseOf, rec, resumeAll, updateSuspendedNodes, L, type NodeUpdate, type Rec } from './operations.js'
 import { formulateRetry, type RetryOptions } from './retry.js'
 import type { WorkflowService } from './service.js'
+import type { ApiWorkflow } from './submission-hook.js'
 import { toApiObject } from './workflow-index.js'
 
-type ApiWorkflow = ReturnType<typeof toApiObject>
 export interface SetRequest { nodeFieldSelector?: string; phase?: string; message?: string; outputParameters?: string }
 
 /** Deletes the pods of re-run nodes as the caller; one already gone is fine (RetryWorkflow). */
@@ -23,7 +23,7 @@ export async function deletePods(identity: Identity, namespace: string, names: s
       try {
         await identity.kube.deletePod(namespace, name)
       } catch (err) {
-        if (!(err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
+        if (!isNotFound(err)) throw err
       }
     }))
   }

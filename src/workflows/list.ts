@@ -57,8 +57,8 @@ export async function pageOf(d: ListDeps, q: StoreQuery): Promise<{ items: reado
   }
 }
 
-/** Empty lists are `"items":null`, as Go marshals a nil slice (spec §0). */
-function assemble(metadataJson: string, items: readonly PageItem[]): string | Buffer {
+/** A list response from wire-JSON items; empty lists are `"items":null`, as Go marshals a nil slice (spec §0). */
+export function assemble(metadataJson: string, items: readonly PageItem[]): string | Buffer {
   if (!items.length) return `{"metadata":${metadataJson},"items":null}`
   const parts: Buffer[] = [Buffer.from(`{"metadata":${metadataJson},"items":[`)]
   items.forEach((e, i) => {

@@ -6,6 +6,8 @@ import { formatProblems, lintProblems } from '../lib/argo-schema/index.js'
 import { applyCreatorLabels } from '../lib/creator-labels.js'
 import { isManagedBy, withInstanceIdLabel } from '../lib/instance-id.js'
 import { applyFields, parseFields } from '../lib/fields.js'
+import { asObject } from '../lib/records.js'
+import type { ApiWorkflow } from './submission-hook.js'
 import { toApiObject } from './workflow-index.js'
 import type { WorkflowStore } from './workflow-store.js'
 
@@ -28,10 +30,6 @@ export interface CreateRequest {
   decorate?: (wf: KubeObject) => Promise<KubeObject>
 }
 
-type ApiWorkflow = ReturnType<typeof toApiObject>
-
-const asObject = (v: unknown): Record<string, unknown> =>
-  (typeof v === 'object' && v !== null && !Array.isArray(v) ? { ...(v as Record<string, unknown>) } : {})
 
 /** Create, get, delete and lint: WorkflowService's unary core (spec §2.2, §2.5, §2.6). */
 export class WorkflowService {
