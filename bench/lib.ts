@@ -19,28 +19,55 @@ function get(url: string, headers: Record<string, string>, agent: http.Agent): P
   })
 }
 
-/** p50/p99 (ms) of `n` sequential calls of `fn`, after `warm` unmeasured ones. */
-export async function timed(n: number, warm: number, fn: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  const times: number[] = []
-  for (let i = 0; i < n + warm; i++) {
-    const t0 = performance.now()
-    await fn()
-    if (i >= warm) times.push(performance.now() - t0)
-  }
+export type Latency = { p50: number; p99: number }
+
+const summarize = (times: number[]): Latency => {
   times.sort((a, b) => a - b)
   return { p50: percentile(times, 50), p99: percentile(times, 99) }
 }
 
-/** Latencies (ms) of `n` sequential GETs on one keep-alive connection, after `warm` unmeasured ones. */
-export async function measure(url: string, headers: Record<string, string>, n: number, opts: { warm?: number; ca?: string } = {}): Promise<{ p50: number; p99: number }> {
+/** p50/p99 (ms) of `n` sequential calls of `fn`, after `warm` unmeasured ones. */
+export async function timed(n: number, warm: number, fn: () => Promise<unknown>): Promise<Latency> {
+  const [a] = await timedSideBySide(n, warm, [fn])
+  return a as Latency
+}
+
+/**
+ * p50/p99 (ms) of several operations measured side by side: one call of each per round, the order rotated every
+ * round, so a ratio between them compares calls made under the same load on this noisy machine, not two phases.
+ */
+export async function timedSideBySide(n: number, warm: number, fns: readonly (() => Promise<unknown>)[]): Promise<Latency[]> {
+  const times = fns.map((): number[] => [])
+  for (let i = 0; i < n + warm; i++) {
+    for (let j = 0; j < fns.length; j++) {
+      const k = (i + j) % fns.length
+      const t0 = performance.now()
+      await (fns[k] as () => Promise<unknown>)()
+      if (i >= warm) (times[k] as number[]).push(performance.now() - t0)
+    }
+  }
+  return times.map(summarize)
+}
+
+/** A GET on one keep-alive connection, as a function to time; `close` frees the connection. */
+export function getter(url: string, headers: Record<string, string>, opts: { ca?: string } = {}): { call: () => Promise<void>; close: () => void } {
   const agent = url.startsWith('https:') ? new https.Agent({ keepAlive: true, maxSockets: 1, ca: opts.ca }) : new http.Agent({ keepAlive: true, maxSockets: 1 })
-  try {
-    return await timed(n, opts.warm ?? 20, async () => {
+  return {
+    call: async () => {
       const status = await get(url, headers, agent)
       if (status !== 200) throw new Error(`${url}: ${status}`)
-    })
+    },
+    close: () => agent.destroy(),
+  }
+}
+
+/** Latencies (ms) of `n` sequential GETs on one keep-alive connection, after `warm` unmeasured ones. */
+export async function measure(url: string, headers: Record<string, string>, n: number, opts: { warm?: number; ca?: string } = {}): Promise<Latency> {
+  const g = getter(url, headers, opts)
+  try {
+    return await timed(n, opts.warm ?? 20, g.call)
   } finally {
-    agent.destroy()
+    g.close()
   }
 }
 
