@@ -16,6 +16,26 @@ export class Faults {
   readonly #rules: ActiveRule[] = []
   /** counts by "METHOD watch path": bounded by distinct paths rather than by request volume */
   readonly #counts = new Map<string, { info: RequestInfo; n: number }>()
+  #paused: { done: Promise<void>; resume: () => void } | undefined
+
+  /** While paused, requests wait here before anything is done with them (see Emulator.pause). */
+  get paused(): Promise<void> | undefined {
+    return this.#paused?.done
+  }
+
+  pause(): () => void {
+    if (!this.#paused) {
+      let resume = () => {}
+      const done = new Promise<void>((r) => { resume = r })
+      this.#paused = { done, resume }
+    }
+    const p = this.#paused
+    return () => {
+      if (this.#paused !== p) return
+      this.#paused = undefined
+      p.resume()
+    }
+  }
 
   add(rule: FaultRule): () => void {
     const active = { rule, remaining: rule.times ?? 1 }

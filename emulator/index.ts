@@ -173,6 +173,14 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
     dropWatches: () => watches.dropAll(),
     compact: () => store.compact(),
+    pause() {
+      const resumeRequests = faults.pause()
+      const resumeWatches = watches.pause()
+      return () => {
+        resumeWatches()
+        resumeRequests()
+      }
+    },
     fault: (rule) => faults.add(rule),
     openWatches: (path) => watches.count(path),
     requestCount: (filter) => faults.count(filter),

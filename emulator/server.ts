@@ -62,6 +62,7 @@ export function createRequestHandler(ctx: ServerCtx): (req: IncomingMessage, res
 }
 
 async function handle(ctx: ServerCtx, req: IncomingMessage, resp: ServerResponse): Promise<void> {
+  if (ctx.faults.paused) await ctx.faults.paused
   const method = (req.method ?? 'GET').toUpperCase()
   let url: URL
   try {
@@ -78,6 +79,10 @@ async function handle(ctx: ServerCtx, req: IncomingMessage, resp: ServerResponse
   if (fault) {
     if (fault.delayMs) await sleep(fault.delayMs)
     if (fault.status) throw genericError(fault.status)
+    if (fault.hang) {
+      resp.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' })
+      return void resp.flushHeaders()
+    }
   }
   const user = ctx.auth.authenticate(req.headers.authorization)
   if (!user) throw errors.unauthorized()

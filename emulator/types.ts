@@ -28,6 +28,8 @@ export interface FaultRule {
   watch?: boolean
   status?: number // respond with a kind: Status error of this code
   delayMs?: number // delay before handling (or before the error)
+  /** answer 200 and send nothing more, never ending the response (a stuck watch behind a live apiserver) */
+  hang?: boolean
   times?: number // how many requests to affect; default 1, Infinity for all
 }
 
@@ -98,6 +100,11 @@ export interface Emulator {
   dropWatches(): void
   /** Forgets watch history: a watch from any earlier resourceVersion then gets ERROR 410 Gone. */
   compact(): void
+  /**
+   * Stops answering, as a stopped apiserver or a proxy holding connections open: new requests wait and open watches
+   * send nothing. The returned function resumes: held requests are answered, held watch lines sent.
+   */
+  pause(): () => void
   /** Adds a fault rule; returns a function that removes it. */
   fault(rule: FaultRule): () => void
   /** Number of currently open watch connections, optionally only those on paths matching `path`. */

@@ -27,12 +27,24 @@ class Watcher {
   bookmarkTimer: NodeJS.Timeout | undefined
   timeoutTimer: NodeJS.Timeout | undefined
   closed = false
+  /** lines (and the end, as null) held while the hub is paused */
+  held: (string | null)[] | undefined
   constructor(readonly req: WatchRequest, readonly resp: ServerResponse, readonly bucket: string) {}
 
   write(line: string): void {
     if (this.closed) return
+    if (this.held) return void this.held.push(line)
     this.resp.write(line)
     if (this.resp.writableLength > MAX_BUFFERED) this.resp.destroy()
+  }
+
+  release(): void {
+    const held = this.held ?? []
+    this.held = undefined
+    for (const line of held) {
+      if (line === null) return void this.resp.end()
+      this.resp.write(line)
+    }
   }
 }
 
@@ -53,6 +65,8 @@ function eventLine(type: string, json: string): string {
 export class WatchHub {
   readonly #buckets = new Map<string, Set<Watcher>>()
   readonly #all = new Set<Watcher>()
+  #paused = false
+  readonly #endedWhilePaused: Watcher[] = []
 
   constructor(private readonly store: Store, private readonly bookmarkIntervalMs: number) {
     store.onEvent((ev) => this.#dispatch(ev))
@@ -108,6 +122,7 @@ export class WatchHub {
     resp.flushHeaders()
     resp.socket?.setNoDelay(true)
     const w = new Watcher(req, resp, this.#bucketKey(res, req.namespace, pinnedName(sel) ?? ''))
+    if (this.#paused) w.held = []
     for (const r of replay) w.write(eventLine(r.type, r.entry.json))
     this.#register(w)
     const cleanup = (): void => this.#unregister(w)
@@ -120,7 +135,9 @@ export class WatchHub {
     if (req.timeoutSeconds !== undefined && req.timeoutSeconds > 0) {
       w.timeoutTimer = setTimeout(() => {
         this.#unregister(w)
-        resp.end()
+        if (!w.held) return void resp.end()
+        w.held.push(null) // a paused server ends nothing either: the end comes with what is held
+        this.#endedWhilePaused.push(w)
       }, req.timeoutSeconds * 1000)
     }
   }
@@ -145,6 +162,17 @@ export class WatchHub {
     if (set) {
       set.delete(w)
       if (set.size === 0) this.#buckets.delete(w.bucket)
+    }
+  }
+
+  /** Open watches send nothing until the returned function is called, then everything held (Emulator.pause). */
+  pause(): () => void {
+    this.#paused = true
+    for (const w of this.#all) w.held ??= []
+    return () => {
+      this.#paused = false
+      for (const w of this.#all) w.release()
+      this.#endedWhilePaused.splice(0).forEach((w) => w.release())
     }
   }
 

@@ -9,7 +9,7 @@ import { selfSignedCertificate } from './http/tls.js'
 import { InfoService } from './info/service.js'
 import { KubeClient } from './kube/client.js'
 import { loadKubeConfig, type KubeSource } from './kube/config.js'
-import { Informer } from './kube/informer.js'
+import { Informer, stallFor } from './kube/informer.js'
 import { Workflows } from './kube/resources.js'
 import { WatchHub } from './kube/watch-hub.js'
 import { EventWatches } from './events/event-watches.js'
@@ -44,7 +44,9 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   // One watch of workflows per server feeds the list store and, through it, every watching client.
   const hub = new WatchHub<IndexEntry>({ historyBytes: config.watchHistoryBytes, outageMs: config.watchOutageSeconds * 1000 })
   store.subscribe((event) => hub.publish(event))
-  const informer = new Informer(kube.listSource(Workflows, managedNamespace), store, { log: app0log, onHealth: (e) => hub.setHealth(e) })
+  const informer = new Informer(kube.listSource(Workflows, managedNamespace), store, {
+    log: app0log, onHealth: (e) => hub.setHealth(e), stallMs: stallFor(config.watchOutageSeconds * 1000),
+  })
   const ready = () => waitFor(informer.synced, SYNC_WAIT_MS)
   const stream = { heartbeatMs: config.sseHeartbeatSeconds * 1000, maxBufferBytes: config.streamBufferBytes }
 

@@ -1,5 +1,5 @@
 import type { KubeClient } from '../kube/client.js'
-import { Informer } from '../kube/informer.js'
+import { Informer, stallFor } from '../kube/informer.js'
 import { KeyedStore } from '../kube/keyed-store.js'
 import type { KubeObject } from '../kube/resources.js'
 import { WatchHub, type HubEntry } from '../kube/watch-hub.js'
@@ -63,7 +63,7 @@ export class EventWatches {
       const store = new KeyedStore(toEventEntry)
       const hub = new WatchHub<EventEntry>({ historyBytes: 4 * 1024 * 1024, outageMs: this.#outageMs })
       store.subscribe((ev) => hub.publish(ev))
-      const informer = new Informer(this.#kube.eventSource(namespace), store, { onHealth: (e) => hub.setHealth(e) })
+      const informer = new Informer(this.#kube.eventSource(namespace), store, { onHealth: (e) => hub.setHealth(e), stallMs: stallFor(this.#outageMs) })
       informer.start()
       void informer.synced.then(() => hub.reset(store.resourceVersion))
       scope = { informer, store, hub, clients: 0 }

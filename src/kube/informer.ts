@@ -29,7 +29,19 @@ export interface InformerOptions {
   log?: (msg: string, err?: unknown) => void
   /** told of every failed attempt, and of the recovery (`undefined`) */
   onHealth?: (error: Error | undefined) => void
+  /**
+   * How long a request may go unanswered, and a watch stay silent before the API is asked whether it still answers,
+   * before the informer reports a failure: a stopped apiserver or a proxy that holds connections open is an
+   * outage, not a silent hang. The requests themselves are still awaited.
+   */
+  stallMs?: number
 }
+
+/**
+ * The stall allowance for streams that end after `outageMs` of failure: noticing a stalled watch takes up to two
+ * stalls (silence, then an unanswered probe), so each is a third of that window, and at most 10 s.
+ */
+export const stallFor = (outageMs: number): number => Math.min(10_000, outageMs / 3)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -41,6 +53,7 @@ export class Informer {
   readonly #source: ListSource
   readonly #handler: InformerHandler
   readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth'>> & Pick<InformerOptions, 'log' | 'onHealth'>
+  #stallReported = false
   #rv = ''
   #stopped = false
   #abort: AbortController | undefined
@@ -51,7 +64,9 @@ export class Informer {
   constructor(source: ListSource, handler: InformerHandler, opts: InformerOptions = {}) {
     this.#source = source
     this.#handler = handler
-    this.#opts = { pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, log: opts.log, onHealth: opts.onHealth }
+    this.#opts = {
+      pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, stallMs: opts.stallMs ?? 10_000, log: opts.log, onHealth: opts.onHealth,
+    }
     this.#synced = new Promise((r) => { this.#resolveSynced = r })
   }
 
@@ -78,7 +93,7 @@ export class Informer {
     let rv = ''
     this.#handler.beginSync()
     do {
-      const page = await this.#source.list({ limit: this.#opts.pageSize, continue: cont })
+      const page = await this.#answered(this.#source.list({ limit: this.#opts.pageSize, continue: cont }), 'a list')
       this.#handler.syncPage(page.items)
       rv = page.metadata.resourceVersion ?? rv
       cont = page.metadata.continue || undefined
@@ -114,10 +129,25 @@ export class Informer {
     return new Promise((resolve, reject) => {
       let gone = false
       let ended = false
+      let heard = Date.now()
+      let probing = false
+      const { stallMs, watchTimeoutSeconds } = this.#opts
+      // A silent watch may be a quiet namespace or a stalled apiserver: a one-item list tells them apart.
+      const idle = setInterval(() => {
+        if (probing || Date.now() - heard < stallMs) return
+        probing = true
+        this.#answered(this.#source.list({ limit: 1 }), 'a list').then(() => this.#healthy(), (err: unknown) => this.#unhealthy(err))
+          .finally(() => { probing = false; heard = Date.now() })
+      }, Math.max(stallMs / 2, 10))
+      idle.unref()
+      // The apiserver ends a watch after timeoutSeconds; one still open well after that is stuck: resume elsewhere.
+      let deadline: NodeJS.Timeout | undefined
       const watch = new Watch(this.#source.kubeConfig)
-      watch.watch(this.#source.watchPath, {
-        resourceVersion: this.#rv, allowWatchBookmarks: true, timeoutSeconds: this.#opts.watchTimeoutSeconds,
+      this.#answered(watch.watch(this.#source.watchPath, {
+        resourceVersion: this.#rv, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds,
       }, (type: string, obj: KubeObject) => {
+        heard = Date.now()
+        this.#healthy()
         const rv = obj?.metadata?.resourceVersion
         if (type === 'ERROR') {
           const code = (obj as { code?: number }).code
@@ -128,22 +158,43 @@ export class Informer {
         if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.#handler.onEvent(type, obj, this.#rv)
       }, (err: unknown) => {
         ended = true
+        clearInterval(idle)
+        clearTimeout(deadline)
         this.#abort = undefined
         if (gone) resolve('gone')
         else if (err && !this.#stopped && !isAbort(err)) reject(err instanceof Error ? err : new Error(String(err)))
         else resolve('closed')
-      }).then((ac) => {
+      }), 'a watch').then((ac) => {
         this.#abort = ac
         // client-node resolves even when the watch was refused (it has called `done` first): not healthy then.
-        if (!ended) this.#healthy()
+        if (ended) return
+        this.#healthy()
+        deadline = setTimeout(() => ac.abort(), watchTimeoutSeconds * 1000 + 2 * stallMs)
+        deadline.unref()
         if (this.#stopped) ac.abort()
-      }, reject)
+      }, (err: unknown) => {
+        clearInterval(idle)
+        reject(err)
+      })
     })
+  }
+
+  /** `p`, reported as a failure while it stays unanswered for stallMs (and logged once per stall). */
+  #answered<T>(p: Promise<T>, what: string): Promise<T> {
+    const timer = setTimeout(() => {
+      const err = new Error(`no answer to ${what} of ${this.#source.what} within ${Number((this.#opts.stallMs / 1000).toFixed(1))} s`)
+      if (!this.#stallReported) this.#opts.log?.(err.message)
+      this.#stallReported = true
+      this.#unhealthy(err)
+    }, this.#opts.stallMs)
+    timer.unref()
+    return p.finally(() => clearTimeout(timer))
   }
 
   #healthy(): void {
     if (this.#failingSince) this.#opts.onHealth?.(undefined)
     this.#failingSince = 0
+    this.#stallReported = false
   }
 
   #unhealthy(err: unknown): void {

@@ -195,3 +195,39 @@ test('an apiserver outage becomes a stream error after a bounded time', async (t
   assert.equal(err.grpc_code, 14)
   assert.equal(err.http_code, 503)
 })
+
+test('a paused apiserver (connections held open, nothing answered) becomes a stream error; a short pause loses nothing', async (t) => {
+  const s = await startStack(t, { args: ['--watch-outage-seconds', '1'] })
+  const r = await openStream(s, '/api/v1/workflow-events/argo')
+  t.after(() => r.close())
+  seed(s, 'a')
+  await r.until(() => watchEvents(r).length === 1)
+  // Shorter than detection: what changed meanwhile arrives afterwards, once.
+  let resume = s.emulator.pause()
+  seed(s, 'b')
+  await new Promise((r) => setTimeout(r, 200))
+  resume()
+  await r.until(() => watchEvents(r).length === 2)
+  // A pause that lasts: the stream ends with Unavailable instead of waiting silently.
+  resume = s.emulator.pause()
+  t.after(resume)
+  const paused = Date.now()
+  await r.ended(20_000)
+  const err = r.messages().pop()?.error as { grpc_code: number; http_code: number; message: string }
+  assert.equal(err.grpc_code, 14)
+  assert.match(err.message, /no answer to a list of workflows within 0\.3 s/)
+  assert.ok(Date.now() - paused < 10_000, `ended after ${Date.now() - paused} ms`)
+  assert.deepEqual(watchEvents(r), ['ADDED a', 'ADDED b'])
+  // Once it answers again (and the server has heard it), streams work again, with what changed during the pause.
+  seed(s, 'c')
+  resume()
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const again = await openStream(s, '/api/v1/workflow-events/argo')
+    t.after(() => again.close())
+    await again.until((raw) => watchEvents(again).length === 3 || raw.includes('"error"'))
+    if (watchEvents(again).length === 3) break
+    assert.ok(Date.now() < deadline, 'streams still fail 20 s after the apiserver answers again')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+})
