@@ -61,7 +61,11 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     modals: { feedback: config.env.feedbackModal, firstTimeUser: config.env.firstTimeUserModal, newVersion: config.env.newVersionModal },
   })
   const archiveLog = (m: string) => (appLog ? appLog.warn(m) : console.error(m))
-  const archive = await startArchive({ config, settings, kube, store, access, synced: informer.synced, managedNamespace, log: archiveLog })
+  const archive = await startArchive({
+    config, settings, kube, store, access, synced: informer.synced, managedNamespace, log: archiveLog,
+    // Called at request time, once `workflows` (which reads the archive) exists.
+    create: (identity, req) => workflows.create(identity, req),
+  })
   const workflows = new WorkflowService({
     store, access, instanceId: settings.instanceID, propagationPolicy: config.env.wfDelPropagationPolicy, archive: archive.service,
   })

@@ -11,7 +11,7 @@ import { ArchiveGc } from './gc.js'
 import { LabelCopiesBackfill } from './label-backfill.js'
 import { LeaseElector } from './lease.js'
 import { resolvePersistence } from './persistence.js'
-import { ArchiveService } from './service.js'
+import { ArchiveService, type ArchiveServiceDeps } from './service.js'
 import { archivedListing } from './unified.js'
 
 export interface Archive {
@@ -38,6 +38,7 @@ export async function startArchive(o: {
   synced: Promise<void>
   managedNamespace: string
   log: (msg: string) => void
+  create: ArchiveServiceDeps['create']
 }): Promise<Archive> {
   const { config, settings } = o
   const disableValuesPattern = config.env.disableValueListRetrievalKeyPattern ? new RegExp(config.env.disableValueListRetrievalKeyPattern) : undefined
@@ -56,7 +57,7 @@ export async function startArchive(o: {
   backfill.start()
   const reader = new ArchiveReader(db, scope, () => backfill.done)
   const writer = new ArchiveWriter(db, scope)
-  const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern })
+  const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern, create: o.create })
   const listing = archivedListing(o.store, reader)
   const closeDatabase = async () => {
     await backfill.stop()

@@ -33,6 +33,11 @@ export interface ArchiveServiceDeps {
   instanceId: string
   /** DISABLE_VALUE_LIST_RETRIEVAL_KEY_PATTERN */
   disableValuesPattern?: RegExp
+  /**
+   * WorkflowService.create: a resubmitted archived workflow is validated, stamped and cached like every create
+   * (upstream submits it with util.SubmitWorkflow). A retry is created as it is, as upstream does.
+   */
+  create?: (identity: Identity, req: { namespace: string; workflow: Record<string, unknown> }) => Promise<unknown>
 }
 
 type Wf = Record<string, unknown> & { metadata: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string> } }
@@ -158,7 +163,8 @@ export class ArchiveService {
   async resubmit(identity: Identity, uid: string, b: ActionRequest & { memoized?: boolean }): Promise<unknown> {
     const wf = await this.#resolve(identity, 'get', uid, b.namespace, b.name)
     const namespace = b.namespace || wf.metadata.namespace || ''
-    return createAs(identity, this.#d.instanceId, formulateResubmit(wf as KubeObject, b), namespace)
+    if (!this.#d.create) throw ApiError.internal(NOT_SUPPORTED)
+    return this.#d.create(identity, { namespace, workflow: formulateResubmit(wf as KubeObject, b) })
   }
 }
 

@@ -165,6 +165,16 @@ test('retry and resubmit of archived workflows', async (t) => {
   assert.match(resub.body.metadata.name, /^flaky-/)
   assert.equal(resub.body.metadata.labels['workflows.argoproj.io/resubmitted-from-workflow'], 'flaky')
   assert.equal(resub.body.metadata.labels[STATUS], undefined)
+  // A resubmit is validated like every create (upstream: util.SubmitWorkflow): 400, and nothing is created.
+  await sqlQuery(s.databaseUrl as string, `INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)
+    VALUES ('bad-uid', 'bad', 'Failed', 'argo', '{"metadata":{"name":"bad","namespace":"argo","uid":"bad-uid"},"spec":{"entrypoint":5},"status":{"phase":"Failed"}}',
+      now(), now(), 'default', '')`)
+  const before = s.emulator.list(WF).length
+  const invalid = await s.json<{ code: number; message: string }>('/api/v1/archived-workflows/bad-uid/resubmit', { method: 'PUT', json: {} })
+  assert.equal(invalid.status, 400)
+  assert.equal(invalid.body.code, 3)
+  assert.match(invalid.body.message, /entrypoint/)
+  assert.equal(s.emulator.list(WF).length, before)
   s.emulator.remove(WF, 'flaky')
   const retried = await s.json<{ metadata: { name: string }; status: { phase: string; nodes: Record<string, unknown> } }>(`/api/v1/archived-workflows/${uid}/retry`, { method: 'PUT', json: {} })
   assert.equal(retried.status, 200)
