@@ -24,8 +24,32 @@ export const LabelActorEmail = 'workflows.argoproj.io/actor-email'
 export const LabelActorPreferredUsername = 'workflows.argoproj.io/actor-preferred-username'
 export const LabelAction = 'workflows.argoproj.io/action'
 
+/**
+ * The actor labels as a merge patch of `metadata.labels` (upstream's workflow actions send them so): each value, or
+ * null to remove a label the caller's claims do not back (and the action when there is none).
+ */
+export function actorLabelPatch(claims: UserClaims, action: string): Record<string, string | null> {
+  const v = (s: string | undefined) => (s ? dnsFriendly(s) || null : null)
+  return {
+    [LabelActor]: v(claims.sub),
+    [LabelActorEmail]: v(claims.email?.replace('@', '.at.')),
+    [LabelActorPreferredUsername]: v(claims.preferred_username),
+    [LabelAction]: v(action),
+  }
+}
+
+/** `labels` with a merge patch applied: null removes. */
+export function patchLabels(labels: Readonly<Record<string, string>>, patch: Readonly<Record<string, string | null>>): Record<string, string> {
+  const out = { ...labels }
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k]
+    else out[k] = v
+  }
+  return out
+}
+
 export function applyActorLabels(labels: Record<string, string>, claims: UserClaims, action: string): Record<string, string> {
-  return { ...userLabels(labels, claims, [LabelActor, LabelActorEmail, LabelActorPreferredUsername]), [LabelAction]: dnsFriendly(action) }
+  return patchLabels(labels, actorLabelPatch(claims, action))
 }
 
 type UserClaims = { sub?: string; email?: string; preferred_username?: string }

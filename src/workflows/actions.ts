@@ -7,7 +7,8 @@ import type { Identity } from '../auth/identity.js'
 import type { Claims } from '../auth/claims.js'
 import { ApiError, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
-import { actorLabels, formulateResubmit, phaseOf, rec, resumeAll, updateSuspendedNodes, L, type NodeUpdate, type Rec } from './operations.js'
+import { actorLabelPatch, patchLabels } from '../lib/creator-labels.js'
+import { formulateResubmit, phaseOf, rec, resumeAll, updateSuspendedNodes, L, type NodeUpdate, type Rec } from './operations.js'
 import { formulateRetry, type RetryOptions } from './retry.js'
 import type { WorkflowService } from './service.js'
 import type { ApiWorkflow } from './submission-hook.js'
@@ -65,11 +66,7 @@ export class WorkflowActions {
     const wf = await this.#fetch(identity, namespace, name)
     const { workflow, podsToDelete } = formulateRetry(wf, opts)
     await deletePods(identity, wf.metadata.namespace ?? namespace, podsToDelete)
-    const labels: Record<string, string> = { ...workflow.metadata.labels }
-    for (const [k, v] of Object.entries(actorLabels(identity.claims, 'Retry'))) {
-      if (v === null) delete labels[k]
-      else labels[k] = v
-    }
+    const labels = patchLabels({ ...workflow.metadata.labels }, actorLabelPatch(identity.claims, 'Retry'))
     const body = { ...workflow, apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { ...workflow.metadata, labels } }
     return toApiObject(await identity.kube.replace(Workflows, wf.metadata.namespace ?? namespace, wf.metadata.name ?? name, body))
   }
@@ -85,13 +82,13 @@ export class WorkflowActions {
     const wf = await this.#fetch(identity, namespace, name)
     if (wf.metadata.labels?.[`${L}completed`] === 'true') throw ApiError.invalidArgument('cannot suspend completed workflows')
     if (rec(wf.spec).suspend === true) return toApiObject(wf)
-    return this.#patch(identity, wf, { metadata: { labels: actorLabels(identity.claims, 'Suspend') }, spec: { suspend: true } })
+    return this.#patch(identity, wf, { metadata: { labels: actorLabelPatch(identity.claims, 'Suspend') }, spec: { suspend: true } })
   }
 
   /** Clears spec.suspend and completes running suspend nodes, or only the selected ones. */
   async resume(identity: Identity, namespace: string, name: string, selector: string | undefined): Promise<ApiWorkflow> {
     const wf = await this.#fetch(identity, namespace, name)
-    const labels = actorLabels(identity.claims, 'Resume')
+    const labels = actorLabelPatch(identity.claims, 'Resume')
     const message = userInfo(identity.claims)
     if (selector) return this.#patch(identity, wf, { metadata: { labels }, status: updateSuspendedNodes(wf, selector, { phase: 'Succeeded', message }) })
     const nodes = resumeAll(wf, message)
@@ -104,7 +101,7 @@ export class WorkflowActions {
     const wf = await this.#fetch(identity, namespace, name)
     if (b.nodeFieldSelector) {
       const status = updateSuspendedNodes(wf, b.nodeFieldSelector, { phase: 'Failed', message: b.message })
-      return this.#patch(identity, wf, { metadata: { labels: actorLabels(identity.claims, 'Stop') }, status })
+      return this.#patch(identity, wf, { metadata: { labels: actorLabelPatch(identity.claims, 'Stop') }, status })
     }
     return this.#shutdown(identity, wf, 'Stop')
   }
@@ -118,7 +115,7 @@ export class WorkflowActions {
     if (FULFILLED.has(phaseOf(wf))) {
       throw ApiError.invalidArgument(`cannot shutdown a completed workflow: workflow: ${JSON.stringify(wf.metadata.name ?? '')}, namespace: ${JSON.stringify(wf.metadata.namespace ?? '')}`)
     }
-    return this.#patch(identity, wf, { metadata: { labels: actorLabels(identity.claims, strategy) }, spec: { shutdown: strategy } })
+    return this.#patch(identity, wf, { metadata: { labels: actorLabelPatch(identity.claims, strategy) }, spec: { shutdown: strategy } })
   }
 
   /** Sets phase, message or supplied output parameters of selected suspend nodes. */
@@ -129,7 +126,7 @@ export class WorkflowActions {
     const values: NodeUpdate = { phase, message: b.message, outputParameters: parseOutputParameters(b.outputParameters) }
     if (!b.nodeFieldSelector) throw ApiError.invalidArgument("'set' currently only targets suspend nodes, use a node field selector to target them")
     const status = updateSuspendedNodes(wf, b.nodeFieldSelector, values)
-    return this.#patch(identity, wf, { metadata: { labels: actorLabels(identity.claims, '') }, status })
+    return this.#patch(identity, wf, { metadata: { labels: actorLabelPatch(identity.claims, '') }, status })
   }
 }
 

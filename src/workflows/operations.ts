@@ -4,7 +4,6 @@
  */
 import { ApiError } from '../http/errors.js'
 import type { KubeObject } from '../kube/resources.js'
-import { dnsFriendly } from '../lib/creator-labels.js'
 import { FieldSelectorError, matchesFields, parseFieldSelector } from '../lib/field-selector.js'
 import { nodeId } from '../lib/node-names.js'
 import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION } from './submission-hook.js'
@@ -89,17 +88,6 @@ export function nodeSelector(selector: string): (n: WfNode) => boolean {
   } catch (err) {
     if (err instanceof FieldSelectorError) throw ApiError.invalidArgument(err.message)
     throw err
-  }
-}
-
-/** creator.LabelActor as a merge patch: the acting user's labels, or their removal when the claims lack them. */
-export function actorLabels(claims: { sub?: string; email?: string; preferred_username?: string }, action: string): Record<string, string | null> {
-  const v = (s: string | undefined) => (s ? dnsFriendly(s) || null : null)
-  return {
-    [`${L}actor`]: v(claims.sub),
-    [`${L}actor-email`]: v(claims.email?.replace('@', '.at.')),
-    [`${L}actor-preferred-username`]: v(claims.preferred_username),
-    [`${L}action`]: action || null,
   }
 }
 
