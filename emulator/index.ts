@@ -176,8 +176,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     pause() {
       const resumeRequests = faults.pause()
       const resumeWatches = watches.pause()
+      const resumeLogs = logs.pause()
       return () => {
         resumeWatches()
+        resumeLogs()
         resumeRequests()
       }
     },

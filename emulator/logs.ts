@@ -37,6 +37,8 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
 export class PodLogs {
   readonly #logs = new Map<string, Map<string, LogLine[]>>()
   readonly #followers = new Map<string, Set<Follower>>()
+  /** what followers are sent while paused, in order (Emulator.pause) */
+  #held: (() => void)[] | undefined
 
   constructor(store: Store) {
     store.onEvent((ev) => {
@@ -67,7 +69,7 @@ export class PodLogs {
     for (const text of texts) {
       const l = { time, text }
       lines.push(l)
-      for (const f of this.#followers.get(key) ?? []) if (f.container === container) f.write(l)
+      for (const f of this.#followers.get(key) ?? []) if (f.container === container) this.#send(() => f.write(l))
     }
   }
 
@@ -75,7 +77,22 @@ export class PodLogs {
     const set = this.#followers.get(key)
     if (!set) return
     this.#followers.delete(key)
-    for (const f of set) f.end()
+    for (const f of set) this.#send(() => f.end())
+  }
+
+  /** Followed logs send nothing until the returned function is called, then everything held (Emulator.pause). */
+  pause(): () => void {
+    this.#held ??= []
+    return () => {
+      const held = this.#held ?? []
+      this.#held = undefined
+      for (const send of held) send()
+    }
+  }
+
+  #send(fn: () => void): void {
+    if (this.#held) this.#held.push(fn)
+    else fn()
   }
 
   /** Answers GET pods/{name}/log for an existing pod. */

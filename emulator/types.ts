@@ -102,7 +102,7 @@ export interface Emulator {
   compact(): void
   /**
    * Stops answering, as a stopped apiserver or a proxy holding connections open: new requests wait and open watches
-   * send nothing. The returned function resumes: held requests are answered, held watch lines sent.
+   * and followed logs send nothing. The returned function resumes: held requests are answered, held lines sent.
    */
   pause(): () => void
   /** Adds a fault rule; returns a function that removes it. */

@@ -98,7 +98,7 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
   templateRoutes(app, s.templates ?? templateServices(''))
   cronRoutes(app, s.cron ?? new CronWorkflowService(''))
   workflowWatchRoutes(app, { watch: s.workflowWatch, stream: s.stream })
-  logRoutes(app, { workflows: s.workflows, stream: s.stream })
+  logRoutes(app, { workflows: s.workflows, stream: s.stream, outages: s.workflowWatch.hub })
   eventRoutes(app, { watches: s.eventWatches, access: s.access, stream: s.stream })
   oauth2Routes(app, s.oauth2?.sso, { baseHref: s.oauth2?.baseHref ?? '/', redirectUrl: s.oauth2?.redirectUrl ?? '' })
   return app

@@ -31,6 +31,12 @@ export interface Subscriber<E extends HubEntry = HubEntry> {
   fail(err: ApiError): void
 }
 
+/** What a stream that reads Kubernetes by other means (a log follow) watches to fail with the rest in an outage. */
+export interface OutageNotice {
+  /** Calls `fail` once an outage is declared, at once if one is on; returns the function that stops it. */
+  onOutage(fail: (err: ApiError) => void): () => void
+}
+
 export interface HubOptions {
   /** bytes of recent events kept for resuming (Last-Event-ID / resourceVersion) */
   historyBytes: number
@@ -42,7 +48,7 @@ export interface HubOptions {
  * Fans one upstream watch out to many clients (lessons-from-argo §1d): each client's filter runs here, events are
  * serialized once, and a bounded history lets a reconnecting client resume exactly after the last event it saw.
  */
-export class WatchHub<E extends HubEntry = HubEntry> {
+export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   readonly #opts: HubOptions
   readonly #subs = new Set<Subscriber<E>>()
   #history: HubEvent<E>[] = []
@@ -104,6 +110,10 @@ export class WatchHub<E extends HubEntry = HubEntry> {
     }
     this.#subs.add(sub)
     return () => this.#subs.delete(sub)
+  }
+
+  onOutage(fail: (err: ApiError) => void): () => void {
+    return this.subscribe({ matches: () => false, deliver: () => {}, fail })
   }
 
   /** True once the upstream watch has been failing for longer than `outageMs`. */

@@ -4,6 +4,7 @@ import { identityOf } from '../auth/hook.js'
 import type { Identity } from '../auth/identity.js'
 import { asApiError } from '../http/error-handler.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
+import type { OutageNotice } from '../kube/watch-hub.js'
 import type { WorkflowService } from '../workflows/service.js'
 import {
   LogEntryStream, PodLogsParams, PodLogsQuery, WorkflowLogsParams, WorkflowLogsQuery, toLogRequest,
@@ -18,6 +19,8 @@ export interface LogRoutesDeps {
   stream?: StreamSettings
   /** follow mode: how long an entry may wait for a silent pod (upstream: 1 s batches) */
   lingerMs?: number
+  /** the server's shared watch, which tells when the Kubernetes API is out */
+  outages?: OutageNotice
 }
 
 /** Upstream's SSE heartbeat (spec §3); a client may fall 8 MiB behind before it is cut off. */
@@ -30,6 +33,7 @@ export function logRoutes(app: FastifyInstance, deps: LogRoutesDeps): void {
   const service = new LogService({
     workflows: deps.workflows,
     lingerMs: deps.lingerMs,
+    outages: deps.outages,
     log: (msg, err) => app.log.debug({ err }, msg),
   })
 

@@ -2,6 +2,7 @@ import type { Identity } from '../auth/identity.js'
 import { ApiError, GrpcCode } from '../http/errors.js'
 import type { EventStream } from '../http/stream.js'
 import { Workflows, type KubeObject, type ListParams, type PodSummary } from '../kube/resources.js'
+import type { OutageNotice } from '../kube/watch-hub.js'
 import type { WorkflowService } from '../workflows/service.js'
 import { LineSink, splitLine } from './lines.js'
 import { Merger } from './merge.js'
@@ -16,6 +17,11 @@ export interface LogServiceDeps {
   /** follow mode: how long an entry waits for a silent pod before going out (upstream sorts 1 s batches) */
   lingerMs?: number
   log?: (msg: string, err?: unknown) => void
+  /**
+   * The server's own watch of workflows detects a silent or stalled apiserver; a log read cannot (a quiet container
+   * is silent too), so in an outage the log streams end with Unavailable instead of waiting forever (issue 3 §6).
+   */
+  outages?: OutageNotice
 }
 
 /** The output a log session writes to: the stream framer (spec §3). */
@@ -90,9 +96,12 @@ class LogSession {
       this.#stop()
       this.#merger.stop()
     })
+    const stopNotice = d.outages?.onOutage((err) => out.fail(err))
+    if (stopNotice) out.onClose(stopNotice)
   }
 
   start(wf: KubeObject, list: { resourceVersion: string; pods: PodSummary[] }): void {
+    if (this.#stopping) return // ended already (an outage under way)
     for (const p of list.pods) this.#ensureStreaming(p)
     if (!this.#r.follow || FULFILLED.has(phaseOf(wf))) return this.#merger.seal()
     const ns = encodeURIComponent(this.#r.namespace)

@@ -99,3 +99,43 @@ test('a client that disconnects stops every upstream watch and log read', async 
   const after = await readEntries(stack, `/api/v1/workflows/${NS}/wf-x/log`)
   assert.deepEqual(after.results, [{ content: 'hello', podName: 'wf-x-1' }])
 })
+
+// Without detection the stream would wait forever: the timeout makes that a failure, not a hung run.
+test('a paused apiserver ends a follow stream with Unavailable instead of a silent hang', { timeout: 60_000 }, async (t) => {
+  const stack = await startStack(t, { args: ['--watch-outage-seconds', '1'] })
+  const em = stack.emulator
+  await runningWorkflow(stack, 'wf-p', 1, 'before', at(`${T}1.000Z`))
+  const res = await stack.req(`/api/v1/workflows/${NS}/wf-p/log?logOptions.follow=true`)
+  const first = await readUntil(res, (s) => s.includes('before'))
+  await eventually(() => em.openWatches(/\/pods$/) === 1, 'the pod watch')
+  const resume = em.pause()
+  t.after(resume)
+  em.appendPodLog(NS, 'wf-p-1', 'main', 'held', new Date()) // the paused apiserver does not send it
+  const paused = Date.now()
+  let text = first.text
+  const decoder = new TextDecoder()
+  for (;;) {
+    const { done, value } = await first.reader.read()
+    if (done) break
+    text += decoder.decode(value, { stream: true })
+  }
+  assert.ok(Date.now() - paused < 10_000, `ended after ${Date.now() - paused} ms`)
+  const last = JSON.parse(text.trim().split('\n').pop() as string) as { error?: { grpc_code: number; http_code: number; message: string } }
+  assert.equal(last.error?.grpc_code, 14)
+  assert.equal(last.error?.http_code, 503)
+  assert.match(last.error?.message ?? '', /Kubernetes API is unavailable/)
+  assert.ok(!text.includes('held'))
+  // once it answers again, the log can be read again, the line held during the pause included
+  resume()
+  em.patch(PODS, 'wf-p-1', { status: { phase: 'Succeeded' } })
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const again = await readEntries(stack, `/api/v1/workflows/${NS}/wf-p/log`)
+    if (again.status === 200 && !again.body.includes('"error"')) {
+      assert.deepEqual(again.results.map((r) => r.content), ['before', 'held'])
+      break
+    }
+    assert.ok(Date.now() < deadline, `logs still fail 20 s after the apiserver answers again: ${again.body}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+})
