@@ -33,7 +33,7 @@ export interface Subscriber<E extends HubEntry = HubEntry> {
 
 /** What a stream that reads Kubernetes by other means (a log follow) watches to fail with the rest in an outage. */
 export interface OutageNotice {
-  /** Calls `fail` once an outage is declared, at once if one is on; returns the function that stops it. */
+  /** Calls `fail` when the next outage is declared; returns the function that stops it. */
   onOutage(fail: (err: ApiError) => void): () => void
 }
 
@@ -113,7 +113,11 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   }
 
   onOutage(fail: (err: ApiError) => void): () => void {
-    return this.subscribe({ matches: () => false, deliver: () => {}, fail })
+    // Not failed at once during an outage already declared: the caller has just been answered by the API, so it is
+    // back, and the informer only has yet to notice. The next outage it declares ends this one too.
+    const sub: Subscriber<E> = { matches: () => false, deliver: () => {}, fail }
+    this.#subs.add(sub)
+    return () => this.#subs.delete(sub)
   }
 
   /** True once the upstream watch has been failing for longer than `outageMs`. */

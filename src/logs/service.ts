@@ -101,7 +101,7 @@ class LogSession {
   }
 
   start(wf: KubeObject, list: { resourceVersion: string; pods: PodSummary[] }): void {
-    if (this.#stopping) return // ended already (an outage under way)
+    if (this.#stopping) return // ended already (the client went away)
     for (const p of list.pods) this.#ensureStreaming(p)
     if (!this.#r.follow || FULFILLED.has(phaseOf(wf))) return this.#merger.seal()
     const ns = encodeURIComponent(this.#r.namespace)
