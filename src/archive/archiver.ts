@@ -5,6 +5,7 @@ import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
+import { hydrateNodes, type OffloadedNodes } from './offloaded-nodes.js'
 import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
 
 export interface ArchiverOptions {
@@ -15,6 +16,8 @@ export interface ArchiverOptions {
   instanceId: string
   /** persistence.archiveLabelSelector: only matching workflows are archived (default all) */
   selector: Requirement[]
+  /** where the controller offloads node status, to archive workflows whole */
+  offloaded?: OffloadedNodes
   log: (msg: string) => void
   concurrency?: number
   backoffMs?: { initial: number; max: number }
@@ -176,6 +179,10 @@ export class Archiver {
     const phase = String(obj.status?.phase ?? '')
     if (!FINISHED.has(phase)) return
     const { namespace, name } = entry
+    if (obj.status && this.#o.offloaded) {
+      const lost = await hydrateNodes(obj.status, entry.uid, this.#o.offloaded)
+      if (lost) this.#o.log(`archive: workflow ${namespace}/${name} (${entry.uid}): ${lost}`)
+    }
     let rv = String(entry.resourceVersion)
     if (!item.deleted && !entry.labels[ARCHIVING_STATUS]) {
       // Recorded on the live object first (as the controller does): a crash after this point is visible.

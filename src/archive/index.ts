@@ -10,6 +10,7 @@ import { Archiver } from './archiver.js'
 import { ArchiveGc } from './gc.js'
 import { LabelCopiesBackfill } from './label-backfill.js'
 import { LeaseElector } from './lease.js'
+import { OffloadedNodes } from './offloaded-nodes.js'
 import { resolvePersistence } from './persistence.js'
 import { ArchiveService, type ArchiveServiceDeps } from './service.js'
 import { archivedListing } from './unified.js'
@@ -65,7 +66,10 @@ export async function startArchive(o: {
   }
   if (!p.archive) return { service, reader, listing, close: closeDatabase }
 
-  const archiver = new Archiver({ store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log })
+  const archiver = new Archiver({
+    store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log,
+    offloaded: new OffloadedNodes(db, p.clusterName, p.offloadTable),
+  })
   const gc = new ArchiveGc(writer, p.ttlSeconds, config.archiveGcPeriod * 1000, o.log)
   const elector = new LeaseElector(o.kube, {
     namespace: config.namespace, name: 'argo-server-archiver', durationSeconds: config.archiveLeaseSeconds, log: o.log,

@@ -9,6 +9,8 @@ export interface Persistence {
   /** this server writes the archive (persistence.archive; implied by --database-url) */
   archive: boolean
   clusterName: string
+  /** the controller's node-status offload table (persistence.postgresql.tableName) */
+  offloadTable: string
   ttlSeconds: number
   selector: Requirement[]
   skipMigrations: boolean
@@ -71,6 +73,7 @@ export async function resolvePersistence(opts: {
     url,
     archive: p.archive ?? Boolean(opts.databaseUrl),
     clusterName: p.clusterName || 'default',
+    offloadTable: p.postgresql?.tableName || 'argo_workflows',
     ttlSeconds: parseDurationSeconds(opts.archiveTtl || p.archiveTTL || ''),
     selector: selectorOf(p.archiveLabelSelector),
     skipMigrations: opts.skipMigrations || p.skipMigration === true,
