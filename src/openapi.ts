@@ -21,7 +21,7 @@ export async function generateOpenApi(): Promise<unknown> {
     info: new InfoService({ settings: { instanceID: '', links: [], columns: [], navColor: '' }, managedNamespace: '', modals: { feedback: true, firstTimeUser: true, newVersion: true } }),
     workflows: new WorkflowService({ store, access, instanceId: '', propagationPolicy: 'Background' }),
     workflowList: { store, access, instanceId: '', ready: async () => {} },
-    workflowWatch: { store, hub: new WatchHub<IndexEntry>({ historyBytes: 0, outageMs: 1 }), access, instanceId: '', ready: async () => {} },
+    workflowWatch: { store, hub: new WatchHub<IndexEntry>({ historyBytes: 0, outageMs: 1 }), access, instanceId: '', ready: async () => {}, hydrate: async (json) => json },
     stream: { heartbeatMs: 15_000, maxBufferBytes: 1 },
     access,
     eventWatches: new EventWatches(kube, 1),

@@ -15,6 +15,7 @@ import { WatchHub } from './kube/watch-hub.js'
 import { EventWatches } from './events/event-watches.js'
 import type { IndexEntry } from './workflows/workflow-index.js'
 import { notReady } from './workflows/list.js'
+import { jsonHydrator } from './workflows/hydrate.js'
 import { WorkflowService } from './workflows/service.js'
 import { WorkflowStore } from './workflows/workflow-store.js'
 import { startArchive, type Archive } from './archive/index.js'
@@ -68,6 +69,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   })
   const workflows = new WorkflowService({
     store, access, instanceId: settings.instanceID, propagationPolicy: config.env.wfDelPropagationPolicy, archive: archive.service,
+    offloaded: archive.offloaded,
   })
   const submission = startSubmission({
     store, access, instanceId: settings.instanceID, ready, archive: archive.service,
@@ -82,7 +84,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     info,
     workflows,
     workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.listing, warn: archiveLog },
-    workflowWatch: { store, hub, access, instanceId: settings.instanceID, ready },
+    workflowWatch: { store, hub, access, instanceId: settings.instanceID, ready, hydrate: jsonHydrator(archive.offloaded, archiveLog) },
     stream,
     access,
     eventWatches,

@@ -5,7 +5,8 @@ import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
-import { hydrateNodes, type OffloadedNodes } from './offloaded-nodes.js'
+import { hydrateNodes } from '../workflows/hydrate.js'
+import type { OffloadedNodes } from './offloaded-nodes.js'
 import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
 
 export interface ArchiverOptions {

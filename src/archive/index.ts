@@ -23,6 +23,8 @@ export interface Archive {
   listing?: ArchivedListing
   archiver?: Archiver
   elector?: LeaseElector
+  /** the controller's node-status offload table; undefined without persistence */
+  offloaded?: OffloadedNodes
   close(): Promise<void>
 }
 
@@ -60,15 +62,16 @@ export async function startArchive(o: {
   const writer = new ArchiveWriter(db, scope)
   const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern, create: o.create })
   const listing = archivedListing(o.store, reader)
+  const offloaded = new OffloadedNodes(db, p.clusterName, p.offloadTable)
   const closeDatabase = async () => {
     await backfill.stop()
     await db.close()
   }
-  if (!p.archive) return { service, reader, listing, close: closeDatabase }
+  if (!p.archive) return { service, reader, listing, offloaded, close: closeDatabase }
 
   const archiver = new Archiver({
     store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log,
-    offloaded: new OffloadedNodes(db, p.clusterName, p.offloadTable),
+    offloaded,
   })
   const gc = new ArchiveGc(writer, p.ttlSeconds, config.archiveGcPeriod * 1000, o.log)
   const elector = new LeaseElector(o.kube, {
@@ -81,7 +84,7 @@ export async function startArchive(o: {
   archiver.start(o.synced)
   elector.start()
   return {
-    service, reader, listing, archiver, elector,
+    service, reader, listing, archiver, elector, offloaded,
     async close() {
       await elector.stop()
       archiver.stop()

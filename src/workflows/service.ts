@@ -10,6 +10,7 @@ import { asObject } from '../lib/records.js'
 import type { ApiWorkflow } from './submission-hook.js'
 import { toApiObject } from './workflow-index.js'
 import type { WorkflowStore } from './workflow-store.js'
+import { hydrateNodes, isDehydrated, type OffloadedNodeSource } from './hydrate.js'
 
 export interface WorkflowServiceDeps {
   store: WorkflowStore
@@ -19,6 +20,8 @@ export interface WorkflowServiceDeps {
   propagationPolicy: string
   /** the archive fall-back of Get (spec §2.5); it authorizes the caller itself */
   archive?: { findForGet(identity: Identity, namespace: string, name: string, uid?: string): Promise<KubeObject | undefined> }
+  /** where the controller offloads node status (with persistence), for Get's hydration (spec §2.5) */
+  offloaded?: OffloadedNodeSource
 }
 
 export interface CreateRequest {
@@ -92,6 +95,8 @@ export class WorkflowService {
     if (!isManagedBy(wf.metadata.labels, this.#d.instanceId)) {
       throw ApiError.invalidArgument(`'${resolved}' is not managed by the current Argo Server`)
     }
+    // Nodes the controller compressed or offloaded are put back; any it cannot restore stay where the field says.
+    if (isDehydrated(wf.status)) await hydrateNodes(wf.status as Record<string, unknown>, wf.metadata.uid ?? '', this.#d.offloaded)
     const masked = applyFields<Record<string, unknown>>(toApiObject(wf), parseFields(opts.fields))
     // Decoded back into a Workflow upstream: the three top-level keys always serialize.
     return { metadata: masked.metadata ?? {}, spec: masked.spec ?? {}, status: masked.status ?? {} }

@@ -2,7 +2,7 @@ import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
 import { ApiError } from '../http/errors.js'
 import type { EventStream } from '../http/stream.js'
-import type { WatchHub } from '../kube/watch-hub.js'
+import type { HubEvent, WatchHub } from '../kube/watch-hub.js'
 import { FieldSelectorError, matchesFields, parseFieldSelector, type FieldRequirement } from '../lib/field-selector.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
@@ -16,6 +16,8 @@ export interface WatchDeps {
   access: AccessReview
   instanceId: string
   ready: () => Promise<void>
+  /** a workflow's wire JSON with its compressed or offloaded nodes put back (spec §2.9: events are hydrated) */
+  hydrate: (json: string) => Promise<string>
 }
 
 export interface WatchRequest {
@@ -60,16 +62,45 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
     matchesFields(fields, (f) => (f === 'metadata.name' ? e.name : e.namespace))
   const from = r.resumeFrom && /^\d+$/.test(r.resumeFrom) ? Number(r.resumeFrom) : undefined
   stream.open()
+  const inOrder = orderedSender(d.hydrate, (err) => stream.fail(ApiError.internal(`watch: ${(err as Error).message}`, err)))
   if (from === undefined || from === 0 || !d.hub.canResumeFrom(from)) {
     // A fresh snapshot: only its last event carries an id, so a client cut off half-way starts over.
     const snapshot = d.store.entries(r.namespace).filter(matches)
     const rv = String(d.hub.resourceVersion)
-    snapshot.forEach((e, i) => stream.sendResultJson(`{"type":"ADDED","object":${e.json.toString()}}`, i === snapshot.length - 1 ? rv : undefined))
+    snapshot.forEach((e, i) => inOrder(e, (object) => void stream.sendResultJson(`{"type":"ADDED","object":${object ?? e.json.toString()}}`, i === snapshot.length - 1 ? rv : undefined)))
   }
   const unsubscribe = d.hub.subscribe({
     matches,
-    deliver: (ev) => void stream.sendShared(ev.watchResult, String(ev.rv), ev.frames),
+    deliver: (ev) => inOrder(ev.entry, (object) => void stream.sendShared(eventResult(ev, object), String(ev.rv), ev.frames)),
     fail: (err) => stream.fail(err),
   }, from !== undefined && from !== 0 && d.hub.canResumeFrom(from) ? from : undefined)
   stream.onClose(unsubscribe)
+}
+
+/** The hydrated objects of events, once per event for every client (an event's frames are built from it). */
+const hydratedObjects = new WeakMap<IndexEntry, Promise<string>>()
+
+const eventResult = (ev: HubEvent<IndexEntry>, object: string | undefined) =>
+  object === undefined ? ev.watchResult : `{"type":"${ev.type}","object":${object}}`
+
+/**
+ * One client's sends, in order. Almost every workflow holds its nodes and goes out at once (`object` undefined:
+ * the cached JSON as it is). One whose nodes are compressed or offloaded is put back first, asynchronously,
+ * and holds the events after it until it has gone out.
+ */
+function orderedSender(hydrate: (json: string) => Promise<string>, onError: (err: unknown) => void) {
+  let pending: Promise<void> | undefined
+  return (e: IndexEntry, send: (object: string | undefined) => void): void => {
+    if (!pending && !e.dehydrated) return send(undefined)
+    let object: Promise<string> | undefined
+    if (e.dehydrated) {
+      object = hydratedObjects.get(e)
+      if (!object) hydratedObjects.set(e, object = hydrate(e.json.toString()))
+    }
+    const p: Promise<void> = (pending ?? Promise.resolve()).then(async () => send(object ? await object : undefined)).catch(onError)
+    pending = p
+    void p.then(() => {
+      if (pending === p) pending = undefined
+    })
+  }
 }

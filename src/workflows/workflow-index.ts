@@ -1,5 +1,6 @@
 import type { KubeObject } from '../kube/resources.js'
 import { toWireJson } from '../http/wire.js'
+import { isDehydrated } from './hydrate.js'
 
 /** One workflow as the list index holds it: the sort key, what filters need, and its wire JSON. */
 export interface IndexEntry {
@@ -15,6 +16,8 @@ export interface IndexEntry {
   /** creationTimestamp for unfinished, finishedAt for finished: sorted descending */
   readonly time: number
   readonly resourceVersion: number
+  /** its nodes are compressed or offloaded (streams put them back before sending, see hydrate.ts) */
+  readonly dehydrated: boolean
   /**
    * `{"metadata":…,"spec":…,"status":…}` with upstream's escaping, managedFields stripped, as UTF-8 bytes:
    * outside the V8 heap, so the bulk of the cache does not inflate the heap's growth headroom.
@@ -65,6 +68,7 @@ export function toEntry(obj: KubeObject): IndexEntry | undefined {
     group,
     time: group ? finished : created,
     resourceVersion: Number(md.resourceVersion ?? 0) || 0,
+    dehydrated: isDehydrated(obj.status),
     json: exactBuffer(toWireJson(toApiObject(obj))),
   }
 }
