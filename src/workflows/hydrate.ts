@@ -47,12 +47,19 @@ export async function hydrateNodes(status: Record<string, unknown>, uid: string,
  * served the workflow as Kubernetes holds it than cut off; what failed goes to `log`.
  */
 export function jsonHydrator(offloaded: OffloadedNodeSource | undefined, log: (msg: string) => void): (json: string) => Promise<string> {
+  // A running workflow changes many times a second: its nodes that cannot be restored are reported once.
+  const reported = new Set<string>()
   return async (json) => {
     try {
       const wf = JSON.parse(json) as { metadata?: { uid?: string; namespace?: string; name?: string }; status?: Record<string, unknown> }
       if (!wf.status || !isDehydrated(wf.status)) return json
-      const lost = await hydrateNodes(wf.status, wf.metadata?.uid ?? '', offloaded)
-      if (lost) log(`workflow ${wf.metadata?.namespace}/${wf.metadata?.name}: ${lost}`)
+      const uid = wf.metadata?.uid ?? ''
+      const lost = await hydrateNodes(wf.status, uid, offloaded)
+      if (lost && !reported.has(uid)) {
+        if (reported.size >= 10_000) reported.clear()
+        reported.add(uid)
+        log(`workflow ${wf.metadata?.namespace}/${wf.metadata?.name}: ${lost}`)
+      }
       return toWireJson(wf)
     } catch (err) {
       log(`workflow nodes cannot be put back: ${(err as Error).message}`)

@@ -7,10 +7,10 @@ import { applyCreatorLabels } from '../lib/creator-labels.js'
 import { isManagedBy, withInstanceIdLabel } from '../lib/instance-id.js'
 import { applyFields, parseFields } from '../lib/fields.js'
 import { asObject } from '../lib/records.js'
+import { hydrateNodes, isDehydrated, type OffloadedNodeSource } from './hydrate.js'
 import type { ApiWorkflow } from './submission-hook.js'
 import { toApiObject } from './workflow-index.js'
 import type { WorkflowStore } from './workflow-store.js'
-import { hydrateNodes, isDehydrated, type OffloadedNodeSource } from './hydrate.js'
 
 export interface WorkflowServiceDeps {
   store: WorkflowStore

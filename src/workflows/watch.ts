@@ -2,7 +2,7 @@ import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
 import { ApiError } from '../http/errors.js'
 import type { EventStream } from '../http/stream.js'
-import type { HubEvent, WatchHub } from '../kube/watch-hub.js'
+import type { WatchHub } from '../kube/watch-hub.js'
 import { FieldSelectorError, matchesFields, parseFieldSelector, type FieldRequirement } from '../lib/field-selector.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
@@ -67,37 +67,46 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
     // A fresh snapshot: only its last event carries an id, so a client cut off half-way starts over.
     const snapshot = d.store.entries(r.namespace).filter(matches)
     const rv = String(d.hub.resourceVersion)
-    snapshot.forEach((e, i) => inOrder(e, (object) => void stream.sendResultJson(`{"type":"ADDED","object":${object ?? e.json.toString()}}`, i === snapshot.length - 1 ? rv : undefined)))
+    snapshot.forEach((e, i) => inOrder(e, (h) => void stream.sendResultJson(`{"type":"ADDED","object":${h?.object ?? e.json.toString()}}`, i === snapshot.length - 1 ? rv : undefined)))
   }
   const unsubscribe = d.hub.subscribe({
     matches,
-    deliver: (ev) => inOrder(ev.entry, (object) => void stream.sendShared(eventResult(ev, object), String(ev.rv), ev.frames)),
+    deliver: (ev) => inOrder(ev.entry, (h) => void (h
+      ? stream.sendShared(`{"type":"${ev.type}","object":${h.object}}`, String(ev.rv), h.frames)
+      : stream.sendShared(ev.watchResult, String(ev.rv), ev.frames))),
     fail: (err) => stream.fail(err),
   }, from !== undefined && from !== 0 && d.hub.canResumeFrom(from) ? from : undefined)
   stream.onClose(unsubscribe)
 }
 
-/** The hydrated objects of events, once per event for every client (an event's frames are built from it). */
-const hydratedObjects = new WeakMap<IndexEntry, Promise<string>>()
-
-const eventResult = (ev: HubEvent<IndexEntry>, object: string | undefined) =>
-  object === undefined ? ev.watchResult : `{"type":"${ev.type}","object":${object}}`
+/** A workflow with its nodes put back, and the frames built from it for the clients it goes to. */
+interface Hydrated { object: string; frames: Map<string, Buffer> }
 
 /**
- * One client's sends, in order. Almost every workflow holds its nodes and goes out at once (`object` undefined:
- * the cached JSON as it is). One whose nodes are compressed or offloaded is put back first, asynchronously,
- * and holds the events after it until it has gone out.
+ * Hydrations under way, shared by the clients an event is fanned out to (synchronously, in one publish). Dropped
+ * right after, frames included, rather than kept with the event in the hub's history: a hydrated workflow can be
+ * many megabytes, and a replay hydrates afresh.
+ */
+const hydrating = new Map<IndexEntry, Promise<Hydrated>>()
+
+/**
+ * One client's sends, in order. Almost every workflow holds its nodes and goes out at once (undefined: the cached
+ * JSON as it is). One whose nodes are compressed or offloaded is put back first, asynchronously, and holds the
+ * events after it until it has gone out.
  */
 function orderedSender(hydrate: (json: string) => Promise<string>, onError: (err: unknown) => void) {
   let pending: Promise<void> | undefined
-  return (e: IndexEntry, send: (object: string | undefined) => void): void => {
+  return (e: IndexEntry, send: (hydrated: Hydrated | undefined) => void): void => {
     if (!pending && !e.dehydrated) return send(undefined)
-    let object: Promise<string> | undefined
+    let hydrated: Promise<Hydrated> | undefined
     if (e.dehydrated) {
-      object = hydratedObjects.get(e)
-      if (!object) hydratedObjects.set(e, object = hydrate(e.json.toString()))
+      hydrated = hydrating.get(e)
+      if (!hydrated) {
+        hydrating.set(e, hydrated = hydrate(e.json.toString()).then((object) => ({ object, frames: new Map() })))
+        setImmediate(() => hydrating.delete(e))
+      }
     }
-    const p: Promise<void> = (pending ?? Promise.resolve()).then(async () => send(object ? await object : undefined)).catch(onError)
+    const p: Promise<void> = (pending ?? Promise.resolve()).then(async () => send(hydrated ? await hydrated : undefined)).catch(onError)
     pending = p
     void p.then(() => {
       if (pending === p) pending = undefined
