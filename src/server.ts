@@ -67,6 +67,8 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     // Called at request time, once `workflows` (which reads the archive) exists.
     create: (identity, req) => workflows.create(identity, req),
   })
+  // Workflows whose nodes the controller compressed or offloaded get them back in lists and events (spec §2.4, §2.9).
+  const hydrate = jsonHydrator(archive.offloaded, archiveLog)
   const workflows = new WorkflowService({
     store, access, instanceId: settings.instanceID, propagationPolicy: config.env.wfDelPropagationPolicy, archive: archive.service,
     offloaded: archive.offloaded,
@@ -83,8 +85,8 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     gatekeeper,
     info,
     workflows,
-    workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.listing, warn: archiveLog },
-    workflowWatch: { store, hub, access, instanceId: settings.instanceID, ready, hydrate: jsonHydrator(archive.offloaded, archiveLog) },
+    workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.listing, warn: archiveLog, hydrate },
+    workflowWatch: { store, hub, access, instanceId: settings.instanceID, ready, hydrate },
     stream,
     access,
     eventWatches,

@@ -2,10 +2,11 @@ import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
 import { ApiError } from '../http/errors.js'
 import { toWireJson } from '../http/wire.js'
-import { applyFields, parseFields } from '../lib/fields.js'
+import { applyFields, parseFields, type FieldMask } from '../lib/fields.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { encodeContinue, parseListRequest, type ListRequest } from './list-query.js'
 import { listDenied } from './service.js'
+import type { IndexEntry } from './workflow-index.js'
 import type { ArchivedListing, PageItem, StoreQuery, WorkflowStore } from './workflow-store.js'
 
 export interface ListDeps {
@@ -18,6 +19,8 @@ export interface ListDeps {
   archive?: ArchivedListing
   /** told when the archive cannot be read and the page is served from the cache alone */
   warn?: (msg: string) => void
+  /** a workflow's wire JSON with its compressed or offloaded nodes put back (spec §2.4 "Hydration") */
+  hydrate?: (json: string) => Promise<string>
 }
 
 /**
@@ -36,11 +39,24 @@ export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequ
   if (page.more && last) metadata.continue = encodeContinue(last)
   if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining
   const mask = parseFields(r.fields)
-  if (!mask) return assemble(toWireJson(metadata), page.items)
-  const list = { metadata, items: page.items.length ? page.items.map((e) => JSON.parse(typeof e.json === 'string' ? e.json : e.json.toString('utf8')) as unknown) : null }
+  const items = await withNodes(page.items, mask, d.hydrate)
+  if (!mask) return assemble(toWireJson(metadata), items)
+  const list = { metadata, items: items.length ? items.map((e) => JSON.parse(typeof e.json === 'string' ? e.json : e.json.toString('utf8')) as unknown) : null }
   const masked = applyFields<Record<string, unknown>>(list, mask)
   // The masked JSON is decoded back into a WorkflowList upstream, so `metadata` and `items` always serialize.
   return toWireJson({ metadata: masked.metadata ?? {}, items: masked.items ?? null })
+}
+
+/** Items whose nodes the controller moved out, put back unless the mask drops `items.status.nodes` (as upstream). */
+async function withNodes(items: readonly PageItem[], mask: FieldMask | undefined, hydrate?: (json: string) => Promise<string>): Promise<readonly PageItem[]> {
+  const dehydrated = (e: PageItem) => (e as Partial<IndexEntry>).dehydrated === true
+  if (!hydrate || !items.some(dehydrated) || !keepsNodes(mask)) return items
+  return Promise.all(items.map(async (e) => (dehydrated(e) ? { ...e, json: await hydrate(e.json.toString()) } : e)))
+}
+
+function keepsNodes(mask: FieldMask | undefined): boolean {
+  const probe = applyFields({ items: [{ status: { nodes: {} } }] } as { items?: { status?: { nodes?: object } }[] }, mask)
+  return probe.items?.[0]?.status?.nodes !== undefined
 }
 
 /**

@@ -22,7 +22,7 @@ function running(s: Stack, name: string, status: Record<string, unknown>) {
 const objects = (r: { messages(): { result?: Record<string, unknown> }[] }) =>
   r.messages().map((m) => m.result as { type: string; object: Wf })
 
-test('Get and watch put back nodes the controller compressed, in event order', async (t) => {
+test('Get, list and watch put back nodes the controller compressed; events stay in order', async (t) => {
   const s = await startStack(t)
   running(s, 'big', { compressedNodes: gz(nodesOf('big')) })
   const got = await s.json<Wf>('/api/v1/workflows/argo/big')
@@ -32,6 +32,16 @@ test('Get and watch put back nodes the controller compressed, in event order', a
   // With fields, as the UI asks: the nodes are there to keep.
   const masked = await s.json<Wf>('/api/v1/workflows/argo/big?fields=status.nodes')
   assert.deepEqual(masked.body.status, { nodes: nodesOf('big') })
+  // Lists too, unless the mask drops the nodes (then nothing is decompressed, as upstream).
+  type List = { items: Wf[] }
+  const list = await s.json<List>('/api/v1/workflows/argo')
+  assert.deepEqual(list.body.items[0]?.status.nodes, nodesOf('big'))
+  assert.equal(list.body.items[0]?.status.compressedNodes, undefined)
+  const listed = await s.json<List>('/api/v1/workflows/argo?fields=items.metadata.name,items.status.nodes')
+  assert.deepEqual(listed.body.items[0]?.status, { nodes: nodesOf('big') })
+  const without = await s.json<List>('/api/v1/workflows/argo?fields=-items.status.nodes')
+  assert.equal(without.body.items[0]?.status.nodes, undefined)
+  assert.equal(typeof without.body.items[0]?.status.compressedNodes, 'string')
 
   const r = await openStream(s, '/api/v1/workflow-events/argo', { sse: true })
   t.after(() => r.close())
