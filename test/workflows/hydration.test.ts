@@ -61,7 +61,7 @@ test('Get, list and watch put back nodes the controller compressed; events stay 
   assert.deepEqual(ids, [...ids].sort((a, b) => a - b))
 })
 
-test('Get and watch put back nodes the controller offloaded to the database', async (t) => {
+test('Get, list and watch put back nodes the controller offloaded to the database', async (t) => {
   const s = await startStack(t, { database: true })
   const wf = running(s, 'off', {})
   const uid = wf.metadata.uid as string
@@ -71,6 +71,9 @@ test('Get and watch put back nodes the controller offloaded to the database', as
   const got = await s.json<Wf>('/api/v1/workflows/argo/off')
   assert.deepEqual(got.body.status.nodes, nodesOf('off'))
   assert.equal(got.body.status.offloadNodeStatusVersion, undefined)
+  // The list with an archive (live and archived as one sequence) too.
+  const list = await s.json<{ items: Wf[] }>('/api/v1/workflows/argo')
+  assert.deepEqual(list.body.items.map((w) => w.status.nodes), [nodesOf('off')])
   const r = await openStream(s, '/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3Doff')
   t.after(() => r.close())
   await r.until(() => objects(r).length === 1)
