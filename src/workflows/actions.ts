@@ -5,9 +5,11 @@
  */
 import type { Identity } from '../auth/identity.js'
 import type { Claims } from '../auth/claims.js'
-import { ApiError, isNotFound } from '../http/errors.js'
+import { ApiError, GrpcCode, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { actorLabelPatch, patchLabels } from '../lib/creator-labels.js'
+import { mergePatch } from '../lib/json-patch.js'
+import { compressNodes, type NodeStorage } from './hydrate.js'
 import { formulateResubmit, phaseOf, rec, resumeAll, updateSuspendedNodes, L, type NodeUpdate, type Rec } from './operations.js'
 import { formulateRetry, type RetryOptions } from './retry.js'
 import type { WorkflowService } from './service.js'
@@ -41,14 +43,20 @@ const SETTABLE = new Set(['Succeeded', 'Failed', 'Error', ''])
 
 export class WorkflowActions {
   readonly #workflows: WorkflowService
+  /** where the controller kept each fetched workflow's nodes, so a write puts changed nodes back there */
+  readonly #storage = new WeakMap<KubeObject, NodeStorage>()
 
   constructor(workflows: WorkflowService) {
     this.#workflows = workflows
   }
 
-  /** The workflow as GetWorkflow finds it (spec §2.7: "resolves the workflow … and validates the instance ID"). */
+  /**
+   * The workflow as GetWorkflow finds it (spec §2.7: "resolves the workflow … and validates the instance ID"),
+   * with its nodes (upstream's actions hydrate first too).
+   */
   async #fetch(identity: Identity, namespace: string, name: string): Promise<KubeObject> {
-    const wf = (await this.#workflows.get(identity, namespace, name, {})) as KubeObject
+    const { wf, storage } = await this.#workflows.find(identity, namespace, name)
+    this.#storage.set(wf, storage)
     // Get falls back to the archive; actions act on live workflows only (upstream's getWorkflow): nothing may be
     // changed (e.g. pods deleted by retry) for a workflow that is gone. Archived ones have their own retry/resubmit.
     if (wf.metadata.labels?.['workflows.argoproj.io/workflow-archiving-status'] === 'Persisted') {
@@ -58,16 +66,36 @@ export class WorkflowActions {
   }
 
   async #patch(identity: Identity, wf: KubeObject, body: Rec): Promise<ApiWorkflow> {
+    const status = rec(body.status)
+    if (status.nodes && this.#storage.get(wf) !== 'inline') {
+      // A patch of status.nodes beside compressedNodes would be lost: the controller decompresses over it.
+      const nodes = mergePatch(rec(wf.status).nodes, status.nodes)
+      body = { ...body, status: { ...status, nodes: null, compressedNodes: await this.#compressed(wf, nodes) } }
+    }
     return toApiObject(await identity.kube.patch(Workflows, wf.metadata.namespace ?? '', wf.metadata.name ?? '', body))
+  }
+
+  /**
+   * Nodes to store back where the controller keeps them (upstream dehydrates before writing). Offloaded nodes
+   * would need a new row in the controller's offload table, which this server only reads: refused, nothing changed.
+   */
+  async #compressed(wf: KubeObject, nodes: unknown): Promise<string> {
+    if (this.#storage.get(wf) === 'offloaded') {
+      throw new ApiError(GrpcCode.FailedPrecondition, `the nodes of workflow "${wf.metadata.name ?? ''}" are offloaded to the database by the controller; this server does not change offloaded nodes`)
+    }
+    return compressNodes(nodes)
   }
 
   /** Re-runs failed (or selected) nodes in place: their pods deleted first, then the workflow updated (409 if stale). */
   async retry(identity: Identity, namespace: string, name: string, opts: RetryOptions): Promise<ApiWorkflow> {
     const wf = await this.#fetch(identity, namespace, name)
     const { workflow, podsToDelete } = formulateRetry(wf, opts)
+    let status = rec(workflow.status)
+    // Before any pod is deleted: the nodes go back compressed, or the retry is refused (offloaded).
+    if (this.#storage.get(wf) !== 'inline') status = { ...status, nodes: undefined, compressedNodes: await this.#compressed(wf, status.nodes) }
     await deletePods(identity, wf.metadata.namespace ?? namespace, podsToDelete)
     const labels = patchLabels({ ...workflow.metadata.labels }, actorLabelPatch(identity.claims, 'Retry'))
-    const body = { ...workflow, apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { ...workflow.metadata, labels } }
+    const body = { ...workflow, apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { ...workflow.metadata, labels }, status }
     return toApiObject(await identity.kube.replace(Workflows, wf.metadata.namespace ?? namespace, wf.metadata.name ?? name, body))
   }
 

@@ -1,8 +1,9 @@
-import { gunzip } from 'node:zlib'
+import { gunzip, gzip } from 'node:zlib'
 import { promisify } from 'node:util'
 import { toWireJson } from '../http/wire.js'
 
 const gunzipAsync = promisify(gunzip)
+const gzipAsync = promisify(gzip)
 
 /** Where the controller offloads node status (the archive database's offload table, src/archive/offloaded-nodes.ts). */
 export interface OffloadedNodeSource {
@@ -10,10 +11,20 @@ export interface OffloadedNodeSource {
   get(uid: string, version: string): Promise<string | undefined>
 }
 
-/** Whether a workflow's status holds its nodes elsewhere: compressed, or offloaded to the database. */
-export function isDehydrated(status: unknown): boolean {
+/** Where the controller keeps a workflow's nodes: in `status.nodes`, compressed, or offloaded to the database. */
+export type NodeStorage = 'inline' | 'compressed' | 'offloaded'
+
+export function nodeStorage(status: unknown): NodeStorage {
   const s = status as { compressedNodes?: unknown; offloadNodeStatusVersion?: unknown } | undefined
-  return Boolean(s?.compressedNodes) || Boolean(s?.offloadNodeStatusVersion)
+  return s?.offloadNodeStatusVersion ? 'offloaded' : s?.compressedNodes ? 'compressed' : 'inline'
+}
+
+/** Whether a workflow's status holds its nodes elsewhere: compressed, or offloaded to the database. */
+export const isDehydrated = (status: unknown): boolean => nodeStorage(status) !== 'inline'
+
+/** `status.compressedNodes` for `nodes`: gzip, then base64, as the controller's packer writes it. */
+export async function compressNodes(nodes: unknown): Promise<string> {
+  return (await gzipAsync(JSON.stringify(nodes ?? {}))).toString('base64')
 }
 
 /**

@@ -7,7 +7,7 @@ import { applyCreatorLabels } from '../lib/creator-labels.js'
 import { isManagedBy, withInstanceIdLabel } from '../lib/instance-id.js'
 import { applyFields, parseFields } from '../lib/fields.js'
 import { asObject } from '../lib/records.js'
-import { hydrateNodes, isDehydrated, type OffloadedNodeSource } from './hydrate.js'
+import { hydrateNodes, nodeStorage, type NodeStorage, type OffloadedNodeSource } from './hydrate.js'
 import type { ApiWorkflow } from './submission-hook.js'
 import { toApiObject } from './workflow-index.js'
 import type { WorkflowStore } from './workflow-store.js'
@@ -90,16 +90,25 @@ export class WorkflowService {
   }
 
   async get(identity: Identity, namespace: string, name: string, opts: { uid?: string; fields?: string }): Promise<unknown> {
-    const resolved = await this.resolveName(identity, namespace, name)
-    const wf = await this.#liveOrArchived(identity, namespace, resolved, opts.uid)
-    if (!isManagedBy(wf.metadata.labels, this.#d.instanceId)) {
-      throw ApiError.invalidArgument(`'${resolved}' is not managed by the current Argo Server`)
-    }
-    // Nodes the controller compressed or offloaded are put back; any it cannot restore stay where the field says.
-    if (isDehydrated(wf.status)) await hydrateNodes(wf.status as Record<string, unknown>, wf.metadata.uid ?? '', this.#d.offloaded)
+    const { wf } = await this.find(identity, namespace, name, opts.uid)
     const masked = applyFields<Record<string, unknown>>(toApiObject(wf), parseFields(opts.fields))
     // Decoded back into a Workflow upstream: the three top-level keys always serialize.
     return { metadata: masked.metadata ?? {}, spec: masked.spec ?? {}, status: masked.status ?? {} }
+  }
+
+  /**
+   * The workflow Get answers (`@latest`, the archive fall-back, the instance ID), with the nodes the controller
+   * compressed or offloaded put back (any it cannot restore stay where the field says), and where they were kept.
+   */
+  async find(identity: Identity, namespace: string, name: string, uid?: string): Promise<{ wf: KubeObject; storage: NodeStorage }> {
+    const resolved = await this.resolveName(identity, namespace, name)
+    const wf = await this.#liveOrArchived(identity, namespace, resolved, uid)
+    if (!isManagedBy(wf.metadata.labels, this.#d.instanceId)) {
+      throw ApiError.invalidArgument(`'${resolved}' is not managed by the current Argo Server`)
+    }
+    const storage = nodeStorage(wf.status)
+    if (storage !== 'inline') await hydrateNodes(wf.status as Record<string, unknown>, wf.metadata.uid ?? '', this.#d.offloaded)
+    return { wf, storage }
   }
 
   /**

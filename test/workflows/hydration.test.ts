@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { gzipSync } from 'node:zlib'
+import { podName } from '../../src/lib/node-names.js'
 import { sqlQuery } from '../harness/postgres.js'
 import { startStack, type Stack } from '../harness/stack.js'
 import { openStream } from '../harness/streams.js'
@@ -83,4 +84,73 @@ test('Get, list and watch put back nodes the controller offloaded to the databas
   await r.until(() => objects(r).length === 2)
   assert.equal(objects(r)[1]?.object.status.offloadNodeStatusVersion, 'fnv:8')
   assert.equal((await s.json<Wf>('/api/v1/workflows/argo/off')).body.status.offloadNodeStatusVersion, 'fnv:8')
+})
+
+/** A tree as the controller records it: root `name` (Steps) with children; `extra` nodes by id. */
+function tree(name: string, phase: string, children: Record<string, Record<string, unknown>>) {
+  return {
+    [name]: { id: name, name, displayName: name, type: 'Steps', phase, templateName: 'main', children: Object.keys(children) },
+    ...Object.fromEntries(Object.entries(children).map(([id, n]) => [id, { id, name: `${name}[0].${id}`, displayName: id, templateName: id, ...n }])),
+  }
+}
+async function archived(s: Stack, name: string): Promise<void> {
+  for (const end = Date.now() + 10_000; s.emulator.get(WF, name)?.metadata.labels?.['workflows.argoproj.io/workflow-archiving-status'] !== 'Archived';) {
+    assert.ok(Date.now() < end, `${name} never archived`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+const gunzipNodes = async (s: Stack, name: string) => {
+  const stored = s.emulator.get(WF, name)?.status as Record<string, unknown>
+  const { gunzipSync } = await import('node:zlib')
+  return { stored, nodes: JSON.parse(gunzipSync(Buffer.from(String(stored.compressedNodes), 'base64')).toString()) as Record<string, { phase: string }> }
+}
+
+test('actions change compressed nodes where the controller keeps them; offloaded ones are refused, nothing changed', async (t) => {
+  const s = await startStack(t, { database: true })
+  const act = (name: string, action: string, body: Record<string, unknown>) =>
+    s.json<{ code?: number; message?: string }>(`/api/v1/workflows/argo/${name}/${action}`, { method: 'PUT', json: body })
+
+  // Resume one suspend node: the stored object keeps its nodes compressed, with that node Succeeded.
+  running(s, 'gated', { compressedNodes: gz(tree('gated', 'Running', { gate: { type: 'Suspend', phase: 'Running' }, other: { type: 'Suspend', phase: 'Running' } })) })
+  const resumed = await act('gated', 'resume', { nodeFieldSelector: 'templateName=gate' })
+  assert.equal(resumed.status, 200, JSON.stringify(resumed.body))
+  const after = await gunzipNodes(s, 'gated')
+  assert.equal(after.stored.nodes, undefined)
+  assert.deepEqual([after.nodes.gate?.phase, after.nodes.other?.phase, after.nodes.gated?.phase], ['Succeeded', 'Running', 'Running'])
+
+  // Retry a failed workflow: the failed pod node is removed, and the nodes go back compressed.
+  running(s, 'failed', { compressedNodes: gz(tree('failed', 'Failed', { ok: { type: 'Pod', phase: 'Succeeded' }, bad: { type: 'Pod', phase: 'Failed' } })) })
+  s.emulator.patch(WF, 'failed', { status: { phase: 'Failed', finishedAt: '2026-03-01T00:01:00Z' } })
+  await archived(s, 'failed') // the archiver's labels change it meanwhile (a retry then would be a 409, rightly)
+  const retried = await act('failed', 'retry', {})
+  assert.equal(retried.status, 200, JSON.stringify(retried.body))
+  const again = await gunzipNodes(s, 'failed')
+  assert.equal(again.stored.nodes, undefined)
+  assert.equal(again.stored.phase, 'Running')
+  assert.deepEqual(Object.keys(again.nodes).sort(), ['failed', 'ok'])
+
+  // Offloaded: the server does not write the controller's offload table, so it refuses before changing anything.
+  const wf = running(s, 'offloaded', {})
+  await sqlQuery(s.databaseUrl as string, 'INSERT INTO argo_workflows (uid, namespace, clustername, version, nodes) VALUES ($1, $2, $3, $4, $5)',
+    [wf.metadata.uid, 'argo', 'default', 'fnv:1', JSON.stringify(tree('offloaded', 'Failed', { bad: { type: 'Pod', phase: 'Failed' }, gate: { type: 'Suspend', phase: 'Running' } }))])
+  s.emulator.patch(WF, 'offloaded', { status: { offloadNodeStatusVersion: 'fnv:1' } })
+  const stored = () => JSON.stringify(s.emulator.get(WF, 'offloaded'))
+  let before = stored()
+  const refused = await act('offloaded', 'resume', { nodeFieldSelector: 'templateName=gate' })
+  assert.deepEqual([refused.status, refused.body.code], [400, 9])
+  assert.match(refused.body.message ?? '', /offloaded/)
+  assert.equal(stored(), before)
+  s.emulator.patch(WF, 'offloaded', { status: { phase: 'Failed', finishedAt: '2026-03-01T00:01:00Z' } })
+  await archived(s, 'offloaded')
+  const PODS = { group: '', resource: 'pods', namespace: 'argo' }
+  // The failed node's pod, named as the controller names it: a retry deletes it first.
+  const badPod = podName('offloaded', 'offloaded[0].bad', 'bad')
+  s.emulator.create(PODS, { metadata: { name: badPod }, spec: { containers: [{ name: 'main' }] } })
+  before = stored()
+  const noRetry = await act('offloaded', 'retry', {})
+  assert.deepEqual([noRetry.status, noRetry.body.code], [400, 9])
+  assert.equal(stored(), before)
+  assert.ok(s.emulator.get(PODS, badPod), 'no pod was deleted')
+  // Actions that leave the nodes alone are not affected.
+  assert.equal((await act('offloaded', 'suspend', {})).status, 200)
 })
