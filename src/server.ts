@@ -75,7 +75,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   })
   const submission = startSubmission({
     store, access, instanceId: settings.instanceID, ready, archive: archive.service,
-    maxWaitSeconds: config.maxWaitSeconds, windowSeconds: config.idempotencyWindowSeconds,
+    maxWaitSeconds: config.maxWaitSeconds, windowSeconds: config.idempotencyWindowSeconds, hydrate,
   })
   const app = await buildApp({
     bodyLimit: config.requestBodyLimit,

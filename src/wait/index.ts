@@ -13,12 +13,13 @@ export interface SubmissionOptions {
   archive?: IdempotencyDeps['archive']
   maxWaitSeconds: number
   windowSeconds: number
+  hydrate?: (json: string) => Promise<string>
 }
 
 /** Submit-and-wait and idempotent submission over the server's one watch-fed store. */
 export function startSubmission(o: SubmissionOptions): SubmissionDeps & { waiters: WorkflowWaiters } {
   const waiters = new WorkflowWaiters(o.store)
-  const wait = new WaitService({ waiters, access: o.access, instanceId: o.instanceId, ready: o.ready, archive: o.archive, maxWaitSeconds: o.maxWaitSeconds })
+  const wait = new WaitService({ waiters, access: o.access, instanceId: o.instanceId, ready: o.ready, archive: o.archive, maxWaitSeconds: o.maxWaitSeconds, hydrate: o.hydrate })
   const idempotency = new Idempotency({ store: o.store, archive: o.archive, windowSeconds: o.windowSeconds })
   return { wait, idempotency, waiters }
 }

@@ -17,6 +17,8 @@ export interface WaitDeps {
   archive?: { findForGet(identity: Identity, namespace: string, name: string, uid?: string): Promise<KubeObject | undefined> }
   /** --max-wait-seconds */
   maxWaitSeconds: number
+  /** a workflow's wire JSON with its compressed or offloaded nodes put back, as Get answers it */
+  hydrate?: (json: string) => Promise<string>
 }
 
 export interface WaitAnswer {
@@ -55,7 +57,12 @@ export class WaitService {
 
   /** Waits on a workflow this request just created (or replayed). */
   async afterCreate(identity: Identity, wf: WorkflowLike, seconds: number, signal: AbortSignal): Promise<WaitAnswer> {
-    return this.#wait(identity, wf, json(wf), seconds, signal)
+    return this.#hydrated(await this.#wait(identity, wf, json(wf), seconds, signal))
+  }
+
+  /** Archived copies hold their nodes already (the archiver hydrates); live ones may not. */
+  async #hydrated(a: WaitAnswer): Promise<WaitAnswer> {
+    return this.#d.hydrate ? { ...a, json: await this.#d.hydrate(a.json.toString()) } : a
   }
 
   /** GET …/wait: the live workflow (with the caller's identity), else its archived copy, then its outcome. */
@@ -69,7 +76,7 @@ export class WaitService {
     if (live && (!uid || live.metadata.uid === uid)) {
       if (!isManagedBy(live.metadata.labels, this.#d.instanceId)) throw ApiError.invalidArgument(`'${name}' is not managed by the current Argo Server`)
       const api = toApiObject(live)
-      return this.#wait(identity, api, json(api), seconds, signal)
+      return this.#hydrated(await this.#wait(identity, api, json(api), seconds, signal))
     }
     // Gone from Kubernetes (or another run of that name now): the archived run is final by definition.
     const archived = await this.#d.archive?.findForGet(identity, namespace, name, uid)

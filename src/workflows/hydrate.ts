@@ -61,6 +61,8 @@ export function jsonHydrator(offloaded: OffloadedNodeSource | undefined, log: (m
   // A running workflow changes many times a second: its nodes that cannot be restored are reported once.
   const reported = new Set<string>()
   return async (json) => {
+    // Most workflows hold their nodes: answered without parsing them.
+    if (!json.includes('"compressedNodes":"') && !json.includes('"offloadNodeStatusVersion":"')) return json
     try {
       const wf = JSON.parse(json) as { metadata?: { uid?: string; namespace?: string; name?: string }; status?: Record<string, unknown> }
       if (!wf.status || !isDehydrated(wf.status)) return json

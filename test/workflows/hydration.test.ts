@@ -23,7 +23,7 @@ function running(s: Stack, name: string, status: Record<string, unknown>) {
 const objects = (r: { messages(): { result?: Record<string, unknown> }[] }) =>
   r.messages().map((m) => m.result as { type: string; object: Wf })
 
-test('Get, list and watch put back nodes the controller compressed; events stay in order', async (t) => {
+test('Get, list, watch and wait put back nodes the controller compressed; events stay in order', async (t) => {
   const s = await startStack(t)
   running(s, 'big', { compressedNodes: gz(nodesOf('big')) })
   const got = await s.json<Wf>('/api/v1/workflows/argo/big')
@@ -57,6 +57,14 @@ test('Get, list and watch put back nodes the controller compressed; events stay 
     'ADDED big ["Running"]', 'MODIFIED big ["Succeeded"]', 'ADDED small ["Running"]', 'MODIFIED big ["Succeeded"]',
   ])
   assert.ok(!r.raw.includes('compressedNodes'))
+  // A waiting client gets the final state with its nodes too.
+  running(s, 'waited', { compressedNodes: gz(nodesOf('waited')) })
+  const waiting = s.json<Wf>('/api/v1/workflows/argo/waited/wait?timeoutSeconds=20')
+  await new Promise((r) => setTimeout(r, 200))
+  s.emulator.patch(WF, 'waited', { status: { phase: 'Succeeded', finishedAt: '2026-03-01T00:01:00Z', compressedNodes: gz(nodesOf('waited', 'Succeeded')) } })
+  const waited = await waiting
+  assert.equal(waited.status, 200)
+  assert.deepEqual([waited.body.status.phase, waited.body.status.nodes, waited.body.status.compressedNodes], ['Succeeded', nodesOf('waited', 'Succeeded'), undefined])
   // ids stay in order too: a client resuming after the second event gets the last two
   const ids = [...r.raw.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))
   assert.deepEqual(ids, [...ids].sort((a, b) => a - b))
