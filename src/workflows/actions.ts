@@ -68,9 +68,14 @@ export class WorkflowActions {
   async #patch(identity: Identity, wf: KubeObject, body: Rec): Promise<ApiWorkflow> {
     const status = rec(body.status)
     if (status.nodes && this.#storage.get(wf) !== 'inline') {
-      // A patch of status.nodes beside compressedNodes would be lost: the controller decompresses over it.
+      // A patch of status.nodes beside compressedNodes would be lost: the controller decompresses over it. The whole
+      // map is written instead, so only over the version read (a 409 if the controller changed it meanwhile).
       const nodes = mergePatch(rec(wf.status).nodes, status.nodes)
-      body = { ...body, status: { ...status, nodes: null, compressedNodes: await this.#compressed(wf, nodes) } }
+      body = {
+        ...body,
+        metadata: { ...rec(body.metadata), resourceVersion: wf.metadata.resourceVersion },
+        status: { ...status, nodes: null, compressedNodes: await this.#compressed(wf, nodes) },
+      }
     }
     return toApiObject(await identity.kube.patch(Workflows, wf.metadata.namespace ?? '', wf.metadata.name ?? '', body))
   }

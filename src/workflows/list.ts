@@ -51,7 +51,14 @@ export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequ
 async function withNodes(items: readonly PageItem[], mask: FieldMask | undefined, hydrate?: (json: string) => Promise<string>): Promise<readonly PageItem[]> {
   const dehydrated = (e: PageItem) => (e as Partial<IndexEntry>).dehydrated === true
   if (!hydrate || !items.some(dehydrated) || !keepsNodes(mask)) return items
-  return Promise.all(items.map(async (e) => (dehydrated(e) ? { ...e, json: await hydrate(e.json.toString()) } : e)))
+  // A few at a time: each may read the offload table, and a page must not take the whole pool.
+  const out = [...items]
+  for (let i = 0; i < out.length; i += 4) {
+    await Promise.all(out.slice(i, i + 4).map(async (e, j) => {
+      if (dehydrated(e)) out[i + j] = { ...e, json: await hydrate(e.json.toString()) }
+    }))
+  }
+  return out
 }
 
 function keepsNodes(mask: FieldMask | undefined): boolean {

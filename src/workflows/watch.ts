@@ -1,6 +1,6 @@
 import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
-import { ApiError } from '../http/errors.js'
+import { ApiError, GrpcCode } from '../http/errors.js'
 import type { EventStream } from '../http/stream.js'
 import type { WatchHub } from '../kube/watch-hub.js'
 import { FieldSelectorError, matchesFields, parseFieldSelector, type FieldRequirement } from '../lib/field-selector.js'
@@ -62,16 +62,16 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
     matchesFields(fields, (f) => (f === 'metadata.name' ? e.name : e.namespace))
   const from = r.resumeFrom && /^\d+$/.test(r.resumeFrom) ? Number(r.resumeFrom) : undefined
   stream.open()
-  const inOrder = orderedSender(d.hydrate, (err) => stream.fail(ApiError.internal(`watch: ${(err as Error).message}`, err)))
+  const inOrder = orderedSender(d.hydrate, (err) => stream.fail(err))
   if (from === undefined || from === 0 || !d.hub.canResumeFrom(from)) {
     // A fresh snapshot: only its last event carries an id, so a client cut off half-way starts over.
     const snapshot = d.store.entries(r.namespace).filter(matches)
     const rv = String(d.hub.resourceVersion)
-    snapshot.forEach((e, i) => inOrder(e, (h) => void stream.sendResultJson(`{"type":"ADDED","object":${h?.object ?? e.json.toString()}}`, i === snapshot.length - 1 ? rv : undefined)))
+    snapshot.forEach((e, i) => inOrder(e, e, (h) => void stream.sendResultJson(`{"type":"ADDED","object":${h?.object ?? e.json.toString()}}`, i === snapshot.length - 1 ? rv : undefined)))
   }
   const unsubscribe = d.hub.subscribe({
     matches,
-    deliver: (ev) => inOrder(ev.entry, (h) => void (h
+    deliver: (ev) => inOrder(ev, ev.entry, (h) => void (h
       ? stream.sendShared(`{"type":"${ev.type}","object":${h.object}}`, String(ev.rv), h.frames)
       : stream.sendShared(ev.watchResult, String(ev.rv), ev.frames))),
     fail: (err) => stream.fail(err),
@@ -83,32 +83,48 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
 interface Hydrated { object: string; frames: Map<string, Buffer> }
 
 /**
- * Hydrations under way, shared by the clients an event is fanned out to (synchronously, in one publish). Dropped
- * right after, frames included, rather than kept with the event in the hub's history: a hydrated workflow can be
- * many megabytes, and a replay hydrates afresh.
+ * Hydrations under way, by event (its frames carry its type and id: a DELETED event shares its entry with the
+ * MODIFIED before it), shared by the clients it is fanned out to synchronously in one publish. Dropped right
+ * after, frames included, rather than kept with the event in the hub's history: a hydrated workflow can be many
+ * megabytes, and a replay hydrates afresh.
  */
-const hydrating = new Map<IndexEntry, Promise<Hydrated>>()
+const hydrating = new Map<object, Promise<Hydrated>>()
+
+/** Events one client may have waiting behind a hydration (a slow offload read) before it is cut off. */
+const MAX_QUEUED = 1_000
 
 /**
  * One client's sends, in order. Almost every workflow holds its nodes and goes out at once (undefined: the cached
  * JSON as it is). One whose nodes are compressed or offloaded is put back first, asynchronously, and holds the
  * events after it until it has gone out.
  */
-function orderedSender(hydrate: (json: string) => Promise<string>, onError: (err: unknown) => void) {
+function orderedSender(hydrate: (json: string) => Promise<string>, fail: (err: ApiError) => void) {
   let pending: Promise<void> | undefined
-  return (e: IndexEntry, send: (hydrated: Hydrated | undefined) => void): void => {
+  let queued = 0
+  const onError = (err: unknown) => {
+    try {
+      fail(ApiError.internal(`watch: ${err instanceof Error ? err.message : String(err)}`, err))
+    } catch {
+      // the stream is gone already
+    }
+  }
+  return (key: object, e: IndexEntry, send: (hydrated: Hydrated | undefined) => void): void => {
     if (!pending && !e.dehydrated) return send(undefined)
+    if (++queued > MAX_QUEUED) return fail(new ApiError(GrpcCode.ResourceExhausted, 'the client is too far behind: stream closed'))
     let hydrated: Promise<Hydrated> | undefined
     if (e.dehydrated) {
-      hydrated = hydrating.get(e)
+      hydrated = hydrating.get(key)
       if (!hydrated) {
-        hydrating.set(e, hydrated = hydrate(e.json.toString()).then((object) => ({ object, frames: new Map() })))
-        setImmediate(() => hydrating.delete(e))
+        hydrated = hydrate(e.json.toString()).then((object) => ({ object, frames: new Map() }))
+        hydrated.catch(() => {}) // handled where awaited; not unhandled while it waits its turn
+        hydrating.set(key, hydrated)
+        setImmediate(() => hydrating.delete(key))
       }
     }
     const p: Promise<void> = (pending ?? Promise.resolve()).then(async () => send(hydrated ? await hydrated : undefined)).catch(onError)
     pending = p
-    void p.then(() => {
+    void p.finally(() => {
+      queued--
       if (pending === p) pending = undefined
     })
   }

@@ -162,3 +162,50 @@ test('actions change compressed nodes where the controller keeps them; offloaded
   // Actions that leave the nodes alone are not affected.
   assert.equal((await act('offloaded', 'suspend', {})).status, 200)
 })
+
+test('a replay of MODIFIED then DELETED of one compressed workflow sends both, each with its own type and id', async (t) => {
+  const s = await startStack(t)
+  running(s, 'doomed', { compressedNodes: gz(nodesOf('doomed')) })
+  const r = await openStream(s, '/api/v1/workflow-events/argo', { sse: true })
+  t.after(() => r.close())
+  await r.until(() => objects(r).length === 1)
+  const start = [...r.raw.matchAll(/^id: (\d+)$/gm)].pop()?.[1] as string
+  s.emulator.patch(WF, 'doomed', { status: { compressedNodes: gz(nodesOf('doomed', 'Succeeded')) } })
+  await r.until(() => objects(r).length === 2)
+  // Deleted while the server's watch is down and the history compacted: the re-list publishes DELETED with the
+  // entry the MODIFIED event carried.
+  const unblock = s.emulator.fault({ path: /workflows/, watch: true, status: 503, times: Infinity })
+  s.emulator.dropWatches()
+  s.emulator.remove(WF, 'doomed')
+  s.emulator.compact()
+  unblock()
+  await r.until(() => objects(r).length === 3)
+  assert.deepEqual(objects(r).map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED'])
+  // Resuming from before both replays them in one go: both arrive, in order, each with its own id.
+  const again = await openStream(s, '/api/v1/workflow-events/argo', { sse: true, headers: { 'last-event-id': start } })
+  t.after(() => again.close())
+  await again.until(() => objects(again).length === 2)
+  assert.deepEqual(objects(again).map((e) => e.type), ['MODIFIED', 'DELETED'])
+  const ids = [...again.raw.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))
+  assert.equal(new Set(ids).size, 2, again.raw.slice(0, 300))
+})
+
+test('a node change to a compressed workflow is written over the version read: a conflict, not a lost update', async (t) => {
+  const s = await startStack(t)
+  running(s, 'racy', { compressedNodes: gz(tree('racy', 'Running', { gate: { type: 'Suspend', phase: 'Running' }, work: { type: 'Pod', phase: 'Running' } })) })
+  // The controller updates another node between the server's read and its write: the write is held until then.
+  const read = s.emulator.get(WF, 'racy')
+  s.emulator.fault({ method: 'PATCH', path: /workflows\/racy$/, delayMs: 500 })
+  const resuming = s.json<{ code?: number }>('/api/v1/workflows/argo/racy/resume', { method: 'PUT', json: { nodeFieldSelector: 'templateName=gate' } })
+  for (const end = Date.now() + 10_000; s.emulator.requestCount({ method: 'PATCH', path: /workflows\/racy$/ }) === 0;) {
+    assert.ok(Date.now() < end, 'the server never wrote')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  s.emulator.patch(WF, 'racy', { status: { compressedNodes: gz(tree('racy', 'Running', { gate: { type: 'Suspend', phase: 'Running' }, work: { type: 'Pod', phase: 'Succeeded' } })) } })
+  const res = await resuming
+  assert.deepEqual([res.status, res.body.code], [409, 6])
+  const { nodes } = await gunzipNodes(s, 'racy')
+  assert.equal(nodes.work?.phase, 'Succeeded', "the controller's change is kept")
+  assert.equal(nodes.gate?.phase, 'Running')
+  assert.notEqual(read?.metadata.resourceVersion, s.emulator.get(WF, 'racy')?.metadata.resourceVersion)
+})
