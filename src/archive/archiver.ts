@@ -2,11 +2,10 @@ import type { KubeClient } from '../kube/client.js'
 import { Workflows } from '../kube/resources.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
-import { hydrateNodes } from '../workflows/hydrate.js'
+import { hydrateNodes, type OffloadedNodeSource } from '../workflows/hydrate.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
-import type { OffloadedNodes } from './offloaded-nodes.js'
 import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
 
 export interface ArchiverOptions {
@@ -18,7 +17,7 @@ export interface ArchiverOptions {
   /** persistence.archiveLabelSelector: only matching workflows are archived (default all) */
   selector: Requirement[]
   /** where the controller offloads node status, to archive workflows whole */
-  offloaded?: OffloadedNodes
+  offloaded?: OffloadedNodeSource
   log: (msg: string) => void
   concurrency?: number
   backoffMs?: { initial: number; max: number }

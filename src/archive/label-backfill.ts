@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import { LABEL_INDEXES } from '../../migrations/0003_label_copies.js'
-import type { Database, Db } from '../db/database.js'
+import { isUndefinedTable, type Database, type Db } from '../db/database.js'
 
 const NAME = 'label_copies'
 const BATCH = 1_000
@@ -8,7 +8,6 @@ const BATCH = 1_000
 const LOCK = 0x61726731
 const RETRY_MS = 10_000
 const STOP_WAIT_MS = 10_000
-const UNDEFINED_TABLE = '42P01'
 
 type Conn = Kysely<Database>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -82,7 +81,7 @@ export class LabelCopiesBackfill {
         else if (!await this.#attempt()) await this.#sleep(RETRY_MS) // another replica holds the lock
       } catch (err) {
         if (this.#stopped) return
-        if ((err as { code?: string }).code === UNDEFINED_TABLE) {
+        if (isUndefinedTable(err)) {
           this.#log('archive: migration 0003 is not applied (migrations skipped?): label-selector pages use the slower plan')
           return
         }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Db } from '../db/database.js'
+import { isUndefinedTable, type Db } from '../db/database.js'
 import type { OffloadedNodeSource } from '../workflows/hydrate.js'
 
 /**
@@ -24,8 +24,8 @@ export class OffloadedNodes implements OffloadedNodeSource {
         WHERE clustername = ${this.#clusterName} AND uid = ${uid} AND version = ${version}`.execute(this.#db.kysely)
       return r.rows[0]?.nodes
     } catch (err) {
-      // undefined_table: offloading was never on (the controller creates the table only then)
-      if ((err as { code?: unknown }).code === '42P01') return undefined
+      // offloading was never on (the controller creates the table only then)
+      if (isUndefinedTable(err)) return undefined
       throw err
     }
   }

@@ -42,6 +42,9 @@ export interface Db {
 // Kubernetes times are UTC and upstream stores them in `timestamp without time zone`: read them back as UTC.
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v) => new Date(`${v.replace(' ', 'T')}Z`))
 
+/** Postgres' undefined_table (42P01): a table an optional migration, or the controller, has not created. */
+export const isUndefinedTable = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === '42P01'
+
 /**
  * Session settings of every connection. Parallel query is off: a page is an index range scan of ~50 rows, and with
  * a label selector Postgres chose a parallel plan whose workers each scanned their share of the index (at 1M rows

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { gzipSync } from 'node:zlib'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { podName } from '../../src/lib/node-names.js'
 import { sqlQuery } from '../harness/postgres.js'
 import { startStack, type Stack } from '../harness/stack.js'
@@ -109,7 +109,6 @@ async function archived(s: Stack, name: string): Promise<void> {
 }
 const gunzipNodes = async (s: Stack, name: string) => {
   const stored = s.emulator.get(WF, name)?.status as Record<string, unknown>
-  const { gunzipSync } = await import('node:zlib')
   return { stored, nodes: JSON.parse(gunzipSync(Buffer.from(String(stored.compressedNodes), 'base64')).toString()) as Record<string, { phase: string }> }
 }
 
