@@ -124,7 +124,7 @@ function toSummary(r: SummaryRow): ArchiveSummary {
   status = add(add(add(status, 'startedAt', r.started), 'finishedAt', r.finished), 'progress', r.progress)
   status = add(add(add(status, 'message', r.message), 'estimatedDuration', r.estimated), 'resourcesDuration', r.resources)
   const json = wireEscape(decodeNulls(`{"metadata":{${metadata}},"spec":{${spec}},"status":{${status}}}`))
-  return { key: { group: 1, time: r.finishedat.getTime(), uid: r.uid }, uid: r.uid, json }
+  return { group: 1, time: r.finishedat.getTime(), uid: r.uid, json }
 }
 
 /** Archive reads: pages in the list order (finishedAt desc, uid), full workflows by uid or name, label values. */

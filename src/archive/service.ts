@@ -83,9 +83,9 @@ export class ArchiveService {
     const page = rows.slice(0, q.limit)
     const metadata: Record<string, unknown> = {}
     const last = page[page.length - 1]
-    if (rows.length > q.limit && last) metadata.continue = encodeContinue(last.key)
-    if (q.countRemaining && last) metadata.remainingItemCount = await this.#d.reader.countUpTo({ ...filter, after: last.key, offset: undefined, limit: 0 }, 1_000_000)
-    return assemble(toWireJson(metadata), page.map((s) => ({ ...s.key, json: s.json })))
+    if (rows.length > q.limit && last) metadata.continue = encodeContinue(last)
+    if (q.countRemaining && last) metadata.remainingItemCount = await this.#d.reader.countUpTo({ ...filter, after: last, offset: undefined, limit: 0 }, 1_000_000)
+    return assemble(toWireJson(metadata), page)
   }
 
   /** By uid, else the latest run of (namespace, name); then authorized `verb` on it (spec §6.4). */

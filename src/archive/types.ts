@@ -28,11 +28,12 @@ export interface ArchiveFilter {
   limit: number
 }
 
-/** One archived workflow as a list shows it (summary, spec §6.4), with its keyset position. */
-export interface ArchiveSummary {
-  readonly key: SortKey
-  readonly uid: string
-  /** the list item as wire JSON */
+/**
+ * One archived workflow as a list shows it (summary, spec §6.4): its keyset position (group 1, finishedAt, uid)
+ * and the list item as wire JSON, in the shape a page splices as it is.
+ */
+export interface ArchiveSummary extends SortKey {
+  readonly group: 1
   readonly json: string
 }
 

@@ -47,7 +47,7 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
     for (const row of batch) if (!shownLive(store, row.uid)) archived.push(row)
     const last = batch[batch.length - 1]
     if (batch.length < ask || !last || archived.length >= need) break
-    after = last.key
+    after = last
   }
   const merged: PageItem[] = []
   let i = 0
@@ -55,11 +55,11 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
   while (merged.length < want && (i < live.items.length || j < archived.length)) {
     const a = live.items[i]
     const b = archived[j]
-    if (a && (!b || compareKeys(a, b.key) < 0)) {
+    if (a && (!b || compareKeys(a, b) < 0)) {
       merged.push(a)
       i++
     } else if (b) {
-      merged.push({ ...b.key, json: b.json })
+      merged.push(b)
       j++
     }
   }

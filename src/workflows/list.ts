@@ -83,6 +83,8 @@ export async function pageOf(d: ListDeps, q: StoreQuery): Promise<{ items: reado
 /** A list response from wire-JSON items; empty lists are `"items":null`, as Go marshals a nil slice (spec §0). */
 export function assemble(metadataJson: string, items: readonly PageItem[]): string | Buffer {
   if (!items.length) return `{"metadata":${metadataJson},"items":null}`
+  // Archive pages are all text: one join, encoded once when written, rather than a Buffer per item.
+  if (items.every((e) => typeof e.json === 'string')) return `{"metadata":${metadataJson},"items":[${items.map((e) => e.json).join(',')}]}`
   const parts: Buffer[] = [Buffer.from(`{"metadata":${metadataJson},"items":[`)]
   items.forEach((e, i) => {
     if (i) parts.push(comma)
