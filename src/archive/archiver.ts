@@ -39,7 +39,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * - a workflow deleted before it was Archived is archived from the DELETED event's last state by every replica,
  *   leader or not: the row write is idempotent (by uid, guarded by resourceVersion), so a dying leader cannot
  *   lose it.
- * Postgres or Kubernetes failures keep the item queued and retry with exponential backoff, logged.
+ * Postgres or Kubernetes failures keep the item queued and retry with exponential backoff, logged. The backoff is
+ * the archiver's, not each item's: while writes fail nothing is dispatched until the wait is over, then one item
+ * probes; its success resumes full concurrency at once. Failures of writes in flight together count once, and no
+ * worker sleeps holding a slot, so a backlog is written as soon as the database answers again.
  */
 export class Archiver {
   readonly #o: ArchiverOptions
@@ -47,7 +50,11 @@ export class Archiver {
   readonly #busy = new Set<string>()
   #leader = false
   #running = 0
+  /** the wait before the next attempt while writes fail; 0 while they succeed */
   #backoff = 0
+  /** no item is dispatched before this time (ms) while writes fail */
+  #retryAt = 0
+  #retryTimer: NodeJS.Timeout | undefined
   #stopped = false
   #unsubscribe: (() => void) | undefined
   #rescan: NodeJS.Timeout | undefined
@@ -85,6 +92,7 @@ export class Archiver {
 
   stop(): void {
     this.#stopped = true
+    clearTimeout(this.#retryTimer)
     this.#unsubscribe?.()
     clearInterval(this.#rescan)
   }
@@ -124,8 +132,19 @@ export class Archiver {
   }
 
   #pump(): void {
-    const max = this.#o.concurrency ?? 8
-    while (!this.#stopped && this.#running < max) {
+    if (this.#stopped) return
+    const wait = this.#retryAt - Date.now()
+    if (wait > 0) {
+      this.#retryTimer ??= setTimeout(() => {
+        this.#retryTimer = undefined
+        this.#pump()
+      }, wait)
+      return
+    }
+    // While writes fail, one probe at a time: a backlog does not all fail again against a database still down.
+    const probe = this.#backoff > 0
+    const max = probe ? 1 : this.#o.concurrency ?? 8
+    while (this.#running < max) {
       // Iterated in place, not copied: with a start-up backlog of many thousands, a copy per dispatch is quadratic.
       let next: string | undefined
       for (const uid of this.#queue.keys()) {
@@ -139,7 +158,7 @@ export class Archiver {
       this.#queue.delete(next)
       this.#busy.add(next)
       this.#running++
-      void this.#work(item).finally(() => {
+      void this.#work(item, probe).finally(() => {
         this.#busy.delete(next)
         this.#running--
         if (!this.#queue.size && !this.#running) for (const r of this.#idle.splice(0)) r()
@@ -148,16 +167,19 @@ export class Archiver {
     }
   }
 
-  async #work(item: Item): Promise<void> {
-    for (const until = Date.now() + this.#backoff; Date.now() < until && !this.#stopped;) await sleep(Math.min(100, until - Date.now()))
+  /** @param probe dispatched after a wait: its failure doubles the wait, a failure of a write already in flight does not */
+  async #work(item: Item, probe: boolean): Promise<void> {
     if (this.#stopped || (!item.deleted && !this.#leader)) return
     try {
       await this.#archive(item)
       if (this.#backoff) this.#o.log('archive: writing again')
       this.#backoff = 0
+      this.#retryAt = 0
     } catch (err) {
-      const { initial, max } = this.#o.backoffMs ?? { initial: 500, max: 60_000 }
-      this.#backoff = Math.min(max, this.#backoff ? this.#backoff * 2 : initial)
+      const { initial, max } = this.#o.backoffMs ?? { initial: 500, max: 10_000 }
+      if (!this.#backoff) this.#backoff = initial
+      else if (probe) this.#backoff = Math.min(max, this.#backoff * 2)
+      this.#retryAt = Math.max(this.#retryAt, Date.now() + this.#backoff)
       const e = item.entry
       this.#o.log(`archive: cannot archive workflow ${e.namespace}/${e.name} (${e.uid}): ${(err as Error).message}; retrying in ${this.#backoff} ms`)
       if (!this.#queue.has(e.uid)) this.#queue.set(e.uid, item)

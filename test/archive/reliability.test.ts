@@ -34,11 +34,23 @@ test('Postgres stopped mid-archive: archiving backs off, logs, and loses nothing
   for (let i = 0; i < 10; i++) finished(s, `during-${i}`)
   await until('backoff logged', () => lines.some((l) => l.includes('retrying in')), 20_000)
   assert.equal(liveStatus(s, 'during-0'), 'Pending')
+  // Deleted while Postgres is down: only the DELETED event's last state is left to archive.
+  finished(s, 'deleted-during')
+  await until('deleted-during in the server\'s cache', async () =>
+    (await s.json<{ items: { metadata: { name: string } }[] | null }>('/api/v1/workflows/argo?fields=items.metadata.name')).body.items?.some((w) => w.metadata.name === 'deleted-during'))
+  s.emulator.remove(WF, 'deleted-during')
   // The list still answers from the cache while the archive is unreachable.
   assert.equal((await s.json('/api/v1/workflows/argo')).status, 200)
+  // Long enough for the wait to grow to several seconds: 11 writes failing at once must count as one failure
+  // (before, each doubled the wait: 60 s within 3 s, and every queued write then slept that long).
+  await until('the wait grown to 4 s', () => lines.some((l) => l.includes('retrying in 4000 ms')), 30_000)
+  assert.ok(!lines.some((l) => /retrying in (8000|[1-9]\d{4,}) ms/.test(l)), 'the wait doubled per probe, not per failed write')
   await pg.start()
-  await until('all archived after the outage', async () => (await count(pg.url).catch(() => 0)) === 11, 90_000)
-  await until('labels', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'), 30_000)
+  // Within the backoff cap (10 s) of Postgres' return, not a minute later.
+  await until('all archived after the outage', async () => (await count(pg.url).catch(() => 0)) === 12, 15_000)
+  const rows = await sqlQuery<{ name: string }>(pg.url, "SELECT name FROM argo_archived_workflows WHERE name = 'deleted-during'")
+  assert.equal(rows.length, 1)
+  await until('labels', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'), 15_000)
 })
 
 test('Postgres down when the server starts (migrations skipped): it starts, and archives once Postgres is back', async (t) => {
