@@ -1,7 +1,7 @@
 import type { AccessReview } from '../auth/access-review.js'
 import type { ClusterSettings } from '../config/configmap.js'
 import type { Config } from '../config/schema.js'
-import { migrateToLatest, openDatabase, type Db } from '../db/database.js'
+import { isUnreachable, migrateToLatest, openDatabase, type Db } from '../db/database.js'
 import type { KubeClient } from '../kube/client.js'
 import type { ArchivedListing, WorkflowStore } from '../workflows/workflow-store.js'
 import { ArchiveReader } from './archive-read-repository.js'
@@ -50,20 +50,18 @@ export async function startArchive(o: {
     archiveTtl: config.archiveTtl, skipMigrations: config.skipMigrations, log: o.log,
   })
   if (!p) return { service: new ArchiveService({ access: o.access, instanceId: settings.instanceID, disableValuesPattern }), close: async () => {} }
-  if (!p.skipMigrations) {
-    const applied = await migrateToLatest(p.url)
-    if (applied.length) o.log(`archive: applied migrations ${applied.join(', ')}`)
-  }
+  const migrations = p.skipMigrations ? { done: Promise.resolve(), stop: () => {} } : await startMigrations(p.url, o.log)
   const db: Db = openDatabase(p.url)
   const scope = { clusterName: p.clusterName, instanceId: settings.instanceID, managedNamespace: o.managedNamespace }
   const backfill = new LabelCopiesBackfill(db, () => openDatabase(p.url, { max: 1 }), o.log)
-  backfill.start()
+  void migrations.done.then(() => backfill.start())
   const reader = new ArchiveReader(db, scope, () => backfill.done)
   const writer = new ArchiveWriter(db, scope)
   const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern, create: o.create })
   const listing = archivedListing(o.store, reader)
   const offloaded = new OffloadedNodes(db, p.clusterName, p.offloadTable)
   const closeDatabase = async () => {
+    migrations.stop()
     await backfill.stop()
     await db.close()
   }
@@ -78,10 +76,13 @@ export async function startArchive(o: {
     namespace: config.namespace, name: 'argo-server-archiver', durationSeconds: config.archiveLeaseSeconds, log: o.log,
     onChange: (leader) => {
       archiver.setLeader(leader)
-      gc.setLeader(leader)
+      // The TTL pass runs once the tables exist (its first run is at leadership; a failed one waits a period).
+      if (!leader) gc.setLeader(false)
+      else void migrations.done.then(() => gc.setLeader(elector.leader))
     },
   })
-  archiver.start(o.synced)
+  // Until the tables exist, writes of deleted workflows fail and are retried like any outage; the scan waits.
+  archiver.start(Promise.all([o.synced, migrations.done]).then(() => {}))
   elector.start()
   return {
     service, reader, listing, archiver, elector, offloaded,
@@ -93,4 +94,40 @@ export async function startArchive(o: {
       await closeDatabase()
     },
   }
+}
+
+const MIGRATION_RETRY_MS = 5_000
+
+/**
+ * Migrates now. With Postgres unreachable the server still starts (its Kubernetes API does not depend on the
+ * archive): migrations are retried every 5 s in the background, logged, and the archive's writers wait for them.
+ * Any other failure (a refused password, a failed migration) still fails the start, where an operator sees it.
+ */
+async function startMigrations(url: string, log: (msg: string) => void): Promise<{ done: Promise<void>; stop(): void }> {
+  const migrate = async () => {
+    const applied = await migrateToLatest(url)
+    if (applied.length) log(`archive: applied migrations ${applied.join(', ')}`)
+  }
+  try {
+    await migrate()
+    return { done: Promise.resolve(), stop: () => {} }
+  } catch (err) {
+    if (!isUnreachable(err)) throw err
+    log(`archive: database unreachable, migrations retried every ${MIGRATION_RETRY_MS / 1000} s: ${(err as Error).message}`)
+  }
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  const done = new Promise<void>((resolve) => {
+    const attempt = () => {
+      timer = setTimeout(() => {
+        if (stopped) return
+        migrate().then(resolve, (err: unknown) => {
+          log(`archive: migrations failed, retrying in ${MIGRATION_RETRY_MS / 1000} s: ${(err as Error).message}`)
+          attempt()
+        })
+      }, MIGRATION_RETRY_MS)
+    }
+    attempt()
+  })
+  return { done, stop: () => { stopped = true; clearTimeout(timer) } }
 }

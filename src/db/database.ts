@@ -45,6 +45,20 @@ pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v) => new Date(`${v.replace
 /** Postgres' undefined_table (42P01): a table an optional migration, or the controller, has not created. */
 export const isUndefinedTable = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === '42P01'
 
+// Socket errors, connection_exception (08xxx), and admin_shutdown / crash_shutdown / cannot_connect_now (57P01-3).
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03'])
+
+/** Whether an error (or its cause) means Postgres cannot be reached right now, as opposed to refusing what was asked. */
+export function isUnreachable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown }
+  const code = typeof e.code === 'string' ? e.code : ''
+  if (UNREACHABLE_CODES.has(code) || /^08/.test(code)) return true
+  // pg's own wording for a dropped connection and for its connect timeout (connectionTimeoutMillis)
+  if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect/.test(e.message)) return true
+  return isUnreachable(e.cause)
+}
+
 /**
  * Session settings of every connection. Parallel query is off: a page is an index range scan of ~50 rows, and with
  * a label selector Postgres chose a parallel plan whose workers each scanned their share of the index (at 1M rows
@@ -92,7 +106,7 @@ export async function migrateToLatest(connectionString: string): Promise<string[
   const failed = results?.find((r) => r.status === 'Error')
   if (error || failed) {
     const why = error instanceof Error ? error.message : String(error ?? 'failed')
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${why}`)
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${why}`, { cause: error })
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }

@@ -68,6 +68,21 @@ test('Postgres down when the server starts (migrations skipped): it starts, and 
   assert.deepEqual(page.body.items?.map((w) => w.metadata.name), ['early'])
 })
 
+test('Postgres down when the server starts on a new database: it starts, migrates once Postgres is back, and archives', async (t) => {
+  const pg = await ownPostgres(t)
+  await pg.stop()
+  const s = await startStack(t, { database: pg.url, args: archiveArgs })
+  assert.equal((await s.json('/api/v1/info')).status, 200)
+  assert.equal((await s.json('/api/v1/workflows/argo')).status, 200)
+  // The stack is up, so the first migration attempt has already failed: the server started without its tables.
+  finished(s, 'before-migrations')
+  await pg.start()
+  await until('archived after the migrations ran', () => liveStatus(s, 'before-migrations') === 'Archived', 60_000)
+  const tables = await sqlQuery<{ n: string }>(pg.url, "SELECT count(*) AS n FROM kysely_migration")
+  assert.ok(Number(tables[0]?.n) >= 3)
+  assert.equal((await s.json<{ items: unknown[] }>('/api/v1/archived-workflows')).body.items.length, 1)
+})
+
 test('migrations skipped on a database without them: the label backfill says so once and stops', async (t) => {
   const lines: string[] = []
   await startStack(t, { database: await freshDatabase(), args: ['--skip-migrations', '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
