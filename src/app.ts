@@ -2,9 +2,10 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Gatekeeper } from './auth/gatekeeper.js'
 import { installAuthentication } from './auth/hook.js'
 import { installJsonBodyParser } from './http/body.js'
-import { installErrorHandler } from './http/error-handler.js'
+import { clientErrorHandler, frameworkErrors, installErrorHandler } from './http/error-handler.js'
 import { requestLogFields } from './http/log.js'
 import { installOpenApi } from './http/openapi.js'
+import { installUrlGuard } from './http/query.js'
 import { oauth2Routes } from './auth/sso/routes.js'
 import type { Sso } from './auth/sso/sso.js'
 import { infoRoutes } from './info/routes.js'
@@ -65,13 +66,17 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
   const app = Fastify({
     logger: opts.logger && typeof opts.logger === 'object' ? { ...opts.logger, serializers: { req: requestLogFields } } : opts.logger,
     bodyLimit: opts.bodyLimit,
-    routerOptions: { ignoreTrailingSlash: false },
+    // 253: the longest Kubernetes object name (a pod's in the log path); Fastify's default of 100 is shorter.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 253 },
+    frameworkErrors,
+    clientErrorHandler,
     // Streams never finish by themselves: closing the server must end them rather than wait for them.
     forceCloseConnections: true,
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance
   installErrorHandler(app)
   installJsonBodyParser(app, opts.bodyLimit)
+  installUrlGuard(app)
   await installOpenApi(app, VERSION)
   installAuthentication(app, s.gatekeeper)
   app.addHook('onSend', async (req, reply, payload) => {

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError, GrpcCode, errorBody, grpcCodeOfHttp } from './errors.js'
 import { toWireJson } from './wire.js'
 
@@ -30,6 +31,32 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     void reply.code(200).type('text/html').send(indexHtml)
   })
+}
+
+/**
+ * Fastify's router errors (a URL that does not decode, a path parameter over `maxParamLength`), written in the
+ * contract's shape rather than Fastify's own `{"error","statusCode"}` (options.frameworkErrors).
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+  const body = toWireJson(errorBody(ApiError.invalidArgument(tooLong ? 'a path parameter is too long' : 'the URL is not valid')))
+  void reply.code(tooLong ? 414 : 400).type('application/json').send(body)
+}
+
+/**
+ * Requests Node's parser rejects before any route (headers over the size limit: 431; malformed: 400), in the
+ * contract's shape (options.clientErrorHandler; Fastify's default writes its own shape).
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  // A reset connection has nobody to answer (Node's own handling, as Fastify's default).
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, reason, message] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'request headers too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'request timeout'] : [400, 'Bad Request', 'malformed request']
+  const body = toWireJson(errorBody(status === 408 ? new ApiError(GrpcCode.DeadlineExceeded, message) : ApiError.invalidArgument(message)))
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
 }
 
 /** Upstream serves its UI for every non-API path; we serve a small page pointing at the API. */

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { parseGoBool } from '../config/schema.js'
 import { ApiError } from './errors.js'
@@ -53,4 +54,14 @@ export function parseTime(name: string, v: string | undefined): number | undefin
     throw ApiError.invalidArgument(`${name}: invalid RFC 3339 time "${v}"`)
   }
   return t
+}
+
+/**
+ * A URL holding NUL (`%00`) is a 400 before any route: no Kubernetes name, selector or label can hold one, and
+ * Postgres refuses it in a text parameter (the archive's reads answered 500 for it).
+ */
+export function installUrlGuard(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req) => {
+    if (req.url.includes('%00')) throw ApiError.invalidArgument('the URL holds a NUL character (%00)')
+  })
 }

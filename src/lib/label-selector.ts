@@ -100,7 +100,8 @@ function newRequirement(key: string, operator: Operator, values: string[]): Requ
       break
     case '>': case '<':
       if (values.length !== 1) throw new LabelSelectorError("unable to parse requirement: values: Invalid value: []: for 'Gt', 'Lt' operators, exactly one value is required")
-      if (!/^[+-]?\d+$/.test(values[0] as string)) invalid('values[0]', values[0] as string, ["for 'Gt', 'Lt' operators, the value must be an integer"])
+      // strconv.ParseInt(v, 10, 64), as apimachinery: digits within int64 (the archive compares them as bigint).
+      if (!isInt64(values[0] as string)) invalid('values[0]', values[0] as string, ["for 'Gt', 'Lt' operators, the value must be an integer"])
       break
   }
   values.forEach((v, i) => {
@@ -238,4 +239,13 @@ export function formatRequirement(r: Requirement): string {
 
 export function formatLabelSelector(reqs: Requirement[]): string {
   return reqs.map(formatRequirement).join(',')
+}
+
+const INT64_MIN = -(2n ** 63n)
+const INT64_MAX = 2n ** 63n - 1n
+
+function isInt64(v: string): boolean {
+  if (!/^[+-]?\d+$/.test(v)) return false
+  const n = BigInt(v)
+  return n >= INT64_MIN && n <= INT64_MAX
 }

@@ -25,7 +25,12 @@ export function encodeContinue(key: SortKey): string {
 }
 
 function decodeContinue(token: string): Pick<StoreQuery, 'after' | 'offset'> {
-  if (/^\d+$/.test(token)) return { offset: Number(token) }
+  // Upstream parses it with strconv.Atoi; beyond a safe integer it is no offset any page could have.
+  if (/^\d+$/.test(token)) {
+    const offset = Number(token)
+    if (!Number.isSafeInteger(offset)) throw ApiError.invalidArgument('listOptions.continue must be int')
+    return { offset }
+  }
   if (/^-\d+$/.test(token)) throw ApiError.invalidArgument('listOptions.continue must >= 0')
   try {
     const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))

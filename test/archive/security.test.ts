@@ -68,3 +68,37 @@ test('without persistence the archive answers as upstream null archive (spec §6
   assert.deepEqual((await s.json('/api/v1/archived-workflows-label-values?listOptions.labelSelector=x')).body, {})
   assert.equal((await s.json('/api/v1/workflows/argo/missing')).status, 404)
 })
+
+test('inputs Postgres would refuse are 400s before any query; oversized requests answer in the contract shape', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  finished(s, 'kept', { labels: { tier: '3' } })
+  await until('archived', () => liveStatus(s, 'kept') === 'Archived')
+  const bad = async (path: string) => {
+    const r = await s.json<{ code: number; message: string }>(path)
+    assert.equal(r.status, 400, path)
+    assert.equal(r.body.code, 3, path)
+    assert.equal(typeof r.body.message, 'string', path)
+  }
+  // An integer beyond int64, as apimachinery's ParseInt refuses it (Postgres' bigint cast answered 500).
+  await bad('/api/v1/archived-workflows?listOptions.labelSelector=tier%3E9223372036854775808')
+  const inRange = await s.json<{ items: unknown[] }>('/api/v1/archived-workflows?listOptions.labelSelector=tier%3C9223372036854775807')
+  assert.equal(inRange.status, 200)
+  assert.equal(inRange.body.items.length, 1)
+  await bad('/api/v1/archived-workflows?listOptions.continue=9223372036854775808')
+  await bad('/api/v1/workflows/argo?listOptions.continue=9223372036854775808')
+  // NUL cannot be in any name or selector, and Postgres refuses it in text parameters.
+  for (const path of ['/api/v1/archived-workflows/a%00b', '/api/v1/archived-workflows/?namespace=argo&name=a%00b', '/api/v1/archived-workflows?namePrefix=%00',
+    '/api/v1/archived-workflows?listOptions.fieldSelector=metadata.name%3Da%00', '/api/v1/workflows/argo/a%00b', '/api/v1/workflows/argo/kept?uid=%00']) await bad(path)
+  // A name as long as Kubernetes allows (253) reaches the handler; a longer path parameter is 414, in our shape.
+  assert.equal((await s.json(`/api/v1/workflows/argo/${'a'.repeat(253)}`)).status, 404)
+  const long = await s.json<{ code: number }>(`/api/v1/workflows/${'n'.repeat(300)}/x`)
+  assert.equal(long.status, 414)
+  assert.equal(long.body.code, 3)
+  // Headers over Node's limit: Node's parser answers before any route; still {"code","message"}.
+  const big = await s.req('/api/v1/archived-workflows', { headers: { 'x-big': 'x'.repeat(20_000) } })
+  assert.equal(big.status, 431)
+  assert.deepEqual(await big.json(), { code: 3, message: 'request headers too large' })
+  // Nothing changed, and the server still answers.
+  const after = await s.json<{ items: { metadata: { name: string } }[] }>('/api/v1/archived-workflows')
+  assert.deepEqual(after.body.items.map((w) => w.metadata.name), ['kept'])
+})
