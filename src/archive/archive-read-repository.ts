@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
-import type { Db } from '../db/database.js'
+import { execute, type Db } from '../db/database.js'
 import { wireEscape } from '../http/wire.js'
 import type { Requirement } from '../lib/label-selector.js'
 import { scopeSql } from './archive-repository.js'
@@ -145,28 +145,28 @@ export class ArchiveReader {
   }
 
   async list(f: ArchiveFilter): Promise<ArchiveSummary[]> {
-    const { rows } = await listSql(this.#scope, f, this.#labelIndex()).execute(this.#db.kysely)
+    const { rows } = await execute(this.#db, listSql(this.#scope, f, this.#labelIndex()))
     return rows.map(toSummary)
   }
 
   /** Matches beyond a position, counted up to `cap` (an index-bounded scan, never an unbounded count). */
   async countUpTo(f: ArchiveFilter, cap: number): Promise<number> {
-    const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM argo_archived_workflows w
-      WHERE ${filterSql(this.#scope, f)} LIMIT ${cap}) c`.execute(this.#db.kysely)
+    const { rows } = await execute(this.#db, sql<{ n: string }>`SELECT count(*) AS n FROM (SELECT 1 FROM argo_archived_workflows w
+      WHERE ${filterSql(this.#scope, f)} LIMIT ${cap}) c`)
     return Number(rows[0]?.n ?? 0)
   }
 
   async getByUid(uid: string): Promise<Record<string, unknown> | undefined> {
-    const { rows } = await sql<{ w: string }>`SELECT w.workflow::text AS w FROM argo_archived_workflows w
-      WHERE ${scopeSql(this.#scope)} AND w.uid = ${uid}`.execute(this.#db.kysely)
+    const { rows } = await execute(this.#db, sql<{ w: string }>`SELECT w.workflow::text AS w FROM argo_archived_workflows w
+      WHERE ${scopeSql(this.#scope)} AND w.uid = ${uid}`)
     return rows[0] ? JSON.parse(decodeNulls(rows[0].w)) as Record<string, unknown> : undefined
   }
 
   /** The latest run of that name (upstream: ORDER BY startedat DESC LIMIT 1; uid breaks ties, deterministically). */
   async getByName(namespace: string, name: string): Promise<Record<string, unknown> | undefined> {
-    const { rows } = await sql<{ w: string }>`SELECT w.workflow::text AS w FROM argo_archived_workflows w
+    const { rows } = await execute(this.#db, sql<{ w: string }>`SELECT w.workflow::text AS w FROM argo_archived_workflows w
       WHERE ${scopeSql(this.#scope)} AND w.namespace = ${namespace} AND w.name = ${name}
-      ORDER BY w.startedat DESC, w.uid DESC LIMIT 1`.execute(this.#db.kysely)
+      ORDER BY w.startedat DESC, w.uid DESC LIMIT 1`)
     return rows[0] ? JSON.parse(decodeNulls(rows[0].w)) as Record<string, unknown> : undefined
   }
 
@@ -175,21 +175,21 @@ export class ArchiveReader {
    * one index probe per distinct key instead of reading every label row (lessons §1b: seconds at 1M rows).
    */
   async labelKeys(): Promise<string[]> {
-    const { rows } = await sql<{ name: string }>`WITH RECURSIVE k(name) AS (
+    const { rows } = await execute(this.#db, sql<{ name: string }>`WITH RECURSIVE k(name) AS (
         (SELECT name FROM argo_archived_workflows_labels ORDER BY name LIMIT 1)
         UNION ALL
         SELECT (SELECT l.name FROM argo_archived_workflows_labels l WHERE l.name > k.name ORDER BY l.name LIMIT 1) FROM k WHERE k.name IS NOT NULL)
-      SELECT name FROM k WHERE name IS NOT NULL`.execute(this.#db.kysely)
+      SELECT name FROM k WHERE name IS NOT NULL`)
     return rows.map((r) => r.name)
   }
 
   /** Distinct values of one key, unscoped as upstream; the same loose index scan. */
   async labelValues(key: string): Promise<string[]> {
-    const { rows } = await sql<{ value: string }>`WITH RECURSIVE v(value) AS (
+    const { rows } = await execute(this.#db, sql<{ value: string }>`WITH RECURSIVE v(value) AS (
         (SELECT value FROM argo_archived_workflows_labels WHERE name = ${key} ORDER BY value LIMIT 1)
         UNION ALL
         SELECT (SELECT l.value FROM argo_archived_workflows_labels l WHERE l.name = ${key} AND l.value > v.value ORDER BY l.value LIMIT 1) FROM v WHERE v.value IS NOT NULL)
-      SELECT value FROM v WHERE value IS NOT NULL`.execute(this.#db.kysely)
+      SELECT value FROM v WHERE value IS NOT NULL`)
     return rows.map((r) => r.value)
   }
 }

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely'
-import type { Db } from '../db/database.js'
+import { execute, type Db } from '../db/database.js'
 import type { ArchiveRecord, ArchiveScope } from './types.js'
 import { encodeNulls } from './types.js'
 
@@ -56,7 +56,7 @@ export class ArchiveWriter {
 
   /** @returns whether a row was deleted (labels go by cascade) */
   async delete(uid: string): Promise<boolean> {
-    const r = await sql`DELETE FROM argo_archived_workflows w WHERE ${scopeSql(this.#scope)} AND w.uid = ${uid}`.execute(this.#db.kysely)
+    const r = await execute(this.#db, sql`DELETE FROM argo_archived_workflows w WHERE ${scopeSql(this.#scope)} AND w.uid = ${uid}`)
     return Number(r.numAffectedRows ?? 0) > 0
   }
 

@@ -1,6 +1,7 @@
-import { Kysely, Migrator, PostgresDialect, type ColumnType, type Generated } from 'kysely'
+import { Kysely, Migrator, PostgresDialect, type ColumnType, type Generated, type QueryResult, type RawBuilder } from 'kysely'
 import pg from 'pg'
 import { migrationProvider } from '../../migrations/index.js'
+import { ApiError, GrpcCode } from '../http/errors.js'
 
 /** Upstream's archive tables (spec §6.1) plus our `resourceversion` (migrations/0002). */
 export interface ArchivedWorkflowsTable {
@@ -57,6 +58,16 @@ export function isUnreachable(err: unknown): boolean {
   // pg's own wording for a dropped connection and for its connect timeout (connectionTimeoutMillis)
   if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect/.test(e.message)) return true
   return isUnreachable(e.cause)
+}
+
+/** Runs a query for a request: Postgres unreachable is Unavailable (503, code 14) to the caller, not an internal error. */
+export async function execute<R>(db: Db, q: RawBuilder<R>): Promise<QueryResult<R>> {
+  try {
+    return await q.execute(db.kysely)
+  } catch (err) {
+    if (isUnreachable(err)) throw new ApiError(GrpcCode.Unavailable, 'the archive database is unavailable', { cause: err })
+    throw err
+  }
 }
 
 /**

@@ -39,8 +39,10 @@ test('Postgres stopped mid-archive: archiving backs off, logs, and loses nothing
   await until('deleted-during in the server\'s cache', async () =>
     (await s.json<{ items: { metadata: { name: string } }[] | null }>('/api/v1/workflows/argo?fields=items.metadata.name')).body.items?.some((w) => w.metadata.name === 'deleted-during'))
   s.emulator.remove(WF, 'deleted-during')
-  // The list still answers from the cache while the archive is unreachable.
+  // The list still answers from the cache while the archive is unreachable; the archive's own reads say so.
   assert.equal((await s.json('/api/v1/workflows/argo')).status, 200)
+  const down = await s.json<{ code: number; message: string }>('/api/v1/archived-workflows')
+  assert.deepEqual([down.status, down.body], [503, { code: 14, message: 'the archive database is unavailable' }])
   // Long enough for the wait to grow to several seconds: 11 writes failing at once must count as one failure
   // (before, each doubled the wait: 60 s within 3 s, and every queued write then slept that long).
   await until('the wait grown to 4 s', () => lines.some((l) => l.includes('retrying in 4000 ms')), 30_000)
