@@ -97,6 +97,9 @@ export class WatchHub {
 
   /** Serves a watch request on `resp` (headers not yet sent) until the client goes, a timeout, or a drop. */
   serve(req: WatchRequest, resp: ServerResponse): void {
+    // A request held by pause() and released after its connection closed (the emulator closed meanwhile): its
+    // 'close' has already fired, so timers registered now would never be cleared and keep the process alive.
+    if (resp.destroyed || !resp.socket || resp.socket.destroyed) return
     const { res, sel } = req
     let replay: { type: EventType; entry: Entry }[] = []
     const rv = req.resourceVersion

@@ -1,6 +1,7 @@
 import type { KubeClient } from '../kube/client.js'
-import { Informer, stallFor } from '../kube/informer.js'
+import { Informer, outageTiming } from '../kube/informer.js'
 import { KeyedStore } from '../kube/keyed-store.js'
+import { answeredWithin, refuseInOutage } from '../kube/outage.js'
 import type { KubeObject } from '../kube/resources.js'
 import { WatchHub, type HubEntry } from '../kube/watch-hub.js'
 import { toWireJson } from '../http/wire.js'
@@ -42,6 +43,8 @@ interface Scope {
 }
 
 const IDLE_MS = 30_000
+/** as the workflow watch's first list (server.ts) */
+const SYNC_WAIT_MS = 30_000
 
 /**
  * One Kubernetes watch of Events per namespace scope, opened when its first client connects and closed a while
@@ -61,9 +64,12 @@ export class EventWatches {
     let scope = this.#scopes.get(namespace)
     if (!scope) {
       const store = new KeyedStore(toEventEntry)
-      const hub = new WatchHub<EventEntry>({ historyBytes: 4 * 1024 * 1024, outageMs: this.#outageMs })
+      const timing = outageTiming(this.#outageMs)
+      const hub = new WatchHub<EventEntry>({ historyBytes: 4 * 1024 * 1024, outageMs: timing.hubOutageMs })
       store.subscribe((ev) => hub.publish(ev))
-      const informer = new Informer(this.#kube.eventSource(namespace), store, { onHealth: (e) => hub.setHealth(e), stallMs: stallFor(this.#outageMs) })
+      const informer = new Informer(this.#kube.eventSource(namespace), store, {
+        onHealth: (e) => hub.setHealth(e), stallMs: timing.stallMs, reportAfterMs: timing.reportAfterMs,
+      })
       informer.start()
       void informer.synced.then(() => hub.reset(store.resourceVersion))
       scope = { informer, store, hub, clients: 0 }
@@ -72,6 +78,20 @@ export class EventWatches {
     clearTimeout(scope.idle)
     scope.clients++
     return scope
+  }
+
+  /** Refuses a new client at once while the watch of `namespace`, if there is one, has declared an outage. */
+  refuseInOutage(namespace: string): void {
+    const scope = this.#scopes.get(namespace)
+    if (scope) refuseInOutage(scope.hub)
+  }
+
+  /**
+   * The scope's first list, failing with Unavailable when its watch declares an outage meanwhile (a new scope whose
+   * list the API does not answer) or after SYNC_WAIT_MS, instead of keeping the client waiting with no headers.
+   */
+  synced(scope: Scope): Promise<void> {
+    return answeredWithin(scope.informer.synced, 'the list of events', SYNC_WAIT_MS, scope.hub)
   }
 
   release(namespace: string): void {

@@ -6,6 +6,7 @@ import { identityOf } from '../auth/hook.js'
 import { ApiError } from '../http/errors.js'
 import { asApiError } from '../http/error-handler.js'
 import { NamespaceParams, listOptionsQuery } from '../http/query.js'
+import { refuseInOutage } from '../kube/outage.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
 import { FieldSelectorError, matchesFields, parseFieldSelector } from '../lib/field-selector.js'
 import { LabelSelectorError, matchesLabels, parseLabelSelector } from '../lib/label-selector.js'
@@ -36,21 +37,32 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
       const namespace = req.params.namespace
       try {
         const { labels, fields } = selectors(req.query['listOptions.labelSelector'], req.query['listOptions.fieldSelector'])
+        // In an outage already declared: a 503 at once, not a permission check the API cannot answer (spec §3).
+        deps.watches.refuseInOutage(namespace)
         await deps.access.require(identityOf(req), { verb: 'watch', group: '', resource: 'events', namespace },
           `Permission denied, you are not allowed to watch events in namespace "${namespace}".`)
         const scope = deps.watches.acquire(namespace)
         stream.onClose(() => deps.watches.release(namespace))
-        await scope.informer.synced
+        await deps.watches.synced(scope)
         const matches = (e: EventEntry) => matchesLabels(labels, e.labels) &&
           matchesFields(fields, (f) => (f === 'metadata.name' ? e.name : f === 'metadata.namespace' ? e.namespace : e.fields[f] ?? ''))
         const lastEventId = req.headers['last-event-id']
-        const resume = Number(typeof lastEventId === 'string' && lastEventId ? lastEventId : req.query['listOptions.resourceVersion'] ?? NaN)
-        const from = Number.isInteger(resume) && resume > 0 && scope.hub.canResumeFrom(resume) ? resume : undefined
+        const resume = typeof lastEventId === 'string' && lastEventId ? lastEventId : req.query['listOptions.resourceVersion']
+        // An id this stream sent (a resourceVersion, or `rv.n`: see Position in watch-hub.ts).
+        const from = resume && resume !== '0' && scope.hub.canResumeFrom(resume) ? resume : undefined
+        // Nothing stale goes out before an outage error: the client is refused with a 503 instead.
+        refuseInOutage(scope.hub)
         stream.open()
-        if (from === undefined) for (const e of scope.store.values()) if (matches(e)) stream.sendResultJson(e.json.toString(), String(e.resourceVersion))
+        if (from === undefined) {
+          // The store is in no resourceVersion order: only the last event of a snapshot carries an id, the watch's
+          // position, so a reconnect resumes exactly after the snapshot and one cut off half-way starts over.
+          const snapshot = [...scope.store.values()].filter(matches)
+          const position = scope.hub.position
+          snapshot.forEach((e, i) => stream.sendResultJson(e.json.toString(), i === snapshot.length - 1 ? position : undefined))
+        }
         const unsubscribe = scope.hub.subscribe({
           matches,
-          deliver: (ev) => void stream.sendShared(ev.entry.json.toString(), String(ev.rv), ev.frames),
+          deliver: (ev) => void stream.sendShared(ev.entry.json.toString(), ev.id, ev.frames),
           fail: (err) => stream.fail(err),
         }, from)
         stream.onClose(unsubscribe)

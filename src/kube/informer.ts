@@ -35,6 +35,11 @@ export interface InformerOptions {
    * outage, not a silent hang. The requests themselves are still awaited.
    */
   stallMs?: number
+  /**
+   * A failure is reported to onHealth only once the API has gone this long without answering anything (counted from
+   * its last answer, not from when the failure was noticed), so a listener's own clock can start where the outage did.
+   */
+  reportAfterMs?: number
 }
 
 /**
@@ -42,6 +47,17 @@ export interface InformerOptions {
  * stalls (silence, then an unanswered probe), so each is a third of that window, and at most 10 s.
  */
 export const stallFor = (outageMs: number): number => Math.min(10_000, outageMs / 3)
+
+/**
+ * How an outage window of `outageMs` is shared between an informer and the WatchHub fed by its health: the
+ * informer reports a failure once the API has been silent for two stalls (the longest it takes to notice a stalled
+ * watch), and the hub declares the outage after the rest of the window. So streams end `outageMs` after the API's
+ * last answer, however the failure was noticed, instead of after the detection time plus the whole window.
+ */
+export function outageTiming(outageMs: number): { stallMs: number; reportAfterMs: number; hubOutageMs: number } {
+  const stallMs = stallFor(outageMs)
+  return { stallMs, reportAfterMs: 2 * stallMs, hubOutageMs: outageMs - 2 * stallMs }
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -54,18 +70,24 @@ export class Informer {
   readonly #handler: InformerHandler
   readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth'>> & Pick<InformerOptions, 'log' | 'onHealth'>
   #stallReported = false
+  /** when the API last answered anything: where an outage starts */
+  #answeredAt = Date.now()
+  /** a failure held back until reportAfterMs of silence, and the timer that reports it */
+  #failure: Error | undefined
+  #reportTimer: NodeJS.Timeout | undefined
+  #reported = false
   #rv = ''
   #stopped = false
   #abort: AbortController | undefined
   #synced: Promise<void>
   #resolveSynced!: () => void
-  #failingSince = 0
 
   constructor(source: ListSource, handler: InformerHandler, opts: InformerOptions = {}) {
     this.#source = source
     this.#handler = handler
     this.#opts = {
-      pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, stallMs: opts.stallMs ?? 10_000, log: opts.log, onHealth: opts.onHealth,
+      pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, stallMs: opts.stallMs ?? 10_000,
+      reportAfterMs: opts.reportAfterMs ?? 0, log: opts.log, onHealth: opts.onHealth,
     }
     this.#synced = new Promise((r) => { this.#resolveSynced = r })
   }
@@ -80,12 +102,14 @@ export class Informer {
   }
 
   start(): void {
+    this.#answeredAt = Date.now()
     void this.#run()
   }
 
   stop(): void {
     this.#stopped = true
     this.#abort?.abort()
+    clearTimeout(this.#reportTimer)
   }
 
   async #list(): Promise<void> {
@@ -94,6 +118,7 @@ export class Informer {
     this.#handler.beginSync()
     do {
       const page = await this.#answered(this.#source.list({ limit: this.#opts.pageSize, continue: cont }), 'a list')
+      this.#answeredAt = Date.now()
       this.#handler.syncPage(page.items)
       rv = page.metadata.resourceVersion ?? rv
       cont = page.metadata.continue || undefined
@@ -130,16 +155,25 @@ export class Informer {
       let gone = false
       let ended = false
       let heard = Date.now()
-      let probing = false
       const { stallMs, watchTimeoutSeconds } = this.#opts
-      // A silent watch may be a quiet namespace or a stalled apiserver: a one-item list tells them apart.
-      const idle = setInterval(() => {
-        if (probing || Date.now() - heard < stallMs) return
-        probing = true
+      // A silent watch may be a quiet namespace or a stalled apiserver: a one-item list tells them apart. Probed
+      // exactly stallMs after the last word, so a stall is noticed within two stalls of it (outageTiming).
+      let idle: NodeJS.Timeout | undefined
+      const waitIdle = (ms: number) => {
+        idle = setTimeout(checkIdle, Math.max(ms, 10))
+        idle.unref()
+      }
+      const checkIdle = () => {
+        if (ended) return
+        const quiet = Date.now() - heard
+        if (quiet < stallMs) return waitIdle(stallMs - quiet)
         this.#answered(this.#source.list({ limit: 1 }), 'a list').then(() => this.#healthy(), (err: unknown) => this.#unhealthy(err))
-          .finally(() => { probing = false; heard = Date.now() })
-      }, Math.max(stallMs / 2, 10))
-      idle.unref()
+          .finally(() => {
+            heard = Date.now()
+            if (!ended) waitIdle(stallMs)
+          })
+      }
+      waitIdle(stallMs)
       // The apiserver ends a watch after timeoutSeconds; one still open well after that is stuck: resume elsewhere.
       let deadline: NodeJS.Timeout | undefined
       const watch = new Watch(this.#source.kubeConfig)
@@ -158,7 +192,7 @@ export class Informer {
         if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.#handler.onEvent(type, obj, this.#rv)
       }, (err: unknown) => {
         ended = true
-        clearInterval(idle)
+        clearTimeout(idle)
         clearTimeout(deadline)
         this.#abort = undefined
         if (gone) resolve('gone')
@@ -173,7 +207,8 @@ export class Informer {
         deadline.unref()
         if (this.#stopped) ac.abort()
       }, (err: unknown) => {
-        clearInterval(idle)
+        ended = true
+        clearTimeout(idle)
         reject(err)
       })
     })
@@ -192,14 +227,30 @@ export class Informer {
   }
 
   #healthy(): void {
-    if (this.#failingSince) this.#opts.onHealth?.(undefined)
-    this.#failingSince = 0
+    this.#answeredAt = Date.now()
+    clearTimeout(this.#reportTimer)
+    this.#reportTimer = undefined
+    this.#failure = undefined
+    if (this.#reported) this.#opts.onHealth?.(undefined)
+    this.#reported = false
     this.#stallReported = false
   }
 
+  /** Reported at once when the API has been silent for reportAfterMs already, else when it has (if not healthy by then). */
   #unhealthy(err: unknown): void {
-    if (!this.#failingSince) this.#failingSince = Date.now()
-    this.#opts.onHealth?.(err instanceof Error ? err : new Error(String(err)))
+    this.#failure = err instanceof Error ? err : new Error(String(err))
+    if (this.#reported) return this.#opts.onHealth?.(this.#failure)
+    const due = this.#answeredAt + this.#opts.reportAfterMs - Date.now()
+    if (due <= 0) return this.#report()
+    this.#reportTimer ??= setTimeout(() => this.#report(), due)
+    this.#reportTimer.unref()
+  }
+
+  #report(): void {
+    this.#reportTimer = undefined
+    if (!this.#failure || this.#stopped) return
+    this.#reported = true
+    this.#opts.onHealth?.(this.#failure)
   }
 }
 

@@ -44,7 +44,7 @@ export class KeyedStore<E extends HubEntry> implements InformerHandler {
     this.#byUid = this.#pending ?? new Map()
     this.#pending = undefined
     this.resourceVersion = Number(resourceVersion) || 0
-    if (this.#synced) for (const ev of diffEntries(before, this.#byUid, this.resourceVersion)) this.#emit(ev)
+    if (this.#synced) for (const ev of diffEntries(before, this.#byUid)) this.#emit(ev)
     this.#synced = true
   }
 
@@ -60,7 +60,7 @@ export class KeyedStore<E extends HubEntry> implements InformerHandler {
     }
     if (old && old.resourceVersion >= e.resourceVersion) return
     this.#byUid.set(e.uid, e)
-    this.#emit(new HubEvent(old ? 'MODIFIED' : 'ADDED', e, e.resourceVersion))
+    this.#emit(new HubEvent(old ? 'MODIFIED' : 'ADDED', e, e.resourceVersion, old))
   }
 
   #emit(ev: HubEvent<E>): void {

@@ -1,29 +1,7 @@
 import { ApiError, GrpcCode } from '../http/errors.js'
+import { HubEvent, comparePositions, idOf, parsePosition, type HubEntry, type Position } from './hub-event.js'
 
-/** What a hub publishes: an object as the server caches it (its wire JSON) and what selectors need. */
-export interface HubEntry {
-  readonly uid: string
-  readonly namespace: string
-  readonly name: string
-  readonly labels: Readonly<Record<string, string>>
-  readonly resourceVersion: number
-  readonly json: Buffer | string
-}
-
-export type HubEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
-
-export class HubEvent<E extends HubEntry = HubEntry> {
-  #result: string | undefined
-  /** wire frames of this event, built once per framing and shared by every client (see EventStream.sendShared) */
-  readonly frames = new Map<string, Buffer>()
-  constructor(readonly type: HubEventType, readonly entry: E, readonly rv: number) {}
-
-  /** `{"type":…,"object":…}`, serialized once and shared by every client. */
-  get watchResult(): string {
-    this.#result ??= `{"type":"${this.type}","object":${this.entry.json.toString()}}`
-    return this.#result
-  }
-}
+export { HubEvent, parsePosition, type HubEntry, type HubEventType, type Position } from './hub-event.js'
 
 export interface Subscriber<E extends HubEntry = HubEntry> {
   matches(entry: E): boolean
@@ -44,6 +22,25 @@ export interface HubOptions {
   outageMs: number
 }
 
+/** Bytes an event keeps in the history: its object, and the previous one and its DELETED form when kept. */
+const eventBytes = (ev: HubEvent): number => ev.entry.json.length + 2 * (ev.prev?.json.length ?? 0)
+
+/**
+ * One change as one client's selectors see it, as a Kubernetes watch with selectors reports it
+ * (k8s.io/apiserver cacheWatcher.convertToWatchEvent): MODIFIED if old and new versions both match, ADDED if only
+ * the new one does, DELETED if only the old one does. Without `prev` the event is sent as it is if it matches.
+ */
+function offer<E extends HubEntry>(sub: Subscriber<E>, ev: HubEvent<E>, prev: E | undefined): void {
+  const now = sub.matches(ev.entry)
+  if (!prev) {
+    if (now) sub.deliver(ev)
+    return
+  }
+  const before = sub.matches(prev)
+  if (now) sub.deliver(before ? ev : ev.as('ADDED'))
+  else if (before) sub.deliver(ev.as('DELETED'))
+}
+
 /**
  * Fans one upstream watch out to many clients (lessons-from-argo §1d): each client's filter runs here, events are
  * serialized once, and a bounded history lets a reconnecting client resume exactly after the last event it saw.
@@ -53,9 +50,10 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   readonly #subs = new Set<Subscriber<E>>()
   #history: HubEvent<E>[] = []
   #historyBytes = 0
-  /** every event with rv > startRv is in #history */
-  #startRv = 0
-  #rv = 0
+  /** every event after #start is in #history, in order */
+  #start: Position = { rv: 0, n: 0 }
+  /** the last event's position (or the list's a reset started from) */
+  #pos: Position = { rv: 0, n: 0 }
   #failingSince = 0
   #failure: Error | undefined
   #outageTimer: NodeJS.Timeout | undefined
@@ -64,8 +62,9 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
     this.#opts = opts
   }
 
-  get resourceVersion(): number {
-    return this.#rv
+  /** The id of the current position: what a snapshot of the current state is resumed after. */
+  get position(): string {
+    return idOf(this.#pos)
   }
 
   get subscribers(): number {
@@ -76,37 +75,46 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   reset(rv: number): void {
     this.#history = []
     this.#historyBytes = 0
-    this.#startRv = rv
-    this.#rv = Math.max(this.#rv, rv)
+    this.#start = { rv, n: 0 }
+    if (rv > this.#pos.rv) this.#pos = this.#start
   }
 
-  canResumeFrom(rv: number): boolean {
-    return rv >= this.#startRv && rv <= this.#rv
+  /** Whether the events after `from` (an id this hub sent, or a resourceVersion) are all still retained. */
+  canResumeFrom(from: number | string): boolean {
+    const p = parsePosition(from)
+    return p !== undefined && comparePositions(p, this.#start) >= 0 && comparePositions(p, this.#pos) <= 0
   }
 
   publish(event: HubEvent<E>): void {
+    const rv = event.rv
+    this.#pos = rv > this.#pos.rv ? { rv, n: 0 } : { rv: this.#pos.rv, n: this.#pos.n + 1 }
+    event.placeAt(this.#pos)
     this.#history.push(event)
-    this.#historyBytes += event.entry.json.length
+    this.#historyBytes += eventBytes(event)
     while (this.#historyBytes > this.#opts.historyBytes && this.#history.length > 1) {
       const old = this.#history.shift() as HubEvent<E>
-      this.#historyBytes -= old.entry.json.length
-      this.#startRv = old.rv
+      this.#historyBytes -= eventBytes(old)
+      this.#start = old.position
     }
-    this.#rv = Math.max(this.#rv, event.rv)
-    for (const sub of this.#subs) if (sub.matches(event.entry)) sub.deliver(event)
+    const { entry, prev } = event
+    // The common case, labels and fields unchanged, costs one test per client.
+    if (prev) for (const sub of this.#subs) offer(sub, event, prev)
+    else for (const sub of this.#subs) if (sub.matches(entry)) sub.deliver(event)
   }
 
   /**
    * Adds a client. With `from`, first replays every retained event after it (the caller checked canResumeFrom).
    * Synchronous, so nothing published in between is missed.
    */
-  subscribe(sub: Subscriber<E>, from?: number): () => void {
+  subscribe(sub: Subscriber<E>, from?: number | string): () => void {
     if (this.outage) {
       sub.fail(this.#outageError())
       return () => {}
     }
-    if (from !== undefined) {
-      for (const ev of this.#history) if (ev.rv > from && sub.matches(ev.entry)) sub.deliver(ev)
+    const after = from === undefined ? undefined : parsePosition(from)
+    if (after) {
+      // The same choice of type as live delivery (offer), so a replay agrees with what was sent live.
+      for (const ev of this.#history) if (comparePositions(ev.position, after) > 0) offer(sub, ev, ev.prev)
     }
     this.#subs.add(sub)
     return () => this.#subs.delete(sub)
@@ -118,6 +126,11 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
     const sub: Subscriber<E> = { matches: () => false, deliver: () => {}, fail }
     this.#subs.add(sub)
     return () => this.#subs.delete(sub)
+  }
+
+  /** The stream error of a declared outage (what its clients were closed with); undefined while there is none. */
+  get outageError(): ApiError | undefined {
+    return this.outage ? this.#outageError() : undefined
   }
 
   /** True once the upstream watch has been failing for longer than `outageMs`. */

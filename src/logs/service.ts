@@ -1,6 +1,7 @@
 import type { Identity } from '../auth/identity.js'
 import { ApiError, GrpcCode } from '../http/errors.js'
 import type { EventStream } from '../http/stream.js'
+import { ANSWER_WITHIN_MS, answeredWithin } from '../kube/outage.js'
 import { Workflows, type KubeObject, type ListParams, type PodSummary } from '../kube/resources.js'
 import type { OutageNotice } from '../kube/watch-hub.js'
 import type { WorkflowService } from '../workflows/service.js'
@@ -46,12 +47,14 @@ export class LogService {
    */
   async stream(identity: Identity, r: LogRequest, out: LogOutput): Promise<void> {
     const name = await this.#d.workflows.resolveName(identity, r.namespace, r.name)
-    const wf = await identity.kube.get(Workflows, r.namespace, name)
+    // Bounded, so a stream asked for while the API is out ends with a 503 instead of hanging with no headers.
+    const answered = <T>(p: Promise<T>, what: string) => answeredWithin(p, what, ANSWER_WITHIN_MS, this.#d.outages)
+    const wf = await answered(identity.kube.get(Workflows, r.namespace, name), 'a get of the workflow')
     const selector: ListParams = {
       labelSelector: `${WORKFLOW_LABEL}=${name}${r.selector ? `,${r.selector}` : ''}`,
       fieldSelector: r.podName ? `metadata.name=${r.podName}` : undefined,
     }
-    const pods = await identity.kube.listPods(r.namespace, selector)
+    const pods = await answered(identity.kube.listPods(r.namespace, selector), 'a list of its pods')
     if (out.closed) return
     out.open()
     new LogSession(identity, r, name, selector, out, this.#d).start(wf, pods)

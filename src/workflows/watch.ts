@@ -2,6 +2,7 @@ import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
 import { ApiError, GrpcCode } from '../http/errors.js'
 import type { EventStream } from '../http/stream.js'
+import { refuseInOutage } from '../kube/outage.js'
 import type { WatchHub } from '../kube/watch-hub.js'
 import { FieldSelectorError, matchesFields, parseFieldSelector, type FieldRequirement } from '../lib/field-selector.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
@@ -47,6 +48,8 @@ function parseFields(selector: string | undefined): FieldRequirement[] {
 export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchRequest, stream: EventStream): Promise<void> {
   const labels: Requirement[] = [...parseSelector(r.labelSelector), instanceIdRequirement(d.instanceId)]
   let fields = parseFields(r.fieldSelector)
+  // In an outage already declared: a 503 at once, not a permission check the API cannot answer (spec §3).
+  refuseInOutage(d.hub)
   await d.access.require(identity, { verb: 'watch', group: 'argoproj.io', resource: 'workflows', namespace: r.namespace },
     `Permission denied, you are not allowed to watch workflows in namespace "${r.namespace}".`)
   await d.ready()
@@ -60,22 +63,26 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
     (!r.namespace || e.namespace === r.namespace) &&
     matchesLabels(labels, e.labels) &&
     matchesFields(fields, (f) => (f === 'metadata.name' ? e.name : e.namespace))
-  const from = r.resumeFrom && /^\d+$/.test(r.resumeFrom) ? Number(r.resumeFrom) : undefined
+  // An id this stream sent (a resourceVersion, or `rv.n` for events placed after one: see Position in kube/hub-event.ts).
+  const from = r.resumeFrom && r.resumeFrom !== '0' && d.hub.canResumeFrom(r.resumeFrom) ? r.resumeFrom : undefined
+  // Checked again with nothing sent yet: a reconnect during an outage gets the 503 alone, not a stale snapshot
+  // followed by it (which an EventSource would fetch again and again).
+  refuseInOutage(d.hub)
   stream.open()
   const inOrder = orderedSender(d.hydrate, (err) => stream.fail(err))
-  if (from === undefined || from === 0 || !d.hub.canResumeFrom(from)) {
+  if (from === undefined) {
     // A fresh snapshot: only its last event carries an id, so a client cut off half-way starts over.
     const snapshot = d.store.entries(r.namespace).filter(matches)
-    const rv = String(d.hub.resourceVersion)
+    const rv = d.hub.position
     snapshot.forEach((e, i) => inOrder(e, e, (h) => void stream.sendResultJson(`{"type":"ADDED","object":${h?.object ?? e.json.toString()}}`, i === snapshot.length - 1 ? rv : undefined)))
   }
   const unsubscribe = d.hub.subscribe({
     matches,
     deliver: (ev) => inOrder(ev, ev.entry, (h) => void (h
-      ? stream.sendShared(`{"type":"${ev.type}","object":${h.object}}`, String(ev.rv), h.frames)
-      : stream.sendShared(ev.watchResult, String(ev.rv), ev.frames))),
+      ? stream.sendShared(`{"type":"${ev.type}","object":${h.object}}`, ev.id, h.frames)
+      : stream.sendShared(ev.watchResult, ev.id, ev.frames))),
     fail: (err) => stream.fail(err),
-  }, from !== undefined && from !== 0 && d.hub.canResumeFrom(from) ? from : undefined)
+  }, from)
   stream.onClose(unsubscribe)
 }
 

@@ -112,7 +112,7 @@ export class WorkflowStore implements InformerHandler {
     for (const ns of this.#byNs.values()) ns.sort(compareKeys)
     this.#resourceVersion = resourceVersion
     // After a re-list (a 410), what changed while the watch was down is published as the watch would have.
-    if (previous) for (const ev of diffEntries(previous, this.#byUid, Number(resourceVersion) || 0)) this.#emit(ev)
+    if (previous) for (const ev of diffEntries(previous, this.#byUid)) this.#emit(ev)
   }
 
   onEvent(type: InformerEvent, obj: KubeObject, resourceVersion: string): void {
@@ -134,7 +134,7 @@ export class WorkflowStore implements InformerHandler {
     const old = this.#byUid.get(e.uid)
     if (old && old.resourceVersion >= e.resourceVersion) return
     this.#upsert(e)
-    this.#emit(new HubEvent(old ? 'MODIFIED' : 'ADDED', e, e.resourceVersion))
+    this.#emit(new HubEvent(old ? 'MODIFIED' : 'ADDED', e, e.resourceVersion, old))
   }
 
   /** The cached entry of one workflow, by uid. */

@@ -71,3 +71,10 @@ export function watchEvents(r: StreamReader): string[] {
     return res ? [`${res.type} ${res.object?.metadata?.name}`] : []
   })
 }
+
+/** `p`, or a failure naming `what` when it has not settled within `ms` (a response that never comes). */
+export function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms) })
+  return Promise.race([p, late]).finally(() => clearTimeout(timer))
+}

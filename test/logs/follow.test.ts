@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { startRunner } from '../../emulator/runner.js'
 import { startStack } from '../harness/stack.js'
-import { openStream } from '../harness/streams.js'
+import { openStream, within } from '../harness/streams.js'
 import { NS, PODS, WORKFLOWS, at, createPod, eventually, readEntries, readUntil, runningWorkflow } from './helpers.js'
 
 const T = '2026-03-04T05:06:0'
@@ -133,6 +133,19 @@ test('a paused apiserver ends a follow stream with Unavailable instead of a sile
   const again = await readEntries(stack, `/api/v1/workflows/${NS}/wf-p/log`)
   assert.equal(again.status, 200)
   assert.deepEqual(again.results.map((r) => r.content), ['before', 'held'], again.body)
+})
+
+test('a follow stream asked for while the apiserver is paused ends with a 503 once the outage is declared', async (t) => {
+  const stack = await startStack(t, { args: ['--watch-outage-seconds', '1'] })
+  await runningWorkflow(stack, 'wf-n', 1, 'before', at(`${T}1.000Z`))
+  const resume = stack.emulator.pause()
+  t.after(resume)
+  // Its get of the workflow is never answered: the stream fails with the outage instead of waiting with no headers.
+  const res = await within(8_000, stack.req(`/api/v1/workflows/${NS}/wf-n/log?logOptions.follow=true`), 'a log stream opened during the outage')
+  assert.equal(res.status, 503)
+  const body = JSON.parse(await res.text()) as { error?: { grpc_code: number; http_code: number } }
+  assert.equal(body.error?.grpc_code, 14)
+  assert.equal(body.error?.http_code, 503)
 })
 
 test("a log read is answered while the server's own watch is still out, since the API answers it", async (t) => {

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { argoGroupRules, startStack, type Stack } from '../harness/stack.js'
+import { openStream, watchEvents, within, type StreamReader } from '../harness/streams.js'
+
+const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
+const EV = { group: '', resource: 'events', namespace: 'argo' }
+const seed = (s: Stack, name: string) =>
+  s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { entrypoint: 'm' } })
+const event = (s: Stack, name: string) => s.emulator.create(EV, {
+  apiVersion: 'v1', kind: 'Event', metadata: { name },
+  involvedObject: { kind: 'Workflow', name: 'wf', namespace: 'argo' }, reason: 'WorkflowRunning', type: 'Normal',
+})
+const watcher = (token: string) => ({
+  token, username: token,
+  rules: [...argoGroupRules(['get', 'list', 'watch']), { verbs: ['watch'], apiGroups: [''], resources: ['events'] }],
+})
+const WORKFLOWS = '/api/v1/workflow-events/argo'
+const EVENTS = '/api/v1/stream/events/argo'
+
+/** A stream that was refused before it opened: status 503 and one Unavailable error chunk, nothing else (spec §3). */
+async function assertRefused(r: StreamReader, what: string): Promise<void> {
+  await r.ended()
+  assert.equal(r.status, 503, `${what}: ${r.raw}`)
+  assert.deepEqual(r.messages().map((m) => [m.result !== undefined, (m.error as { grpc_code?: number } | undefined)?.grpc_code]), [[false, 14]], `${what}: ${r.raw}`)
+}
+
+test('workflow-events during an apiserver outage: new streams get 503 within the window, reconnects no stale snapshot', async (t) => {
+  const s = await startStack(t, { args: ['--watch-outage-seconds', '1'], users: [watcher('early'), watcher('late')] })
+  seed(s, 'a')
+  const open = await openStream(s, WORKFLOWS)
+  t.after(() => open.close())
+  await open.until(() => watchEvents(open).length === 1)
+  const resume = s.emulator.pause()
+  t.after(resume)
+  // A caller whose permission check is not cached: the unanswerable review ends when the outage is declared.
+  const fresh = await within(8_000, openStream(s, WORKFLOWS, { token: 'early', sse: true }), 'a stream opened as the apiserver stopped')
+  await assertRefused(fresh, 'uncached permission check')
+  await open.ended()
+  assert.equal((open.messages().pop()?.error as { grpc_code?: number } | undefined)?.grpc_code, 14)
+  // An EventSource reconnecting (its permission check still cached) gets the error alone, not the snapshot again.
+  const again = await within(2_000, openStream(s, WORKFLOWS, { sse: true, headers: { 'last-event-id': '1' } }), 'a reconnect')
+  await assertRefused(again, 'reconnect with a cached check')
+  const fresh2 = await within(2_000, openStream(s, WORKFLOWS, { sse: true }), 'a fresh reconnect')
+  await assertRefused(fresh2, 'fresh reconnect with a cached check')
+  // Once the outage is declared, a new caller is refused at once rather than after its permission check times out.
+  const late = await within(5_000, openStream(s, WORKFLOWS, { token: 'late' }), 'a new caller during the outage')
+  await assertRefused(late, 'new caller after the outage was declared')
+})
+
+test('stream/events during an apiserver outage: 503 for new callers and reconnects, without a stale snapshot', async (t) => {
+  const s = await startStack(t, { args: ['--watch-outage-seconds', '1'], users: [watcher('late')] })
+  event(s, 'e1')
+  const open = await openStream(s, EVENTS, { sse: true })
+  t.after(() => open.close())
+  await open.until(() => open.messages().length === 1)
+  const resume = s.emulator.pause()
+  t.after(resume)
+  await open.ended()
+  assert.equal((open.messages().pop()?.error as { grpc_code?: number } | undefined)?.grpc_code, 14)
+  const again = await within(2_000, openStream(s, EVENTS, { sse: true }), 'a reconnect')
+  await assertRefused(again, 'reconnect with a cached check')
+  const late = await within(5_000, openStream(s, EVENTS, { token: 'late' }), 'a new caller during the outage')
+  await assertRefused(late, 'new caller')
+})
+
+test("a new stream/events watch whose first list is never answered ends with 503 instead of waiting", async (t) => {
+  const s = await startStack(t, { args: ['--watch-outage-seconds', '1'] })
+  // The apiserver answers everything but the list of Events in `default`, which it leaves open and silent.
+  s.emulator.fault({ path: /\/namespaces\/default\/events$/, watch: false, hang: true, times: Infinity })
+  const r = await within(8_000, openStream(s, '/api/v1/stream/events/default', { sse: true }), 'a stream whose list hangs')
+  await assertRefused(r, 'unsynced events watch')
+})
+
+test('streams end --watch-outage-seconds after the apiserver last answered, not after detection plus that window', async (t) => {
+  // A window long enough that the old timing (detection, then the whole window: ~1.7 windows) and slack for a
+  // loaded machine cannot meet: it ended after ~15 s with this window before.
+  const s = await startStack(t, { args: ['--watch-outage-seconds', '9'] })
+  const r = await openStream(s, WORKFLOWS)
+  t.after(() => r.close())
+  seed(s, 'a')
+  await r.until(() => watchEvents(r).length === 1)
+  const resume = s.emulator.pause()
+  t.after(resume)
+  const paused = Date.now()
+  await r.ended(30_000)
+  const took = Date.now() - paused
+  assert.equal((r.messages().pop()?.error as { grpc_code?: number } | undefined)?.grpc_code, 14)
+  // Noticing the silence takes up to two thirds of the window (a probe after 1.5 s, unanswered for 1.5 s): counted in.
+  assert.ok(took < 9_000 + 3_000, `the stream ended ${took} ms after the apiserver stopped; the window is 9 s`)
+  assert.ok(took > 9_000 - 1_500, `the stream ended ${took} ms after the apiserver stopped: before the window`)
+})

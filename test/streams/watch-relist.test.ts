@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { startStack, type Stack } from '../harness/stack.js'
+import { openStream, watchEvents } from '../harness/streams.js'
+import { brief, sseWatchFrames } from './sse.js'
+
+// What a re-list after a 410 synthesizes: deletions first (a name deleted and created again ends created), each
+// event with an id of its own, so a client cut off among them resumes exactly (Position in src/kube/hub-event.ts, spec §3).
+
+const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
+const seed = (s: Stack, name: string) =>
+  s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { entrypoint: 'm' }, status: { phase: 'Running' } })
+const rvOf = (o: { metadata: { resourceVersion?: string } }) => o.metadata.resourceVersion as string
+
+test('delete and re-create of a name during a 410 gap: DELETED old before ADDED new, every synthesized event its own id; resume exact', async (t) => {
+  const s = await startStack(t)
+  const old = seed(s, 'same')
+  seed(s, 'd1')
+  seed(s, 'd2')
+  seed(s, 'keep')
+  const sse = await openStream(s, '/api/v1/workflow-events/argo', { sse: true })
+  // A client keyed by name, as the UI's list is: only the type, the name and the phase.
+  const byName = await openStream(s, '/api/v1/workflow-events/argo?fields=result.type,result.object.metadata.name,result.object.status.phase')
+  t.after(() => [sse, byName].forEach((r) => r.close()))
+  await sse.until((raw) => sseWatchFrames(raw).length === 4)
+  await byName.until(() => byName.messages().length === 4)
+  const position = sseWatchFrames(sse.raw)[3]?.id as string
+
+  const unblock = s.emulator.fault({ path: /workflows/, watch: true, status: 503, times: Infinity })
+  s.emulator.dropWatches()
+  s.emulator.remove(WF, 'same')
+  const recreated = seed(s, 'same')
+  s.emulator.remove(WF, 'd1')
+  s.emulator.remove(WF, 'd2')
+  const kept = s.emulator.patch(WF, 'keep', { status: { phase: 'Succeeded' } })
+  s.emulator.compact()
+  unblock()
+  await sse.until((raw) => sseWatchFrames(raw).length === 9)
+  await byName.until(() => byName.messages().length === 9)
+
+  const gap = sseWatchFrames(sse.raw).slice(4)
+  // The deletions' own versions are unknown: each is placed right after the last position the client had.
+  assert.deepEqual(brief(gap), [
+    `DELETED same@${position}.1`, `DELETED d1@${position}.2`, `DELETED d2@${position}.3`, `ADDED same@${rvOf(recreated)}`, `MODIFIED keep@${rvOf(kept)}`,
+  ])
+  assert.equal(gap[0]?.uid, old.metadata.uid)
+  assert.equal(gap[3]?.uid, recreated.metadata.uid)
+  assert.deepEqual(byName.messages().slice(4).map((m) => m.result), [
+    { type: 'DELETED', object: { metadata: { name: 'same' }, status: { phase: 'Running' } } },
+    { type: 'DELETED', object: { metadata: { name: 'd1' }, status: { phase: 'Running' } } },
+    { type: 'DELETED', object: { metadata: { name: 'd2' }, status: { phase: 'Running' } } },
+    { type: 'ADDED', object: { metadata: { name: 'same' }, status: { phase: 'Running' } } },
+    { type: 'MODIFIED', object: { metadata: { name: 'keep' }, status: { phase: 'Succeeded' } } },
+  ])
+
+  // Cut off after the first synthesized event: the rest, once each, then what follows.
+  const fromFirst = await openStream(s, '/api/v1/workflow-events/argo', { sse: true, headers: { 'last-event-id': `${position}.1` } })
+  // Cut off in the middle, reconnecting with a resourceVersion (NDJSON has no ids: e.g. the CLI).
+  const fromSecond = await openStream(s, `/api/v1/workflow-events/argo?listOptions.resourceVersion=${position}.2`)
+  t.after(() => [fromFirst, fromSecond].forEach((r) => r.close()))
+  const marker = seed(s, 'marker')
+  await fromFirst.until((raw) => raw.includes('"marker"'))
+  await fromSecond.until((raw) => raw.includes('"marker"'))
+  assert.deepEqual(brief(sseWatchFrames(fromFirst.raw)), [...brief(gap.slice(1)), `ADDED marker@${rvOf(marker)}`])
+  assert.deepEqual(watchEvents(fromSecond), ['DELETED d2', 'ADDED same', 'MODIFIED keep', 'ADDED marker'])
+})
+
+test('a snapshot taken right after synthesized deletions resumes after them, not before', async (t) => {
+  const s = await startStack(t)
+  seed(s, 'gone')
+  seed(s, 'stays')
+  const watcher = await openStream(s, '/api/v1/workflow-events/argo', { sse: true })
+  t.after(() => watcher.close())
+  await watcher.until((raw) => sseWatchFrames(raw).length === 2)
+  const unblock = s.emulator.fault({ path: /workflows/, watch: true, status: 503, times: Infinity })
+  s.emulator.dropWatches()
+  s.emulator.remove(WF, 'gone')
+  s.emulator.compact()
+  unblock()
+  await watcher.until((raw) => sseWatchFrames(raw).length === 3)
+  const deletedId = sseWatchFrames(watcher.raw)[2]?.id as string
+  assert.match(deletedId, /^\d+\.1$/)
+  // A fresh snapshot now: its last event carries the position after the deletion.
+  const fresh = await openStream(s, '/api/v1/workflow-events/argo', { sse: true })
+  await fresh.until((raw) => sseWatchFrames(raw).length === 1)
+  fresh.close()
+  const snapshot = sseWatchFrames(fresh.raw)
+  assert.deepEqual(brief(snapshot), [`ADDED stays@${deletedId}`])
+  const resumed = await openStream(s, '/api/v1/workflow-events/argo', { sse: true, headers: { 'last-event-id': deletedId } })
+  t.after(() => resumed.close())
+  const marker = seed(s, 'marker')
+  await resumed.until((raw) => raw.includes('"marker"'))
+  assert.deepEqual(brief(sseWatchFrames(resumed.raw)), [`ADDED marker@${rvOf(marker)}`])
+})
