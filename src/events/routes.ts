@@ -48,7 +48,7 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
           matchesFields(fields, (f) => (f === 'metadata.name' ? e.name : f === 'metadata.namespace' ? e.namespace : e.fields[f] ?? ''))
         const lastEventId = req.headers['last-event-id']
         const resume = typeof lastEventId === 'string' && lastEventId ? lastEventId : req.query['listOptions.resourceVersion']
-        // An id this stream sent (a resourceVersion, or `rv.n`: see Position in watch-hub.ts).
+        // An id this stream sent (a resourceVersion, or `rv.n`: see Position in kube/hub-event.ts).
         const from = resume && resume !== '0' && scope.hub.canResumeFrom(resume) ? resume : undefined
         // Nothing stale goes out before an outage error: the client is refused with a 503 instead.
         refuseInOutage(scope.hub)

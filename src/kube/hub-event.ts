@@ -49,6 +49,7 @@ export class HubEvent<E extends HubEntry = HubEntry> {
    */
   readonly prev: E | undefined
   #pos: Position
+  #id: string | undefined
   #added: HubEvent<E> | undefined
   #deleted: HubEvent<E> | undefined
 
@@ -67,14 +68,16 @@ export class HubEvent<E extends HubEntry = HubEntry> {
     return this.#pos
   }
 
-  /** The SSE id a client resumes after: distinct for every event of a hub. */
+  /** The SSE id a client resumes after: distinct for every event of a hub (built once: read once per client). */
   get id(): string {
-    return idOf(this.#pos)
+    this.#id ??= idOf(this.#pos)
+    return this.#id
   }
 
   /** Called by WatchHub.publish only. */
   placeAt(pos: Position): void {
     this.#pos = pos
+    this.#id = undefined
   }
 
   /** `{"type":…,"object":…}`, serialized once and shared by every client. */
