@@ -46,7 +46,7 @@ export interface InformerOptions {
  * The stall allowance for streams that end after `outageMs` of failure: noticing a stalled watch takes up to two
  * stalls (silence, then an unanswered probe), so each is a third of that window, and at most 10 s.
  */
-export const stallFor = (outageMs: number): number => Math.min(10_000, outageMs / 3)
+const stallFor = (outageMs: number): number => Math.min(10_000, outageMs / 3)
 
 /**
  * How an outage window of `outageMs` is shared between an informer and the WatchHub fed by its health: the

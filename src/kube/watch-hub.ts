@@ -1,7 +1,7 @@
 import { ApiError, GrpcCode } from '../http/errors.js'
 import { HubEvent, comparePositions, idOf, parsePosition, type HubEntry, type Position } from './hub-event.js'
 
-export { HubEvent, parsePosition, type HubEntry, type HubEventType, type Position } from './hub-event.js'
+export { HubEvent, type HubEntry } from './hub-event.js'
 
 export interface Subscriber<E extends HubEntry = HubEntry> {
   matches(entry: E): boolean
@@ -48,6 +48,7 @@ function offer<E extends HubEntry>(sub: Subscriber<E>, ev: HubEvent<E>, prev: E 
 export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   readonly #opts: HubOptions
   readonly #subs = new Set<Subscriber<E>>()
+  readonly #outageListeners = new Set<(err: ApiError) => void>()
   #history: HubEvent<E>[] = []
   #historyBytes = 0
   /** every event after #start is in #history, in order */
@@ -65,10 +66,6 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   /** The id of the current position: what a snapshot of the current state is resumed after. */
   get position(): string {
     return idOf(this.#pos)
-  }
-
-  get subscribers(): number {
-    return this.#subs.size
   }
 
   /** The state the history starts from (after a full list): older positions cannot be resumed. */
@@ -123,9 +120,9 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   onOutage(fail: (err: ApiError) => void): () => void {
     // Not failed at once during an outage already declared: the caller has just been answered by the API, so it is
     // back, and the informer only has yet to notice. The next outage it declares ends this one too.
-    const sub: Subscriber<E> = { matches: () => false, deliver: () => {}, fail }
-    this.#subs.add(sub)
-    return () => this.#subs.delete(sub)
+    // Kept apart from the clients: they are told of outages only, never offered events.
+    this.#outageListeners.add(fail)
+    return () => this.#outageListeners.delete(fail)
   }
 
   /** The stream error of a declared outage (what its clients were closed with); undefined while there is none. */
@@ -154,6 +151,8 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
       const e = this.#outageError()
       for (const sub of [...this.#subs]) sub.fail(e)
       this.#subs.clear()
+      for (const fail of [...this.#outageListeners]) fail(e)
+      this.#outageListeners.clear()
     }, this.#opts.outageMs)
     this.#outageTimer.unref()
   }
@@ -165,5 +164,6 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   close(): void {
     clearTimeout(this.#outageTimer)
     this.#subs.clear()
+    this.#outageListeners.clear()
   }
 }
