@@ -39,7 +39,7 @@ export function actorLabelPatch(claims: UserClaims, action: string): Record<stri
 }
 
 /** `labels` with a merge patch applied: null removes. */
-export function patchLabels(labels: Readonly<Record<string, string>>, patch: Readonly<Record<string, string | null>>): Record<string, string> {
+function patchLabels(labels: Readonly<Record<string, string>>, patch: Readonly<Record<string, string | null>>): Record<string, string> {
   const out = { ...labels }
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k]

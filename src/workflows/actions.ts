@@ -7,7 +7,7 @@ import type { Identity } from '../auth/identity.js'
 import type { Claims } from '../auth/claims.js'
 import { ApiError, GrpcCode, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
-import { actorLabelPatch, patchLabels } from '../lib/creator-labels.js'
+import { actorLabelPatch, applyActorLabels } from '../lib/creator-labels.js'
 import { mergePatch } from '../lib/json-patch.js'
 import { compressNodes, type NodeStorage } from './hydrate.js'
 import { formulateResubmit, phaseOf, rec, resumeAll, updateSuspendedNodes, L, type NodeUpdate, type Rec } from './operations.js'
@@ -99,7 +99,7 @@ export class WorkflowActions {
     // Before any pod is deleted: the nodes go back compressed, or the retry is refused (offloaded).
     if (this.#storage.get(wf) !== 'inline') status = { ...status, nodes: undefined, compressedNodes: await this.#compressed(wf, status.nodes) }
     await deletePods(identity, wf.metadata.namespace ?? namespace, podsToDelete)
-    const labels = patchLabels({ ...workflow.metadata.labels }, actorLabelPatch(identity.claims, 'Retry'))
+    const labels = applyActorLabels(workflow.metadata.labels ?? {}, identity.claims, 'Retry')
     const body = { ...workflow, apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { ...workflow.metadata, labels }, status }
     return toApiObject(await identity.kube.replace(Workflows, wf.metadata.namespace ?? namespace, wf.metadata.name ?? name, body))
   }

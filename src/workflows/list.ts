@@ -6,7 +6,6 @@ import { applyFields, parseFields, type FieldMask } from '../lib/fields.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { encodeContinue, parseListRequest, type ListRequest } from './list-query.js'
 import { listDenied } from './service.js'
-import type { IndexEntry } from './workflow-index.js'
 import type { ArchivedListing, PageItem, StoreQuery, WorkflowStore } from './workflow-store.js'
 
 export interface ListDeps {
@@ -49,7 +48,7 @@ export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequ
 
 /** Items whose nodes the controller moved out, put back unless the mask drops `items.status.nodes` (as upstream). */
 async function withNodes(items: readonly PageItem[], mask: FieldMask | undefined, hydrate?: (json: string) => Promise<string>): Promise<readonly PageItem[]> {
-  const dehydrated = (e: PageItem) => (e as Partial<IndexEntry>).dehydrated === true
+  const dehydrated = (e: PageItem) => e.dehydrated === true
   if (!hydrate || !items.some(dehydrated) || !keepsNodes(mask)) return items
   // A few at a time: each may read the offload table, and a page must not take the whole pool.
   const out = [...items]

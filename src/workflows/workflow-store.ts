@@ -37,6 +37,8 @@ export interface StorePage {
 /** One list item, live or archived, in the common order, as wire JSON. */
 export interface PageItem extends SortKey {
   readonly json: Buffer | string
+  /** a live workflow whose nodes the controller compressed or offloaded (IndexEntry); archived rows are whole */
+  readonly dehydrated?: boolean
 }
 
 /** A page of live and archived workflows as one sequence. */
