@@ -9,7 +9,7 @@ import { selfSignedCertificate } from './http/tls.js'
 import { InfoService } from './info/service.js'
 import { KubeClient } from './kube/client.js'
 import { loadKubeConfig, type KubeSource } from './kube/config.js'
-import { Informer, outageTiming } from './kube/informer.js'
+import { Informer, stallFor } from './kube/informer.js'
 import { Workflows } from './kube/resources.js'
 import { WatchHub } from './kube/watch-hub.js'
 import { EventWatches } from './events/event-watches.js'
@@ -44,11 +44,11 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   const app0log = (msg: string, err?: unknown) => console.error(`${msg}${err ? `: ${(err as Error).message ?? String(err)}` : ''}`)
   // One watch of workflows per server feeds the list store and, through it, every watching client.
   // Streams end --watch-outage-seconds after the API's last answer: the informer's detection counts into it.
-  const timing = outageTiming(config.watchOutageSeconds * 1000)
-  const hub = new WatchHub<IndexEntry>({ historyBytes: config.watchHistoryBytes, outageMs: timing.hubOutageMs })
+  const outageMs = config.watchOutageSeconds * 1000
+  const hub = new WatchHub<IndexEntry>({ historyBytes: config.watchHistoryBytes, outageMs })
   store.subscribe((event) => hub.publish(event))
   const informer = new Informer(kube.listSource(Workflows, managedNamespace), store, {
-    log: app0log, onHealth: (e) => hub.setHealth(e), stallMs: timing.stallMs, reportAfterMs: timing.reportAfterMs,
+    log: app0log, onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(outageMs),
   })
   const ready = () => waitFor(informer.synced, SYNC_WAIT_MS)
   const stream = { heartbeatMs: config.sseHeartbeatSeconds * 1000, maxBufferBytes: config.streamBufferBytes }

@@ -1,5 +1,5 @@
 import type { KubeClient } from '../kube/client.js'
-import { Informer, outageTiming } from '../kube/informer.js'
+import { Informer, stallFor } from '../kube/informer.js'
 import { KeyedStore } from '../kube/keyed-store.js'
 import { answeredWithin, refuseInOutage } from '../kube/outage.js'
 import type { KubeObject } from '../kube/resources.js'
@@ -64,11 +64,10 @@ export class EventWatches {
     let scope = this.#scopes.get(namespace)
     if (!scope) {
       const store = new KeyedStore(toEventEntry)
-      const timing = outageTiming(this.#outageMs)
-      const hub = new WatchHub<EventEntry>({ historyBytes: 4 * 1024 * 1024, outageMs: timing.hubOutageMs })
+      const hub = new WatchHub<EventEntry>({ historyBytes: 4 * 1024 * 1024, outageMs: this.#outageMs })
       store.subscribe((ev) => hub.publish(ev))
       const informer = new Informer(this.#kube.eventSource(namespace), store, {
-        onHealth: (e) => hub.setHealth(e), stallMs: timing.stallMs, reportAfterMs: timing.reportAfterMs,
+        onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(this.#outageMs),
       })
       informer.start()
       void informer.synced.then(() => hub.reset(store.resourceVersion))

@@ -27,37 +27,24 @@ export interface InformerOptions {
   /** watch timeout asked of the apiserver, so watches are renewed periodically */
   watchTimeoutSeconds?: number
   log?: (msg: string, err?: unknown) => void
-  /** told of every failed attempt, and of the recovery (`undefined`) */
-  onHealth?: (error: Error | undefined) => void
+  /**
+   * Told of every failed attempt, with when the API last answered anything (where an outage starts, however late
+   * the failure was noticed), and of the recovery (`undefined`).
+   */
+  onHealth?: (error: Error | undefined, since?: number) => void
   /**
    * How long a request may go unanswered, and a watch stay silent before the API is asked whether it still answers,
    * before the informer reports a failure: a stopped apiserver or a proxy that holds connections open is an
    * outage, not a silent hang. The requests themselves are still awaited.
    */
   stallMs?: number
-  /**
-   * A failure is reported to onHealth only once the API has gone this long without answering anything (counted from
-   * its last answer, not from when the failure was noticed), so a listener's own clock can start where the outage did.
-   */
-  reportAfterMs?: number
 }
 
 /**
  * The stall allowance for streams that end after `outageMs` of failure: noticing a stalled watch takes up to two
  * stalls (silence, then an unanswered probe), so each is a third of that window, and at most 10 s.
  */
-const stallFor = (outageMs: number): number => Math.min(10_000, outageMs / 3)
-
-/**
- * How an outage window of `outageMs` is shared between an informer and the WatchHub fed by its health: the
- * informer reports a failure once the API has been silent for two stalls (the longest it takes to notice a stalled
- * watch), and the hub declares the outage after the rest of the window. So streams end `outageMs` after the API's
- * last answer, however the failure was noticed, instead of after the detection time plus the whole window.
- */
-export function outageTiming(outageMs: number): { stallMs: number; reportAfterMs: number; hubOutageMs: number } {
-  const stallMs = stallFor(outageMs)
-  return { stallMs, reportAfterMs: 2 * stallMs, hubOutageMs: outageMs - 2 * stallMs }
-}
+export const stallFor = (outageMs: number): number => Math.min(10_000, outageMs / 3)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -72,10 +59,7 @@ export class Informer {
   #stallReported = false
   /** when the API last answered anything: where an outage starts */
   #answeredAt = Date.now()
-  /** a failure held back until reportAfterMs of silence, and the timer that reports it */
-  #failure: Error | undefined
-  #reportTimer: NodeJS.Timeout | undefined
-  #reported = false
+  #failing = false
   #rv = ''
   #stopped = false
   #abort: AbortController | undefined
@@ -87,7 +71,7 @@ export class Informer {
     this.#handler = handler
     this.#opts = {
       pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, stallMs: opts.stallMs ?? 10_000,
-      reportAfterMs: opts.reportAfterMs ?? 0, log: opts.log, onHealth: opts.onHealth,
+      log: opts.log, onHealth: opts.onHealth,
     }
     this.#synced = new Promise((r) => { this.#resolveSynced = r })
   }
@@ -109,7 +93,6 @@ export class Informer {
   stop(): void {
     this.#stopped = true
     this.#abort?.abort()
-    clearTimeout(this.#reportTimer)
   }
 
   async #list(): Promise<void> {
@@ -228,29 +211,15 @@ export class Informer {
 
   #healthy(): void {
     this.#answeredAt = Date.now()
-    clearTimeout(this.#reportTimer)
-    this.#reportTimer = undefined
-    this.#failure = undefined
-    if (this.#reported) this.#opts.onHealth?.(undefined)
-    this.#reported = false
+    if (this.#failing) this.#opts.onHealth?.(undefined)
+    this.#failing = false
     this.#stallReported = false
   }
 
-  /** Reported at once when the API has been silent for reportAfterMs already, else when it has (if not healthy by then). */
   #unhealthy(err: unknown): void {
-    this.#failure = err instanceof Error ? err : new Error(String(err))
-    if (this.#reported) return this.#opts.onHealth?.(this.#failure)
-    const due = this.#answeredAt + this.#opts.reportAfterMs - Date.now()
-    if (due <= 0) return this.#report()
-    this.#reportTimer ??= setTimeout(() => this.#report(), due)
-    this.#reportTimer.unref()
-  }
-
-  #report(): void {
-    this.#reportTimer = undefined
-    if (!this.#failure || this.#stopped) return
-    this.#reported = true
-    this.#opts.onHealth?.(this.#failure)
+    if (this.#stopped) return
+    this.#failing = true
+    this.#opts.onHealth?.(err instanceof Error ? err : new Error(String(err)), this.#answeredAt)
   }
 }
 

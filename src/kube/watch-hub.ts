@@ -135,8 +135,11 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
     return this.#failingSince > 0 && Date.now() - this.#failingSince >= this.#opts.outageMs
   }
 
-  /** The informer's health: after `outageMs` of failure every client is closed with a stream error, not left hanging. */
-  setHealth(err: Error | undefined): void {
+  /**
+   * The informer's health: `outageMs` after the API last answered (`since`, not when the failure was noticed: a
+   * stalled watch takes up to two stall periods to notice), every client is closed with a stream error.
+   */
+  setHealth(err: Error | undefined, since = Date.now()): void {
     if (!err) {
       this.#failingSince = 0
       this.#failure = undefined
@@ -146,14 +149,14 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
     }
     this.#failure = err
     if (this.#failingSince) return
-    this.#failingSince = Date.now()
+    this.#failingSince = since
     this.#outageTimer = setTimeout(() => {
       const e = this.#outageError()
       for (const sub of [...this.#subs]) sub.fail(e)
       this.#subs.clear()
       for (const fail of [...this.#outageListeners]) fail(e)
       this.#outageListeners.clear()
-    }, this.#opts.outageMs)
+    }, Math.max(0, this.#opts.outageMs - (Date.now() - since)))
     this.#outageTimer.unref()
   }
 
