@@ -10,6 +10,7 @@ import { InfoService } from './info/service.js'
 import { KubeClient } from './kube/client.js'
 import { loadKubeConfig, type KubeSource } from './kube/config.js'
 import { Informer, stallFor } from './kube/informer.js'
+import { SYNC_WAIT_MS } from './kube/outage.js'
 import { Workflows } from './kube/resources.js'
 import { WatchHub } from './kube/watch-hub.js'
 import { EventWatches } from './events/event-watches.js'
@@ -29,8 +30,6 @@ export interface Server {
   archive: Archive
   close(): Promise<void>
 }
-
-const SYNC_WAIT_MS = 30_000
 
 /** Wires config, Kubernetes, caches and services into an app that is ready to listen. */
 export async function createServer(config: Config, source: KubeSource, extra: { logStream?: { write(line: string): void } } = {}): Promise<Server> {

@@ -1,7 +1,7 @@
 import type { KubeClient } from '../kube/client.js'
 import { Informer, stallFor } from '../kube/informer.js'
 import { KeyedStore } from '../kube/keyed-store.js'
-import { answeredWithin, refuseInOutage } from '../kube/outage.js'
+import { answeredWithin, refuseInOutage, SYNC_WAIT_MS } from '../kube/outage.js'
 import type { KubeObject } from '../kube/resources.js'
 import { WatchHub, type HubEntry } from '../kube/watch-hub.js'
 import { toWireJson } from '../http/wire.js'
@@ -43,8 +43,6 @@ interface Scope {
 }
 
 const IDLE_MS = 30_000
-/** as the workflow watch's first list (server.ts) */
-const SYNC_WAIT_MS = 30_000
 
 /**
  * One Kubernetes watch of Events per namespace scope, opened when its first client connects and closed a while

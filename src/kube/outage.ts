@@ -7,6 +7,9 @@ import type { HubEntry, OutageNotice, WatchHub } from './watch-hub.js'
  */
 export const ANSWER_WITHIN_MS = 10_000
 
+/** How long a request waits for an informer's first list (the workflow cache, a scope of Events) before it fails. */
+export const SYNC_WAIT_MS = 30_000
+
 /**
  * Refuses a new stream while `hub` has declared the Kubernetes API out, with the stream error its other clients
  * got: at once and before anything is sent, rather than after a permission check the API cannot answer, or after a
