@@ -1,10 +1,18 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Migration } from 'kysely'
+import { catchUpUpstream, createOffloadTable, UPSTREAM_STEP } from './upstream-catch-up.js'
 
 /**
  * Upstream's archive schema as its own migrator leaves it after step 68 (spec §6.1), created only where missing,
- * so a database an upstream controller already migrated is used as it is. Frozen in time: never edit, add a step.
+ * so a database an upstream controller already migrated is used as it is, and one an older controller migrated is
+ * first brought to step 68. Frozen in time: never edit what it creates, add a step. (The catch-up was added later:
+ * on such a database this step had failed, so no database has it applied without it.)
  */
-export async function up(db: Kysely<unknown>): Promise<void> {
+export function migration(offloadTable: string): Migration {
+  return { up: (db) => up(db, offloadTable), down }
+}
+
+async function up(db: Kysely<unknown>, offloadTable: string): Promise<void> {
+  await catchUpUpstream(db, offloadTable)
   await sql`CREATE TABLE IF NOT EXISTS schema_history (schema_version int NOT NULL PRIMARY KEY)`.execute(db)
   await sql`CREATE TABLE IF NOT EXISTS argo_archived_workflows (
     uid varchar(128) NOT NULL,
@@ -31,22 +39,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     PRIMARY KEY (clustername, uid, name),
     FOREIGN KEY (clustername, uid) REFERENCES argo_archived_workflows (clustername, uid) ON DELETE CASCADE)`.execute(db)
   await sql`CREATE INDEX IF NOT EXISTS argo_archived_workflows_labels_i1 ON argo_archived_workflows_labels (name, value)`.execute(db)
-  // The node-status offload table under its documented default name (persistence.postgresql.tableName).
-  await sql`CREATE TABLE IF NOT EXISTS argo_workflows (
-    uid varchar(128) NOT NULL,
-    namespace varchar(256) NOT NULL,
-    creationtimestamp timestamp DEFAULT CURRENT_TIMESTAMP,
-    clustername varchar(64) NOT NULL,
-    version varchar(64) NOT NULL,
-    nodes json NOT NULL,
-    updatedat timestamp NOT NULL DEFAULT current_timestamp,
-    PRIMARY KEY (clustername, uid, version))`.execute(db)
-  await sql`CREATE INDEX IF NOT EXISTS argo_workflows_i1 ON argo_workflows (clustername, namespace, updatedat)`.execute(db)
+  // The node-status offload table under its documented default name; 0004 adds it under a configured one.
+  await createOffloadTable(db, 'argo_workflows')
   // An upstream controller sharing this database must see its last step as applied, not re-run step 0.
-  await sql`INSERT INTO schema_history (schema_version) SELECT 68 WHERE NOT EXISTS (SELECT 1 FROM schema_history)`.execute(db)
+  await sql`INSERT INTO schema_history (schema_version) SELECT ${sql.lit(UPSTREAM_STEP)} WHERE NOT EXISTS (SELECT 1 FROM schema_history)`.execute(db)
 }
 
-export async function down(db: Kysely<unknown>): Promise<void> {
+async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP TABLE IF EXISTS argo_archived_workflows_labels`.execute(db)
   await sql`DROP TABLE IF EXISTS argo_archived_workflows`.execute(db)
   await sql`DROP TABLE IF EXISTS argo_workflows`.execute(db)

@@ -50,7 +50,7 @@ export async function startArchive(o: {
     archiveTtl: config.archiveTtl, skipMigrations: config.skipMigrations, log: o.log,
   })
   if (!p) return { service: new ArchiveService({ access: o.access, instanceId: settings.instanceID, disableValuesPattern }), close: async () => {} }
-  const migrations = p.skipMigrations ? { done: Promise.resolve(), stop: () => {} } : await startMigrations(p.url, o.log)
+  const migrations = p.skipMigrations ? { done: Promise.resolve(), stop: () => {} } : await startMigrations(p.url, p.offloadTable, o.log)
   const db: Db = openDatabase(p.url)
   const scope = { clusterName: p.clusterName, instanceId: settings.instanceID, managedNamespace: o.managedNamespace }
   const backfill = new LabelCopiesBackfill(db, () => openDatabase(p.url, { max: 1 }), o.log)
@@ -103,9 +103,9 @@ const MIGRATION_RETRY_MS = 5_000
  * archive): migrations are retried every 5 s in the background, logged, and the archive's writers wait for them.
  * Any other failure (a refused password, a failed migration) still fails the start, where an operator sees it.
  */
-async function startMigrations(url: string, log: (msg: string) => void): Promise<{ done: Promise<void>; stop(): void }> {
+async function startMigrations(url: string, offloadTable: string, log: (msg: string) => void): Promise<{ done: Promise<void>; stop(): void }> {
   const migrate = async () => {
-    const applied = await migrateToLatest(url)
+    const applied = await migrateToLatest(url, { offloadTable })
     if (applied.length) log(`archive: applied migrations ${applied.join(', ')}`)
   }
   try {

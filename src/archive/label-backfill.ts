@@ -131,6 +131,10 @@ export class LabelCopiesBackfill {
         this.#buildPid = undefined
       }
     }
+    // Statistics on the copies before selector pages plan with them: until autovacuum gets to it, a filled archive
+    // (a restored dump, an upstream one) has none, and a namespaced selector page was planned at seconds, not ms.
+    // ANALYZE's lock blocks neither reads nor writes.
+    await sql`ANALYZE argo_archived_workflows, argo_archived_workflows_labels`.execute(conn)
     await sql`INSERT INTO argo_server_backfills (name, finishedat) VALUES (${NAME}, now() AT TIME ZONE 'UTC') ON CONFLICT DO NOTHING`.execute(conn)
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
     this.#log(`archive: label backfill filled ${this.#filled} label rows in ${s(t1 - t0)} and built the label indexes in ${s(Date.now() - t1)}; selector pages now use them`)

@@ -80,6 +80,8 @@ export async function resolvePersistence(opts: {
   }
 }
 
+const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])
+
 async function postgresUrl(pgs: NonNullable<PersistenceSettings['postgresql']>, kube: KubeClient, namespace: string): Promise<string> {
   const secret = async (ref: z.infer<typeof SecretKey> | undefined) => {
     if (!ref) return ''
@@ -91,6 +93,11 @@ async function postgresUrl(pgs: NonNullable<PersistenceSettings['postgresql']>, 
   const user = encodeURIComponent(await secret(pgs.userNameSecret))
   const password = encodeURIComponent(await secret(pgs.passwordSecret))
   const auth = user ? `${user}${password ? `:${password}` : ''}@` : ''
-  const sslmode = pgs.sslMode || (pgs.ssl ? 'require' : 'disable')
-  return `postgres://${auth}${pgs.host ?? 'localhost'}:${pgs.port ?? 5432}/${encodeURIComponent(pgs.database ?? 'postgres')}?sslmode=${sslmode}`
+  const mode = pgs.sslMode || (pgs.ssl ? 'require' : 'disable')
+  if (!SSL_MODES.has(mode)) throw new Error(`persistence: postgresql.sslMode "${mode}" is not one of ${[...SSL_MODES].join(', ')}`)
+  // libpq's meanings, as upstream's Go driver has them (require: encrypted, the certificate not verified; a bare
+  // `ssl: true` is that too), not pg's default (require verifies the certificate: a self-signed one is refused).
+  // pg cannot fall back between plain and TLS: allow (plain first) is disable, prefer (TLS first) is require.
+  const pgMode = mode === 'allow' ? 'disable' : mode === 'prefer' ? 'require' : mode
+  return `postgres://${auth}${pgs.host ?? 'localhost'}:${pgs.port ?? 5432}/${encodeURIComponent(pgs.database ?? 'postgres')}?sslmode=${pgMode}&uselibpqcompat=true`
 }

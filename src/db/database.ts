@@ -1,6 +1,6 @@
 import { Kysely, Migrator, PostgresDialect, type ColumnType, type Generated, type QueryResult, type RawBuilder } from 'kysely'
 import pg from 'pg'
-import { migrationProvider } from '../../migrations/index.js'
+import { migrationProvider, type MigrationOptions } from '../../migrations/index.js'
 import { ApiError, GrpcCode } from '../http/errors.js'
 
 /** Upstream's archive tables (spec §6.1) plus our `resourceversion` (migrations/0002). */
@@ -110,14 +110,14 @@ export function openDatabase(connectionString: string, opts: { max?: number; sta
  * others then find nothing to do.
  * @throws Error naming the failed migration
  */
-export async function migrateToLatest(connectionString: string): Promise<string[]> {
+export async function migrateToLatest(connectionString: string, opts?: MigrationOptions): Promise<string[]> {
   const db = openDatabase(connectionString, { max: 1, statementTimeoutMs: 0 })
-  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider })
+  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider(opts) })
   const { error, results } = await migrator.migrateToLatest().finally(() => db.close())
   const failed = results?.find((r) => r.status === 'Error')
   if (error || failed) {
     const why = error instanceof Error ? error.message : String(error ?? 'failed')
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${why}`, { cause: error })
+    throw new Error(`database migration${failed ? ` ${failed.migrationName}` : 's'} failed: ${why}`, { cause: error })
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }

@@ -30,7 +30,7 @@ test('label copies: an archive written before migration 0003 is backfilled; both
   const url = await freshDatabase()
   const db = openDatabase(url)
   t.after(() => db.close())
-  const migrated = await new Migrator({ db: db.kysely, provider: migrationProvider }).migrateTo('0002_resource_version_and_keyset')
+  const migrated = await new Migrator({ db: db.kysely, provider: migrationProvider() }).migrateTo('0002_resource_version_and_keyset')
   assert.equal(migrated.error, undefined)
   await sqlQuery(url, upstreamRows(0, 2500)) // more than two backfill batches of 1,000 workflows
 

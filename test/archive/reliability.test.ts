@@ -97,7 +97,7 @@ test('a migration waits at most 10 s behind a long transaction instead of freezi
   const url = await freshDatabase()
   const db = openDatabase(url)
   t.after(() => db.close())
-  assert.equal((await new Migrator({ db: db.kysely, provider: migrationProvider }).migrateTo('0002_resource_version_and_keyset')).error, undefined)
+  assert.equal((await new Migrator({ db: db.kysely, provider: migrationProvider() }).migrateTo('0002_resource_version_and_keyset')).error, undefined)
   const holder = new pg.Client({ connectionString: url })
   await holder.connect()
   t.after(() => holder.end())
@@ -168,7 +168,7 @@ test('migrations are idempotent and safe for replicas starting together; TTL del
   const stacks = await Promise.all([0, 1, 2].map(() => startStack(t, { database: url, args: [...archiveArgs, '--archive-ttl', '1d'] })))
   const s = stacks[0]!
   const applied = await sqlQuery<{ name: string }>(url, 'SELECT name FROM kysely_migration ORDER BY name')
-  assert.deepEqual(applied.map((r) => r.name), ['0001_upstream_archive', '0002_resource_version_and_keyset', '0003_label_copies'])
+  assert.deepEqual(applied.map((r) => r.name), ['0001_upstream_archive', '0002_resource_version_and_keyset', '0003_label_copies', '0004_offload_table'])
   assert.deepEqual(await sqlQuery(url, 'SELECT schema_version FROM schema_history'), [{ schema_version: 68 }])
   // An empty archive gets the label index at once (no backfill to wait for).
   assert.equal((await sqlQuery(url, "SELECT 1 FROM argo_server_backfills WHERE name = 'label_copies'")).length, 1)

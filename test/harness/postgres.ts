@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chown, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, type TestContext } from 'node:test'
 import pg from 'pg'
+import { generateServerCert } from '../../emulator/tls.js'
 import { startLocalPostgres, type LocalPostgres } from '../../src/sandbox/postgres.js'
 
 let shared: Promise<LocalPostgres> | undefined
@@ -42,12 +43,30 @@ export async function freshDatabase(): Promise<string> {
   return withDatabase(server.url, name)
 }
 
-/** A Postgres of its own that a test can stop and start again at the same URL (outage tests). */
-export async function ownPostgres(t: TestContext): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void> }> {
+/**
+ * TLS on with a self-signed certificate (as an in-cluster Postgres often has), applied by a configuration reload.
+ * The key goes in the data directory, owned by whoever owns that (the `postgres` user when tests run as root).
+ */
+async function enableTls(url: string, dataDir: string): Promise<void> {
+  const cert = await generateServerCert()
+  const { uid, gid } = await stat(dataDir)
+  for (const [file, pem] of [['server.crt', cert.certPem], ['server.key', cert.keyPem]] as const) {
+    await writeFile(join(dataDir, file), pem, { mode: 0o600 })
+    await chown(join(dataDir, file), uid, gid)
+  }
+  await sqlQuery(url, "ALTER SYSTEM SET ssl_cert_file = 'server.crt'")
+  await sqlQuery(url, "ALTER SYSTEM SET ssl_key_file = 'server.key'")
+  await sqlQuery(url, 'ALTER SYSTEM SET ssl = on')
+  await sqlQuery(url, 'SELECT pg_reload_conf()')
+}
+
+/** A Postgres of its own that a test can stop and start again at the same URL (outage tests), optionally with TLS. */
+export async function ownPostgres(t: TestContext, opts: { tls?: boolean } = {}): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'argo-test-own-pg-'))
   let running: LocalPostgres | undefined = await startLocalPostgres(join(dir, 'data'))
   const port = Number(new URL(running.url).port)
   const url = running.url
+  if (opts.tls) await enableTls(url, join(dir, 'data'))
   t.after(async () => {
     await running?.stop()
     await rm(dir, { recursive: true, force: true })
