@@ -87,7 +87,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     gatekeeper,
     info,
     workflows,
-    workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.listing, warn: archiveLog, hydrate },
+    workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.listing, hydrate },
     workflowWatch: { store, hub, access, instanceId: settings.instanceID, ready, hydrate },
     stream,
     access,

@@ -49,14 +49,17 @@ export const isUndefinedTable = (err: unknown): boolean => (err as { code?: unkn
 // Socket errors, connection_exception (08xxx), and admin_shutdown / crash_shutdown / cannot_connect_now (57P01-3).
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03'])
 
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect'
+
 /** Whether an error (or its cause) means Postgres cannot be reached right now, as opposed to refusing what was asked. */
 export function isUnreachable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false
   const e = err as { code?: unknown; message?: unknown; cause?: unknown }
   const code = typeof e.code === 'string' ? e.code : ''
   if (UNREACHABLE_CODES.has(code) || /^08/.test(code)) return true
-  // pg's own wording for a dropped connection and for its connect timeout (connectionTimeoutMillis)
-  if (typeof e.message === 'string' && /Connection terminated|timeout exceeded when trying to connect/.test(e.message)) return true
+  // pg's wording for a dropped connection or a connect timeout, and pg-pool's for its wait for a free connection
+  // (kept for the archiver's backoff: against a host that stalls every connect, the queued waits time out first)
+  if (typeof e.message === 'string' && (e.message.includes('Connection terminated') || e.message === POOL_WAIT_TIMEOUT)) return true
   return isUnreachable(e.cause)
 }
 
@@ -65,7 +68,9 @@ export async function execute<R>(db: Db, q: RawBuilder<R>): Promise<QueryResult<
   try {
     return await q.execute(db.kysely)
   } catch (err) {
-    if (isUnreachable(err)) throw new ApiError(GrpcCode.Unavailable, 'the archive database is unavailable', { cause: err })
+    // pg-pool's wait for a free connection ended: every connection is held (a long lock, a burst) or connecting.
+    const why = err instanceof Error && err.message === POOL_WAIT_TIMEOUT ? ': no connection became free in time' : ''
+    if (isUnreachable(err)) throw new ApiError(GrpcCode.Unavailable, `the archive database is unavailable${why}`, { cause: err })
     throw err
   }
 }

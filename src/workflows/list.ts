@@ -16,8 +16,6 @@ export interface ListDeps {
   ready: () => Promise<void>
   /** with persistence: archived workflows are listed too (spec §2.4) */
   archive?: ArchivedListing
-  /** told when the archive cannot be read and the page is served from the cache alone */
-  warn?: (msg: string) => void
   /** a workflow's wire JSON with its compressed or offloaded nodes put back (spec §2.4 "Hydration") */
   hydrate?: (json: string) => Promise<string>
 }
@@ -66,17 +64,12 @@ function keepsNodes(mask: FieldMask | undefined): boolean {
 }
 
 /**
- * With an archive, live and archived workflows form one keyset-paged sequence. If Postgres is unreachable the
- * page is served from the cache alone (logged) rather than failing the request (the UI's main list, run history).
+ * With an archive, live and archived workflows form one keyset-paged sequence. If the archive cannot be read the
+ * request fails (503 code 14 while Postgres is unreachable or busy): a page of the live workflows alone would look
+ * complete, and a client paging or looking for a workflow would draw the wrong conclusion (upstream fails too).
  */
-export async function pageOf(d: ListDeps, q: StoreQuery): Promise<{ items: readonly PageItem[]; more: boolean; remaining?: number }> {
-  if (!d.archive) return d.store.query(q)
-  try {
-    return await d.archive.page(q)
-  } catch (err) {
-    d.warn?.(`listing workflows without the archive: ${(err as Error).message}`)
-    return d.store.query(q)
-  }
+export function pageOf(d: ListDeps, q: StoreQuery): Promise<{ items: readonly PageItem[]; more: boolean; remaining?: number }> {
+  return d.archive ? d.archive.page(q) : Promise.resolve(d.store.query(q))
 }
 
 /** A list response from wire-JSON items; empty lists are `"items":null`, as Go marshals a nil slice (spec §0). */

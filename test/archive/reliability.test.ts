@@ -7,6 +7,7 @@ import { migrationProvider } from '../../migrations/index.js'
 import { migrateToLatest, openDatabase } from '../../src/db/database.js'
 import { freshDatabase, ownPostgres, sqlQuery } from '../harness/postgres.js'
 import { aWorkflow, startStack } from '../harness/stack.js'
+import { openStream, watchEvents } from '../harness/streams.js'
 import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
 
 const count = async (url: string) => Number((await sqlQuery<{ n: string }>(url, 'SELECT count(*) AS n FROM argo_archived_workflows'))[0]?.n)
@@ -36,13 +37,17 @@ test('Postgres stopped mid-archive: archiving backs off, logs, and loses nothing
   assert.equal(liveStatus(s, 'during-0'), 'Pending')
   // Deleted while Postgres is down: only the DELETED event's last state is left to archive.
   finished(s, 'deleted-during')
-  await until('deleted-during in the server\'s cache', async () =>
-    (await s.json<{ items: { metadata: { name: string } }[] | null }>('/api/v1/workflows/argo?fields=items.metadata.name')).body.items?.some((w) => w.metadata.name === 'deleted-during'))
+  // Seen by the server (its watch stream has it), so only the DELETED event's last state is left to archive.
+  const seen = await openStream(s, '/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3Ddeleted-during')
+  await seen.until(() => watchEvents(seen).length > 0)
+  seen.close()
   s.emulator.remove(WF, 'deleted-during')
-  // The list still answers from the cache while the archive is unreachable; the archive's own reads say so.
-  assert.equal((await s.json('/api/v1/workflows/argo')).status, 200)
-  const down = await s.json<{ code: number; message: string }>('/api/v1/archived-workflows')
-  assert.deepEqual([down.status, down.body], [503, { code: 14, message: 'the archive database is unavailable' }])
+  // Every read that needs the archive says it is unavailable: the workflow list too, rather than a page of the live
+  // workflows alone that looks complete.
+  for (const path of ['/api/v1/archived-workflows', '/api/v1/workflows/argo', '/api/v1/workflows/argo?listOptions.limit=2']) {
+    const down = await s.json<{ code: number; message: string }>(path)
+    assert.deepEqual([path, down.status, down.body], [path, 503, { code: 14, message: 'the archive database is unavailable' }])
+  }
   // Long enough for the wait to grow to several seconds: 11 writes failing at once must count as one failure
   // (before, each doubled the wait: 60 s within 3 s, and every queued write then slept that long).
   await until('the wait grown to 4 s', () => lines.some((l) => l.includes('retrying in 4000 ms')), 30_000)
@@ -75,7 +80,7 @@ test('Postgres down when the server starts on a new database: it starts, migrate
   await pg.stop()
   const s = await startStack(t, { database: pg.url, args: archiveArgs })
   assert.equal((await s.json('/api/v1/info')).status, 200)
-  assert.equal((await s.json('/api/v1/workflows/argo')).status, 200)
+  assert.equal((await s.json('/api/v1/workflows/argo')).status, 503, 'the list needs the archive')
   // The stack is up, so the first migration attempt has already failed: the server started without its tables.
   finished(s, 'before-migrations')
   await pg.start()
