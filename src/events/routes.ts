@@ -58,7 +58,12 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
           // position, so a reconnect resumes exactly after the snapshot and one cut off half-way starts over.
           const snapshot = [...scope.store.values()].filter(matches)
           const position = scope.hub.position
-          snapshot.forEach((e, i) => stream.sendResultJson(e.json.toString(), i === snapshot.length - 1 ? position : undefined))
+          // At the client's pace, live events held behind it (a snapshot may be larger than the buffer bound).
+          void stream.paced(async () => {
+            for (const [i, e] of snapshot.entries()) {
+              if (!(await stream.sendPaced(e.json.toString(), i === snapshot.length - 1 ? position : undefined))) return
+            }
+          })
         }
         const unsubscribe = scope.hub.subscribe({
           matches,

@@ -5,6 +5,9 @@ import { toWireJson } from './wire.js'
 
 const crlf = Buffer.from('\r\n')
 
+/** Live events a client may have waiting behind a paced snapshot before it is closed. */
+const MAX_HELD = 10_000
+
 export interface StreamSettings {
   /** SSE comment heartbeat interval (upstream: 15 s) */
   heartbeatMs: number
@@ -29,6 +32,8 @@ export class EventStream {
   #closed = false
   #heartbeat: NodeJS.Timeout | undefined
   #onClose: (() => void)[] = []
+  /** shared sends waiting for a paced task (see paced) */
+  #held: (() => void)[] | undefined
 
   constructor(req: FastifyRequest, reply: FastifyReply, settings: StreamSettings) {
     this.sse = req.headers.accept === 'text/event-stream'
@@ -87,11 +92,64 @@ export class EventStream {
   }
 
   /**
+   * Runs `task`, which sends what the server chose to send (a snapshot) with sendPaced, at the client's pace. Shared
+   * sends made meanwhile (live events) wait, in order, and go out after it; a client that falls more than
+   * MAX_HELD events behind meanwhile is closed, as one whose buffer fills.
+   */
+  async paced(task: () => Promise<void>): Promise<void> {
+    this.#held = []
+    try {
+      await task()
+    } finally {
+      const held = this.#held
+      this.#held = undefined
+      for (const send of held) send()
+    }
+  }
+
+  /**
+   * Like sendResultJson, but first waits until the client has taken most of what was written: a snapshot or a log
+   * larger than the buffer bound goes out at the client's pace instead of closing a slow reader. False once closed.
+   */
+  async sendPaced(resultJson: string, id?: string): Promise<boolean> {
+    await this.#writable()
+    if (this.#closed) return false
+    this.open()
+    this.#write(this.#text(this.#mask ? toWireJson(applyFields({ result: JSON.parse(resultJson) as unknown }, this.#mask)) : `{"result":${resultJson}}`, id))
+    return !this.#closed
+  }
+
+  /** Resolves when what is buffered for the client is under a quarter of the bound, or the stream has closed. */
+  async #writable(): Promise<void> {
+    const res = this.#reply.raw
+    while (!this.#closed && res.writableLength > this.#settings.maxBufferBytes / 4 && res.socket) {
+      const socket = res.socket
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done)
+          socket.off('close', done)
+          resolve()
+        }
+        socket.once('drain', done)
+        socket.once('close', done)
+      })
+    }
+  }
+
+  /**
    * Like sendResultJson for an event many clients receive: the frame is built once per framing (NDJSON, SSE,
    * SSE with id) and cached in `frames`, so fan-out costs one socket write per client.
    */
   sendShared(resultJson: string, id: string, frames: Map<string, Buffer>): boolean {
     if (this.#closed) return false
+    if (this.#held) {
+      if (this.#held.length >= MAX_HELD) {
+        this.fail(new ApiError(8, 'the client is reading too slowly: stream closed'))
+        return false
+      }
+      this.#held.push(() => this.sendShared(resultJson, id, frames))
+      return true
+    }
     if (this.#mask) return this.sendResultJson(resultJson, id)
     this.open()
     const res = this.#reply.raw

@@ -71,10 +71,16 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
   stream.open()
   const inOrder = orderedSender(d.hydrate, (err) => stream.fail(err))
   if (from === undefined) {
-    // A fresh snapshot: only its last event carries an id, so a client cut off half-way starts over.
+    // A fresh snapshot: only its last event carries an id, so a client cut off half-way starts over. It goes out
+    // at the client's pace (it may be far larger than the buffer bound), live events held behind it.
     const snapshot = d.store.entries(r.namespace).filter(matches)
     const rv = d.hub.position
-    snapshot.forEach((e, i) => inOrder(e, e, (h) => void stream.sendResultJson(`{"type":"ADDED","object":${h?.object ?? e.json.toString()}}`, i === snapshot.length - 1 ? rv : undefined)))
+    void stream.paced(async () => {
+      for (const [i, e] of snapshot.entries()) {
+        const object = e.dehydrated ? await d.hydrate(e.json.toString()) : e.json.toString()
+        if (!(await stream.sendPaced(`{"type":"ADDED","object":${object}}`, i === snapshot.length - 1 ? rv : undefined))) return
+      }
+    })
   }
   const unsubscribe = d.hub.subscribe({
     matches,
