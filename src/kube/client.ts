@@ -112,7 +112,9 @@ export class KubeClient {
       list: (p) => call(async () => {
         const q = { labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, _continue: p.continue }
         const l = namespace ? await this.#core.listNamespacedEvent({ namespace, ...q }) : await this.#core.listEventForAllNamespaces(q)
-        return plainJson(l) as KubeList
+        // The typed list names ListMeta's `continue` `_continue`: the informer would stop after the first page.
+        const { items } = plainJson(l) as KubeList
+        return { metadata: { resourceVersion: l.metadata?.resourceVersion, continue: l.metadata?._continue }, items }
       }),
       watchPath: namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events',
       what: 'events',

@@ -68,3 +68,14 @@ test('a snapshot is resumed exactly after its last id: nothing sent twice, nothi
   assert.equal(ids.length, 1, `only the last event of a snapshot carries an id: ${first.raw}`)
   assert.match(first.raw, /id: [^\n]+\ndata: [^\n]*"name":"e3"/, 'on the last event')
 })
+
+test('the Events stream knows every Event of its scope, past the informer\'s first list page of 500', async (t) => {
+  const s = await startStack(t)
+  for (let i = 0; i < 700; i++) event(s, `e-${i}`, 'wf', `R${i}`)
+  const all = await openStream(s, '/api/v1/stream/events/argo')
+  const one = await openStream(s, '/api/v1/stream/events/argo?listOptions.fieldSelector=metadata.name%3De-650')
+  t.after(() => [all, one].forEach((r) => r.close()))
+  await all.until(() => all.messages().length === 700)
+  await one.until(() => one.messages().length === 1)
+  assert.deepEqual(reasons(one.messages()), ['R650 wf'])
+})
