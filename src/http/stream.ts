@@ -39,9 +39,10 @@ export class EventStream {
     this.sse = req.headers.accept === 'text/event-stream'
     this.#reply = reply
     this.#settings = settings
-    // The forwarder applies `fields` to every chunk, whatever the endpoint (spec §2.3).
-    const fields = (req.query as Record<string, unknown> | undefined)?.fields
-    this.#mask = parseFields(typeof fields === 'string' ? fields : undefined)
+    // The forwarder applies `fields` to every chunk, whatever the endpoint (spec §2.3): read from the URL, since a
+    // route's schema declares only upstream's parameters (WatchEvents' has no `fields`) and strips the rest.
+    const fields = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length)).get('fields')
+    this.#mask = parseFields(fields ?? undefined)
     // The argo CLI (Go's HTTP client) parses every SSE line longer than 6 bytes as data
     // (pkg/apiclient/http1/server-sent-events-client.go), so an `id:` line would break it.
     this.#ids = this.sse && !String(req.headers['user-agent'] ?? '').startsWith('Go-http-client/')

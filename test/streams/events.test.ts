@@ -79,3 +79,14 @@ test('the Events stream knows every Event of its scope, past the informer\'s fir
   await one.until(() => one.messages().length === 1)
   assert.deepEqual(reasons(one.messages()), ['R650 wf'])
 })
+
+test('fields masks the Events stream\'s results, as every stream\'s (spec §2.3)', async (t) => {
+  const s = await startStack(t)
+  event(s, 'e1', 'wf', 'Started')
+  const r = await openStream(s, '/api/v1/stream/events/argo?fields=result.message,result.reason')
+  t.after(() => r.close())
+  await r.until(() => r.messages().length === 1)
+  event(s, 'e2', 'wf', 'Done')
+  await r.until(() => r.messages().length === 2)
+  assert.deepEqual(r.messages(), [{ result: { message: 'Started wf', reason: 'Started' } }, { result: { message: 'Done wf', reason: 'Done' } }])
+})
