@@ -120,21 +120,30 @@ export class EventStream {
     return !this.#closed
   }
 
-  /** Resolves when what is buffered for the client is under a quarter of the bound, or the stream has closed. */
-  async #writable(): Promise<void> {
-    const res = this.#reply.raw
-    while (!this.#closed && res.writableLength > this.#settings.maxBufferBytes / 4 && res.socket) {
-      const socket = res.socket
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          socket.off('drain', done)
-          socket.off('close', done)
-          resolve()
-        }
-        socket.once('drain', done)
-        socket.once('close', done)
-      })
+  /**
+   * Whether the client has more than a quarter of the bound still to take: a sender that sets its own pace (a
+   * snapshot, a log) waits for onDrain rather than write more and be closed as a slow reader.
+   */
+  get congested(): boolean {
+    return !this.#closed && this.#reply.raw.writableLength > this.#settings.maxBufferBytes / 4
+  }
+
+  /** Calls `fn` once the client has taken what was buffered (or the stream closed). */
+  onDrain(fn: () => void): void {
+    const socket = this.#reply.raw.socket
+    if (!socket || this.#closed) return fn()
+    const done = () => {
+      socket.off('drain', done)
+      socket.off('close', done)
+      fn()
     }
+    socket.once('drain', done)
+    socket.once('close', done)
+  }
+
+  /** Resolves when the stream is no longer congested, or has closed. */
+  async #writable(): Promise<void> {
+    while (this.congested) await new Promise<void>((resolve) => this.onDrain(resolve))
   }
 
   /**

@@ -35,6 +35,8 @@ export interface MergerOptions {
   /** characters queued per pod before its upstream read is paused */
   maxQueuedChars?: number
   emit(entry: Entry): void
+  /** the client cannot take more now: entries wait (and readers pause) until pump() is called again */
+  blocked?(): boolean
   /** every source ended and drained, and `seal()` was called */
   onDone(): void
 }
@@ -115,6 +117,7 @@ export class Merger {
     clearTimeout(this.#timer)
     this.#timer = undefined
     for (;;) {
+      if (this.#opts.blocked?.()) break
       let next: Source | undefined
       let blocked = false
       let oldest = Infinity

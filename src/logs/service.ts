@@ -26,7 +26,7 @@ export interface LogServiceDeps {
 }
 
 /** The output a log session writes to: the stream framer (spec §3). */
-export type LogOutput = Pick<EventStream, 'open' | 'send' | 'end' | 'fail' | 'onClose' | 'closed'>
+export type LogOutput = Pick<EventStream, 'open' | 'send' | 'end' | 'fail' | 'onClose' | 'closed' | 'congested' | 'onDrain'>
 
 const phaseOf = (obj: KubeObject): string => {
   const status = obj.status as { phase?: unknown } | undefined
@@ -77,6 +77,8 @@ class LogSession {
   #watches: (() => void)[] = []
   /** no more log reads start, and those running are aborted */
   #stopping = false
+  /** the client is congested and the merger waits for its drain */
+  #awaitingDrain = false
 
   constructor(identity: Identity, r: LogRequest, name: string, selector: ListParams, out: LogOutput, d: LogServiceDeps) {
     this.#kube = identity.kube
@@ -89,6 +91,19 @@ class LogSession {
       lingerMs: r.follow ? d.lingerMs ?? 1000 : undefined,
       // LogEntry's fields are omitempty: an empty line goes out as {"podName":…} (spec §2.8)
       emit: (e) => void out.send(e.content ? { content: e.content, podName: e.podName } : { podName: e.podName }),
+      // A reader that pauses slows the pods' log reads (each queue fills, its read pauses) rather than being cut
+      // off as a slow fan-out client is: a log goes out at the client's pace, as upstream's gRPC flow control.
+      blocked: () => {
+        if (!out.congested) return false
+        if (!this.#awaitingDrain) {
+          this.#awaitingDrain = true
+          out.onDrain(() => {
+            this.#awaitingDrain = false
+            this.#merger.pump()
+          })
+        }
+        return true
+      },
       onDone: () => {
         this.#stop()
         out.end()

@@ -1,3 +1,4 @@
+import net from 'node:net'
 import type { Stack } from './stack.js'
 
 /** A streaming response read incrementally, keeping every byte, for byte-exact assertions. */
@@ -77,4 +78,29 @@ export function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms) })
   return Promise.race([p, late]).finally(() => clearTimeout(timer))
+}
+
+/** A client on a raw socket that reads nothing for `pauseMs` after its request, then everything. */
+export function pausingClient(s: Stack, path: string, pauseMs: number) {
+  const url = new URL(s.url)
+  const socket = net.connect(Number(url.port), url.hostname)
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.emulator.adminToken}\r\n\r\n`)
+  socket.pause()
+  let received = ''
+  setTimeout(() => {
+    socket.setEncoding('utf8')
+    socket.on('data', (d: string) => { received += d })
+    socket.resume()
+  }, pauseMs)
+  return {
+    get received() { return received },
+    close: () => socket.destroy(),
+    async until(what: string, test: (r: string) => boolean, ms = 30_000) {
+      const end = Date.now() + ms
+      while (!test(received)) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    },
+  }
 }

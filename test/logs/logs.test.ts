@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { argoGroupRules, startStack, type Stack } from '../harness/stack.js'
 import { NS, at, createPod, createWorkflow, readEntries } from './helpers.js'
+import { pausingClient } from '../harness/streams.js'
 
 const T = '2026-03-04T05:06:0'
 
@@ -171,4 +172,20 @@ test('long logs: per-pod queues fill and pause their reads, the merge stays exac
   const got = await readEntries(stack, `/api/v1/workflows/${NS}/wf-big/log`)
   assert.equal(got.results.length, 2 * n)
   got.results.forEach((r, i) => assert.equal(r.content, `${i}`))
+})
+
+test('a log larger than the stream buffer goes out at the pace of a reader that pauses, not cut off', async (t) => {
+  const stack = await startStack(t, { args: ['--stream-buffer-bytes', '1000000'] })
+  await createWorkflow(stack, 'wf-long')
+  createPod(stack.emulator, 'wf-long', 'wf-long-1')
+  const t0 = Date.parse(`${T}0.000Z`)
+  const line = 'y'.repeat(1000)
+  for (let i = 0; i < 16000; i++) stack.emulator.appendPodLog(NS, 'wf-long-1', 'main', `${i} ${line}`, new Date(t0 + i))
+  // 16 MB of log against a 1 MB bound (the kernel buffers some MB), and a client that reads nothing for 2 s.
+  const c = pausingClient(stack, `/api/v1/workflows/${NS}/wf-long/log`, 2000)
+  t.after(() => c.close())
+  await c.until('the end of the log', (r) => r.endsWith('0\r\n\r\n') || r.includes('"error"'))
+  assert.doesNotMatch(c.received, /"error"/)
+  assert.equal(c.received.match(/"content":"\d+ y+"/g)?.length, 16000)
+  assert.ok(c.received.includes(`"content":"15999 ${line}"`))
 })

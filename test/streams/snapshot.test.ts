@@ -1,36 +1,11 @@
 import assert from 'node:assert/strict'
-import net from 'node:net'
 import { test } from 'node:test'
-import { startStack, type Stack } from '../harness/stack.js'
+import { startStack } from '../harness/stack.js'
+import { pausingClient } from '../harness/streams.js'
 
 const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
 const EV = { group: '', resource: 'events', namespace: 'argo' }
 const big = 'x'.repeat(50_000)
-
-/** A client on a raw socket that reads nothing for `pauseMs` after its request, then everything. */
-function pausingClient(s: Stack, path: string, pauseMs: number) {
-  const url = new URL(s.url)
-  const socket = net.connect(Number(url.port), url.hostname)
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.emulator.adminToken}\r\n\r\n`)
-  socket.pause()
-  let received = ''
-  setTimeout(() => {
-    socket.setEncoding('utf8')
-    socket.on('data', (d: string) => { received += d })
-    socket.resume()
-  }, pauseMs)
-  return {
-    get received() { return received },
-    close: () => socket.destroy(),
-    async until(what: string, test: (r: string) => boolean, ms = 30_000) {
-      const end = Date.now() + ms
-      while (!test(received)) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-        await new Promise((r) => setTimeout(r, 50))
-      }
-    },
-  }
-}
 
 const count = (raw: string, re: RegExp) => raw.match(re)?.length ?? 0
 
