@@ -58,13 +58,16 @@ export class LineSink extends Writable {
   readonly #decoder = new StringDecoder('utf8')
   readonly #onLine: (line: string) => void
   readonly #paused: () => boolean
+  readonly #settle: (() => Promise<void> | undefined) | undefined
   #partial = ''
   #waiting: (() => void) | undefined
 
-  constructor(onLine: (line: string) => void, paused: () => boolean) {
+  /** `settle`, after each chunk's lines: work on them (a grep) that the next chunk waits for. */
+  constructor(onLine: (line: string) => void, paused: () => boolean, settle?: () => Promise<void> | undefined) {
     super({ decodeStrings: true })
     this.#onLine = onLine
     this.#paused = paused
+    this.#settle = settle
   }
 
   resume(): void {
@@ -75,15 +78,24 @@ export class LineSink extends Writable {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.#take(this.#decoder.write(chunk))
-    if (this.#paused()) this.#waiting = () => cb()
-    else cb()
+    this.#then(() => {
+      if (this.#paused()) this.#waiting = () => cb()
+      else cb()
+    }, cb)
   }
 
   override _final(cb: (err?: Error | null) => void): void {
     this.#take(this.#decoder.end())
     if (this.#partial) this.#emit(this.#partial)
     this.#partial = ''
-    cb()
+    this.#then(() => cb(), cb)
+  }
+
+  /** Runs `next` once the settle work of the lines taken so far is done, synchronously when there is none. */
+  #then(next: () => void, fail: (err: Error) => void): void {
+    const settling = this.#settle?.()
+    if (settling) settling.then(next, fail)
+    else next()
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {

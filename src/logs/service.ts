@@ -5,7 +5,7 @@ import { ANSWER_WITHIN_MS, answeredWithin } from '../kube/outage.js'
 import { Workflows, type KubeObject, type ListParams, type PodSummary } from '../kube/resources.js'
 import type { OutageNotice } from '../kube/watch-hub.js'
 import type { WorkflowService } from '../workflows/service.js'
-import { LineSink, splitLine } from './lines.js'
+import { LineSink, splitLine, type LogLine } from './lines.js'
 import { Merger } from './merge.js'
 import type { LogRequest } from './request.js'
 import { watchLoop } from './watch.js'
@@ -191,10 +191,19 @@ class LogSession {
     const merger = this.#merger
     const source = merger.add(pod.name)
     const { grep, timestamps } = this.#r
+    // With grep, a chunk's lines are matched together (off the event loop) before the next chunk is read.
+    let batch: LogLine[] = []
+    const matchBatch = () => {
+      if (!grep || !batch.length) return undefined
+      const lines = batch
+      batch = []
+      return grep(lines.map((l) => l.content)).then((keep) => lines.forEach((l, i) => keep[i] && merger.push(source, l)))
+    }
     const sink = new LineSink((line) => {
       const l = splitLine(line, timestamps)
-      if (l && (!grep || grep(l.content))) merger.push(source, l)
-    }, () => merger.full(source))
+      if (l && grep) batch.push(l)
+      else if (l) merger.push(source, l)
+    }, () => merger.full(source), matchBatch)
     source.onRoom = () => sink.resume()
     let ended = false
     const end = () => {

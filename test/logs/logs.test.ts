@@ -84,6 +84,25 @@ test('grep filters on content, with linear-time matching', async (t) => {
   assert.deepEqual(hit.results.map((r) => (r.content as string).length), [long.length])
 })
 
+test('a grep whose matching takes seconds does not hold up the server\'s other requests', async (t) => {
+  const stack = await startStack(t)
+  await createWorkflow(stack, 'wf-slow')
+  createPod(stack.emulator, 'wf-slow', 'wf-slow-1')
+  // RE2 is linear in the line, times the pattern's size: seconds of matching for this one.
+  stack.emulator.appendPodLog(NS, 'wf-slow-1', 'main', `${'w'.repeat(30_000)}`, at(`${T}1.000Z`))
+  stack.emulator.appendPodLog(NS, 'wf-slow-1', 'main', `${'w'.repeat(1000)}7`, at(`${T}2.000Z`))
+  let grepDone = false
+  const slow = readEntries(stack, `/api/v1/workflows/${NS}/wf-slow/log?grep=${encodeURIComponent('\\w{1000}\\d')}`).then((r) => {
+    grepDone = true
+    return r
+  })
+  await new Promise((r) => setTimeout(r, 200)) // the matching has started
+  const info = await stack.json('/api/v1/info')
+  assert.equal(info.status, 200)
+  assert.equal(grepDone, false, 'answered while the grep was still matching')
+  assert.deepEqual((await slow).results.map((r) => (r.content as string).length), [1001])
+})
+
 test('an invalid grep is 400 before the stream opens', async (t) => {
   const stack = await startStack(t)
   await createWorkflow(stack, 'wf-g')
