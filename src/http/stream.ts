@@ -5,6 +5,9 @@ import { toWireJson } from './wire.js'
 
 const crlf = Buffer.from('\r\n')
 
+/** Frames of one event kept for masked clients: a handful of distinct `fields` masks. */
+const MAX_FRAME_VARIANTS = 16
+
 /** Live events a client may have waiting behind a paced snapshot before it is closed. */
 const MAX_HELD = 10_000
 
@@ -26,7 +29,7 @@ export class EventStream {
   readonly #settings: StreamSettings
   readonly #mask: FieldMask | undefined
   readonly #ids: boolean
-  /** keys of this stream's frames in a HubEvent's cache, computed once (fan-out runs this per client per event) */
+  /** keys of this stream's frames in a HubEvent's cache (framing and mask), computed once: fan-out runs per client per event */
   readonly #framing: { plain: string; chunk: string }
   #opened = false
   #closed = false
@@ -46,8 +49,8 @@ export class EventStream {
     // The argo CLI (Go's HTTP client) parses every SSE line longer than 6 bytes as data
     // (pkg/apiclient/http1/server-sent-events-client.go), so an `id:` line would break it.
     this.#ids = this.sse && !String(req.headers['user-agent'] ?? '').startsWith('Go-http-client/')
-    const framing = this.sse ? (this.#ids ? 'sse-id' : 'sse') : 'ndjson'
-    this.#framing = { plain: framing, chunk: `${framing}-chunk` }
+    const framing = `${this.sse ? (this.#ids ? 'sse-id' : 'sse') : 'ndjson'}${this.#mask ? ` ${fields ?? ''}` : ''}`
+    this.#framing = { plain: framing, chunk: `chunk ${framing}` }
     reply.hijack()
     reply.raw.on('close', () => this.#finish())
   }
@@ -160,7 +163,6 @@ export class EventStream {
       this.#held.push(() => this.sendShared(resultJson, id, frames))
       return true
     }
-    if (this.#mask) return this.sendResultJson(resultJson, id)
     this.open()
     const res = this.#reply.raw
     // With chunked encoding, the cached frame holds the chunk header too and goes straight to the socket:
@@ -169,9 +171,12 @@ export class EventStream {
     const variant = raw ? this.#framing.chunk : this.#framing.plain
     let frame = frames.get(variant)
     if (!frame) {
-      const body = Buffer.from(this.#text(`{"result":${resultJson}}`, id))
+      const chunk = this.#mask ? toWireJson(applyFields({ result: JSON.parse(resultJson) as unknown }, this.#mask)) : `{"result":${resultJson}}`
+      const body = Buffer.from(this.#text(chunk, id))
       frame = raw ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, crlf]) : body
-      frames.set(variant, frame)
+      // Masked frames are cached per mask (the UI's clients all send the same one), up to a few masks per event:
+      // clients each sending a mask of their own must not multiply what the hub's history holds.
+      if (!this.#mask || frames.size < MAX_FRAME_VARIANTS) frames.set(variant, frame)
     }
     if (!raw) return this.#push(frame)
     res.socket?.write(frame)

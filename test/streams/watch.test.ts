@@ -231,3 +231,21 @@ test('a paused apiserver (connections held open, nothing answered) becomes a str
     await new Promise((r) => setTimeout(r, 100))
   }
 })
+
+test('fields: clients with different masks on one event each get their own shape (frames are shared per mask)', async (t) => {
+  const s = await startStack(t)
+  seed(s, 'w')
+  const a1 = await openStream(s, '/api/v1/workflow-events/argo?fields=result.type,result.object.metadata.name')
+  const a2 = await openStream(s, '/api/v1/workflow-events/argo?fields=result.type,result.object.metadata.name', { sse: true })
+  const b = await openStream(s, '/api/v1/workflow-events/argo?fields=result.object.status.phase')
+  const plain = await openStream(s, '/api/v1/workflow-events/argo')
+  const all = [a1, a2, b, plain]
+  t.after(() => all.forEach((r) => r.close()))
+  await Promise.all(all.map((r) => r.until(() => r.messages().length === 1)))
+  s.emulator.patch(WF, 'w', { status: { phase: 'Running' } })
+  await Promise.all(all.map((r) => r.until(() => r.messages().length === 2)))
+  for (const r of [a1, a2]) assert.deepEqual(r.messages()[1], { result: { type: 'MODIFIED', object: { metadata: { name: 'w' } } } })
+  assert.deepEqual(b.messages()[1], { result: { object: { status: { phase: 'Running' } } } })
+  assert.equal((plain.messages()[1]?.result as { object: { spec: { entrypoint: string } } }).object.spec.entrypoint, 'm')
+  assert.match(a2.raw, /id: \d+\ndata: \{"result":\{"type":"MODIFIED","object":\{"metadata":\{"name":"w"\}\}\}\} \n\n\n$/)
+})
