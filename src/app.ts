@@ -72,6 +72,9 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
     clientErrorHandler,
     // Streams never finish by themselves: closing the server must end them rather than wait for them.
     forceCloseConnections: true,
+    // grpc-gateway registers no HEAD: HEAD on an /api/ path is 501 code 12 like any unmatched method (spec §2.1).
+    // Fastify's automatic HEAD route ran a stream's GET handler, which never ended the response.
+    exposeHeadRoutes: false,
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance
   installErrorHandler(app)

@@ -9,6 +9,11 @@ test('unknown /api routes and methods are 501 code 12 before authentication; oth
     assert.equal(res.status, 501, `${method} ${path}`)
     assert.deepEqual(res.body, { code: 12, message: 'Not Implemented' })
   }
+  // No HEAD either (grpc-gateway registers none): a stream's HEAD used to answer 200 and never end.
+  for (const path of ['/api/v1/info', '/api/v1/workflow-events/argo', '/api/v1/workflows/argo/x/log']) {
+    const res = await s.req(path, { method: 'HEAD', token: null })
+    assert.equal(res.status, 501, `HEAD ${path}`)
+  }
   const root = await s.req('/', { token: null })
   assert.equal(root.status, 200)
   assert.match(root.headers.get('content-type') ?? '', /text\/html/)
