@@ -34,6 +34,7 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
       schema: { hide, operationId: 'WorkflowService_WatchEvents', tags: ['WorkflowService'], params: NamespaceParams, querystring: Query, response: { 200: Event } },
     }, async (req, reply) => {
       const stream = new EventStream(req, reply, deps.stream)
+      stream.endAfter(Number(req.query['listOptions.timeoutSeconds'] ?? 0))
       const namespace = req.params.namespace
       try {
         const { labels, fields } = selectors(req.query['listOptions.labelSelector'], req.query['listOptions.fieldSelector'])

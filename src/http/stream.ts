@@ -221,6 +221,16 @@ export class EventStream {
     this.#finish()
   }
 
+  /**
+   * Ends the stream cleanly after `listOptions.timeoutSeconds`, as the Kubernetes watch upstream passes it to
+   * does; 0 or none: never.
+   */
+  endAfter(seconds: number | undefined): void {
+    if (!seconds || seconds <= 0) return
+    const timer = setTimeout(() => this.end(), seconds * 1000)
+    this.onClose(() => clearTimeout(timer))
+  }
+
   end(): void {
     if (this.#closed) return
     this.open()

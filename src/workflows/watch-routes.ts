@@ -21,6 +21,7 @@ export function workflowWatchRoutes(app: FastifyInstance, deps: { watch: WatchDe
     }, async (req, reply) => {
       const stream = new EventStream(req, reply, deps.stream)
       const lastEventId = req.headers['last-event-id']
+      stream.endAfter(Number(req.query['listOptions.timeoutSeconds'] ?? 0))
       try {
         await watchWorkflows(deps.watch, identityOf(req), {
           namespace: req.params.namespace,

@@ -249,3 +249,14 @@ test('fields: clients with different masks on one event each get their own shape
   assert.equal((plain.messages()[1]?.result as { object: { spec: { entrypoint: string } } }).object.spec.entrypoint, 'm')
   assert.match(a2.raw, /id: \d+\ndata: \{"result":\{"type":"MODIFIED","object":\{"metadata":\{"name":"w"\}\}\}\} \n\n\n$/)
 })
+
+test('listOptions.timeoutSeconds ends a watch cleanly, as the Kubernetes watch upstream passes it to', async (t) => {
+  const s = await startStack(t)
+  seed(s, 'w')
+  const wf = await openStream(s, '/api/v1/workflow-events/argo?listOptions.timeoutSeconds=1')
+  const ev = await openStream(s, '/api/v1/stream/events/argo?listOptions.timeoutSeconds=1', { sse: true })
+  t.after(() => [wf, ev].forEach((r) => r.close()))
+  await Promise.all([wf.ended(), ev.ended()])
+  assert.deepEqual(watchEvents(wf), ['ADDED w'])
+  assert.doesNotMatch(wf.raw + ev.raw, /"error"/)
+})
