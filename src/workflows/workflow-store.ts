@@ -153,11 +153,15 @@ export class WorkflowStore implements InformerHandler {
     for (const l of this.#listeners) l(event)
   }
 
-  /** The newest by creationTimestamp, in a namespace or everywhere ('@latest', spec §2.2). */
+  /**
+   * The newest by creationTimestamp, in a namespace or everywhere ('@latest', spec §2.2); on a tie the first in a
+   * Kubernetes list, which is in namespace then name order.
+   */
   latest(namespace: string): IndexEntry | undefined {
     let best: IndexEntry | undefined
     for (const e of namespace ? this.#byNs.get(namespace) ?? [] : this.#all) {
       if (!best || e.created > best.created) best = e
+      else if (e.created === best.created && (e.namespace < best.namespace || (e.namespace === best.namespace && e.name < best.name))) best = e
     }
     return best
   }

@@ -73,3 +73,19 @@ test('DELETE @latest deletes the newest workflow', async (t) => {
   assert.equal(s.emulator.get(WF, 'new'), undefined)
   assert.ok(s.emulator.get(WF, 'old'))
 })
+
+test('@latest on a creationTimestamp tie is the first in list order (name), not an arbitrary one', async (t) => {
+  const s = await startStack(t)
+  // Created in one second (Kubernetes times are whole seconds), the later-named one first.
+  for (;;) {
+    s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'zz' }, spec: { entrypoint: 'm' } })
+    s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'aa' }, spec: { entrypoint: 'm' } })
+    if (s.emulator.get(WF, 'zz')?.metadata.creationTimestamp === s.emulator.get(WF, 'aa')?.metadata.creationTimestamp) break
+    s.emulator.remove(WF, 'zz')
+    s.emulator.remove(WF, 'aa')
+  }
+  // the server's cache has both
+  while (((await s.json<{ items: unknown[] | null }>('/api/v1/workflows/argo')).body.items ?? []).length < 2) await new Promise((r) => setTimeout(r, 50))
+  const latest = await s.json<{ metadata: { name: string } }>('/api/v1/workflows/argo/@latest')
+  assert.equal(latest.body.metadata.name, 'aa')
+})
