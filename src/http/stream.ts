@@ -104,6 +104,9 @@ export class EventStream {
     this.#held = []
     try {
       await task()
+    } catch (err) {
+      // never a rejection (callers do not await it): the stream ends with the error instead
+      this.fail(err instanceof ApiError ? err : ApiError.internal(`stream: ${(err as Error).message}`, err))
     } finally {
       const held = this.#held
       this.#held = undefined
@@ -128,7 +131,8 @@ export class EventStream {
    * snapshot, a log) waits for onDrain rather than write more and be closed as a slow reader.
    */
   get congested(): boolean {
-    return !this.#closed && this.#reply.raw.writableLength > this.#settings.maxBufferBytes / 4
+    // Without a socket nothing would signal a drain: not congested (the write buffers in the response).
+    return !this.#closed && this.#reply.raw.socket != null && this.#reply.raw.writableLength > this.#settings.maxBufferBytes / 4
   }
 
   /** Calls `fn` once the client has taken what was buffered (or the stream closed). */

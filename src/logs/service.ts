@@ -213,7 +213,10 @@ class LogSession {
     }
     sink.on('finish', end)
     sink.on('close', end)
-    sink.on('error', end)
+    sink.on('error', (err) => {
+      if (!this.#stopping) this.#log(`logs of pod ${this.#r.namespace}/${pod.name}: ${err.message}`)
+      end()
+    })
     // timestamps are always asked for: they order the entries across pods (spec §2.8)
     const opts = { ...this.#r.pod, timestamps: true, follow: this.#r.follow }
     this.#kube.podLog(this.#r.namespace, pod.name, sink, opts, this.#reads.signal).catch((err: unknown) => {
