@@ -83,6 +83,22 @@ export class Archiver {
   }
 
   #synced = false
+  #selector: Requirement[] | undefined
+  #enabled = true
+
+  /**
+   * Follows the configmap (see settings-reload.ts): which workflows are archived, and whether any are. Finished
+   * workflows the new settings take in are archived at once.
+   */
+  configure(s: { enabled: boolean; selector: Requirement[] }): void {
+    this.#selector = s.selector
+    this.#enabled = s.enabled
+    if (!s.enabled) {
+      for (const [uid, item] of this.#queue) if (!item.deleted) this.#queue.delete(uid)
+    } else if (this.#leader && this.#synced) {
+      this.#scan()
+    }
+  }
 
   setLeader(leader: boolean): void {
     this.#leader = leader
@@ -119,8 +135,8 @@ export class Archiver {
   /** Cheap checks on the cached entry; the phase is read from the object only when these pass. */
   #eligible(e: IndexEntry): boolean {
     const status = e.labels[ARCHIVING_STATUS]
-    return e.group === 1 && status !== 'Archived' && status !== 'Persisted'
-      && isManagedBy(e.labels, this.#o.instanceId) && matchesLabels(this.#o.selector, e.labels)
+    return this.#enabled && e.group === 1 && status !== 'Archived' && status !== 'Persisted'
+      && isManagedBy(e.labels, this.#o.instanceId) && matchesLabels(this.#selector ?? this.#o.selector, e.labels)
   }
 
   #enqueue(item: Item): void {

@@ -10,20 +10,29 @@ const BATCH = 500
 export class ArchiveGc {
   #timer: NodeJS.Timeout | undefined
   #running = false
+  #leader = false
 
   constructor(
     private readonly writer: ArchiveWriter,
-    private readonly ttlSeconds: number,
+    private ttlSeconds: number,
     private readonly periodMs: number,
     private readonly log: (msg: string) => void,
   ) {}
 
   setLeader(leader: boolean): void {
+    this.#leader = leader
     clearInterval(this.#timer)
     this.#timer = undefined
     if (!leader || !this.ttlSeconds) return
     void this.run()
     this.#timer = setInterval(() => void this.run(), this.periodMs)
+  }
+
+  /** A new TTL (the configmap changed): a leader applies it at once. */
+  setTtl(seconds: number): void {
+    if (seconds === this.ttlSeconds) return
+    this.ttlSeconds = seconds
+    if (this.#leader) this.setLeader(true)
   }
 
   /** @returns rows deleted */

@@ -11,7 +11,8 @@ import { ArchiveGc } from './gc.js'
 import { LabelCopiesBackfill } from './label-backfill.js'
 import { LeaseElector } from './lease.js'
 import { OffloadedNodes } from './offloaded-nodes.js'
-import { resolvePersistence } from './persistence.js'
+import { resolvePersistence, type ArchivingSettings } from './persistence.js'
+import { followArchivingSettings } from './settings-reload.js'
 import { ArchiveService, type ArchiveServiceDeps } from './service.js'
 import { archivedListing } from './unified.js'
 
@@ -60,12 +61,21 @@ export async function startArchive(o: {
   const service = new ArchiveService({ reader, writer, access: o.access, instanceId: settings.instanceID, disableValuesPattern, create: o.create })
   const listing = archivedListing(o.store, reader)
   const offloaded = new OffloadedNodes(db, p.clusterName, p.offloadTable)
+  const follow = (apply: (s: ArchivingSettings) => void) => followArchivingSettings({
+    kube: o.kube, namespace: config.namespace, configmap: config.configmap, initial: p,
+    databaseUrl: config.databaseUrl, archiveTtl: config.archiveTtl, apply, log: o.log,
+  })
   const closeDatabase = async () => {
     migrations.stop()
     await backfill.stop()
     await db.close()
   }
-  if (!p.archive) return { service, reader, listing, offloaded, close: closeDatabase }
+  if (!p.archive) {
+    const stopFollowing = follow((s) => {
+      if (s.archive) o.log('archive: persistence.archive is now true: restart the server to start archiving')
+    })
+    return { service, reader, listing, offloaded, close: async () => { stopFollowing(); await closeDatabase() } }
+  }
 
   const archiver = new Archiver({
     store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log,
@@ -84,9 +94,14 @@ export async function startArchive(o: {
   // Until the tables exist, writes of deleted workflows fail and are retried like any outage; the scan waits.
   archiver.start(Promise.all([o.synced, migrations.done]).then(() => {}))
   elector.start()
+  const stopFollowing = follow((s) => {
+    archiver.configure({ enabled: s.archive, selector: s.selector })
+    gc.setTtl(s.ttlSeconds)
+  })
   return {
     service, reader, listing, archiver, elector, offloaded,
     async close() {
+      stopFollowing()
       await elector.stop()
       archiver.stop()
       gc.setLeader(false)

@@ -71,13 +71,38 @@ export async function resolvePersistence(opts: {
   }
   return {
     url,
-    archive: p.archive ?? Boolean(opts.databaseUrl),
+    ...archivingOf(p, opts),
     clusterName: p.clusterName || 'default',
     offloadTable: p.postgresql?.tableName || 'argo_workflows',
-    ttlSeconds: parseDurationSeconds(opts.archiveTtl || p.archiveTTL || ''),
-    selector: selectorOf(p.archiveLabelSelector),
     skipMigrations: opts.skipMigrations || p.skipMigration === true,
   }
+}
+
+/** What of `persistence` this server follows while running, as upstream's controller re-reads its configmap. */
+export interface ArchivingSettings {
+  archive: boolean
+  selector: Requirement[]
+  ttlSeconds: number
+}
+
+function archivingOf(p: PersistenceSettings, opts: { databaseUrl: string; archiveTtl: string }): ArchivingSettings {
+  return {
+    archive: p.archive ?? Boolean(opts.databaseUrl),
+    selector: selectorOf(p.archiveLabelSelector),
+    ttlSeconds: parseDurationSeconds(opts.archiveTtl || p.archiveTTL || ''),
+  }
+}
+
+/**
+ * The archiving settings of a changed configmap's `persistence`, and where the archive is (the postgresql block,
+ * clusterName) as a string to compare: that part is read at start only.
+ * @throws Error when the block does not parse
+ */
+export function archivingSettings(settings: unknown, opts: { databaseUrl: string; archiveTtl: string }): ArchivingSettings & { where: string } {
+  const parsed = PersistenceSettings.safeParse(settings ?? {})
+  if (!parsed.success) throw new Error(`persistence: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  const p = parsed.data
+  return { ...archivingOf(p, opts), where: JSON.stringify([p.postgresql ?? null, p.clusterName ?? null]) }
 }
 
 const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { PersistenceSettings } from './persistence.js'
 import { SsoSettings } from './sso.js'
 
-/** The workflow-controller configmap keys this server reads, once at start (spec §7.3). */
+/** The workflow-controller configmap keys this server reads at start (spec §7.3); archiving follows changes. */
 export const Link = z.object({ name: z.string(), scope: z.string(), url: z.string(), target: z.string().optional() })
 export const Column = z.object({ name: z.string(), type: z.enum(['label', 'annotation']), key: z.string() })
 
@@ -23,15 +23,7 @@ export type ClusterSettings = z.infer<typeof ClusterSettings>
  * @throws Error naming the bad key
  */
 export function parseClusterSettings(data: Record<string, string> | undefined, allowedLinkProtocols: readonly string[]): ClusterSettings {
-  let raw: Record<string, unknown> = {}
-  if (data?.config !== undefined) {
-    const doc = yaml.load(data.config)
-    if (doc !== null && doc !== undefined && typeof doc !== 'object') throw new Error('configmap key "config" is not a YAML mapping')
-    raw = (doc ?? {}) as Record<string, unknown>
-  } else if (data) {
-    for (const [k, v] of Object.entries(data)) raw[k] = yaml.load(v)
-  }
-  const parsed = ClusterSettings.safeParse(raw)
+  const parsed = ClusterSettings.safeParse(rawSettings(data))
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     throw new Error(`configmap: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`)
@@ -43,4 +35,17 @@ export function parseClusterSettings(data: Record<string, string> | undefined, a
     }
   }
   return parsed.data
+}
+
+/** The configmap's data as YAML values, from one `config` key or one key per field. @throws Error on bad YAML */
+export function rawSettings(data: Record<string, string> | undefined): Record<string, unknown> {
+  let raw: Record<string, unknown> = {}
+  if (data?.config !== undefined) {
+    const doc = yaml.load(data.config)
+    if (doc !== null && doc !== undefined && typeof doc !== 'object') throw new Error('configmap key "config" is not a YAML mapping')
+    raw = (doc ?? {}) as Record<string, unknown>
+  } else if (data) {
+    for (const [k, v] of Object.entries(data)) raw[k] = yaml.load(v)
+  }
+  return raw
 }

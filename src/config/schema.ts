@@ -35,7 +35,7 @@ export const flagDefs = {
   namespaced: { kind: 'bool', desc: 'Run as a namespaced server (only the managed namespace)', def: 'false', schema: goBool },
   'managed-namespace': { kind: 'value', desc: 'Namespace the server manages when --namespaced (default: --namespace)', def: '', schema: z.string() },
   namespace: { kind: 'value', desc: 'Install namespace (holds the configmap and the sso Secret)', def: 'argo', schema: z.string().min(1) },
-  configmap: { kind: 'value', desc: 'Name of the workflow-controller configmap, read once at start', def: 'workflow-controller-configmap', schema: z.string() },
+  configmap: { kind: 'value', desc: 'Name of the workflow-controller configmap, read at start (archiving follows its changes)', def: 'workflow-controller-configmap', schema: z.string() },
   'base-href': { kind: 'value', desc: 'Base path of the UI and of SSO cookies', def: '/', schema: z.string().regex(/^\//, 'must start with /') },
   kubeconfig: { kind: 'value', desc: 'Kubeconfig file (else KUBECONFIG, ~/.kube/config or in-cluster, like kubectl)', def: '', schema: z.string() },
   'database-url': { kind: 'value', desc: 'PostgreSQL URL for the archive (or DATABASE_URL)', def: '', schema: z.string() },

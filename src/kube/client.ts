@@ -121,6 +121,20 @@ export class KubeClient {
     }
   }
 
+  /** One ConfigMap in `namespace`, as an Informer source (the watch covers the namespace's ConfigMaps). */
+  configMapSource(namespace: string, name: string): ListSource {
+    return {
+      kubeConfig: this.kubeConfig,
+      list: (p) => call(async () => {
+        const l = await this.#core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}`, limit: p.limit, _continue: p.continue })
+        const { items } = plainJson(l) as KubeList
+        return { metadata: { resourceVersion: l.metadata?.resourceVersion, continue: l.metadata?._continue }, items }
+      }),
+      watchPath: `/api/v1/namespaces/${namespace}/configmaps`,
+      what: 'configmaps',
+    }
+  }
+
   /** SelfSubjectAccessReview: may this identity do `attrs`? A bad token fails with 401. */
   async canI(attrs: AccessAttributes): Promise<boolean> {
     const review = await call(() => this.#authz.createSelfSubjectAccessReview({

@@ -99,3 +99,18 @@ test('an archive from before upstream\'s labels table stops the start with what 
   await sqlQuery(url, 'INSERT INTO schema_history VALUES (30)')
   await assert.rejects(startStack(t, { database: url }), /database migration 0001_upstream_archive failed: the archive's schema is at upstream step 30, before its labels table: migrate it with an upstream workflow controller first/)
 })
+
+test('archiving follows the configmap while running, as upstream\'s controller does: a changed archiveLabelSelector', async (t) => {
+  const CM = { group: '', resource: 'configmaps', namespace: 'argo' }
+  const s = await startStack(t, {
+    database: true, args: archiveArgs,
+    before: (e) => void e.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap' },
+      data: { persistence: 'archive: true\narchiveLabelSelector:\n  matchLabels: {archive: "yes"}\n' } }),
+  })
+  finished(s, 'unlabelled')
+  finished(s, 'labelled', { labels: { archive: 'yes' } })
+  await until('labelled archived', () => liveStatus(s, 'labelled') === 'Archived')
+  assert.equal(liveStatus(s, 'unlabelled'), undefined)
+  s.emulator.patch(CM, 'workflow-controller-configmap', { data: { persistence: 'archive: true\n' } })
+  await until('unlabelled archived once the selector is gone', () => liveStatus(s, 'unlabelled') === 'Archived')
+})
