@@ -65,6 +65,7 @@ export class Archiver {
 
   constructor(opts: ArchiverOptions) {
     this.#o = opts
+    this.#selector = opts.selector
   }
 
   /** Listens to the cache; archiving starts once the cache is synced and this replica leads. */
@@ -83,7 +84,7 @@ export class Archiver {
   }
 
   #synced = false
-  #selector: Requirement[] | undefined
+  #selector: Requirement[]
   #enabled = true
 
   /**
@@ -136,7 +137,7 @@ export class Archiver {
   #eligible(e: IndexEntry): boolean {
     const status = e.labels[ARCHIVING_STATUS]
     return this.#enabled && e.group === 1 && status !== 'Archived' && status !== 'Persisted'
-      && isManagedBy(e.labels, this.#o.instanceId) && matchesLabels(this.#selector ?? this.#o.selector, e.labels)
+      && isManagedBy(e.labels, this.#o.instanceId) && matchesLabels(this.#selector, e.labels)
   }
 
   #enqueue(item: Item): void {

@@ -60,11 +60,7 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
           const snapshot = [...scope.store.values()].filter(matches)
           const position = scope.hub.position
           // At the client's pace, live events held behind it (a snapshot may be larger than the buffer bound).
-          void stream.paced(async () => {
-            for (const [i, e] of snapshot.entries()) {
-              if (!(await stream.sendPaced(e.json.toString(), i === snapshot.length - 1 ? position : undefined))) return
-            }
-          })
+          stream.sendSnapshot(snapshot, (e) => e.json.toString(), position)
         }
         const unsubscribe = scope.hub.subscribe({
           matches,

@@ -35,7 +35,7 @@ export class EventStream {
   #closed = false
   #heartbeat: NodeJS.Timeout | undefined
   #onClose: (() => void)[] = []
-  /** shared sends waiting for a paced task (see paced) */
+  /** shared sends waiting for a snapshot to go out (see sendSnapshot) */
   #held: (() => void)[] | undefined
 
   constructor(req: FastifyRequest, reply: FastifyReply, settings: StreamSettings) {
@@ -87,43 +87,35 @@ export class EventStream {
     return this.#frame(chunk, id)
   }
 
-  /** Like send, for a result already serialized in wire form (shared by many clients). */
-  sendResultJson(resultJson: string, id?: string): boolean {
-    if (this.#closed) return false
-    if (this.#mask) return this.send(JSON.parse(resultJson) as unknown, id)
-    this.open()
-    return this.#frame(`{"result":${resultJson}}`, id)
-  }
-
   /**
-   * Runs `task`, which sends what the server chose to send (a snapshot) with sendPaced, at the client's pace. Shared
-   * sends made meanwhile (live events) wait, in order, and go out after it; a client that falls more than
-   * MAX_HELD events behind meanwhile is closed, as one whose buffer fills.
+   * Sends a snapshot (the results of `items`, only the last one carrying `lastId`) at the client's pace: each waits
+   * until the client has taken most of what was written, so a snapshot larger than the buffer bound reaches a slow
+   * reader instead of closing it. Shared sends made meanwhile (live events) wait, in order, and go out after it;
+   * a client that falls more than MAX_HELD events behind meanwhile is closed, as one whose buffer fills.
    */
-  async paced(task: () => Promise<void>): Promise<void> {
+  sendSnapshot<T>(items: readonly T[], resultJson: (item: T) => string | Promise<string>, lastId: string): void {
     this.#held = []
-    try {
-      await task()
-    } catch (err) {
-      // never a rejection (callers do not await it): the stream ends with the error instead
-      this.fail(err instanceof ApiError ? err : ApiError.internal(`stream: ${(err as Error).message}`, err))
-    } finally {
-      const held = this.#held
-      this.#held = undefined
-      for (const send of held) send()
+    const send = async () => {
+      for (const [i, item] of items.entries()) {
+        const json = await resultJson(item)
+        await this.#writable()
+        if (this.#closed) return
+        this.open()
+        this.#write(this.#text(this.#chunk(json), i === items.length - 1 ? lastId : undefined))
+      }
     }
+    void send().catch((err: unknown) => {
+      this.fail(err instanceof ApiError ? err : ApiError.internal(`stream: ${(err as Error).message}`, err))
+    }).finally(() => {
+      const held = this.#held ?? []
+      this.#held = undefined
+      for (const sendHeld of held) sendHeld()
+    })
   }
 
-  /**
-   * Like sendResultJson, but first waits until the client has taken most of what was written: a snapshot or a log
-   * larger than the buffer bound goes out at the client's pace instead of closing a slow reader. False once closed.
-   */
-  async sendPaced(resultJson: string, id?: string): Promise<boolean> {
-    await this.#writable()
-    if (this.#closed) return false
-    this.open()
-    this.#write(this.#text(this.#mask ? toWireJson(applyFields({ result: JSON.parse(resultJson) as unknown }, this.#mask)) : `{"result":${resultJson}}`, id))
-    return !this.#closed
+  /** A result in wire form as this stream frames it: `{"result":…}`, or masked by `fields`. */
+  #chunk(resultJson: string): string {
+    return this.#mask ? toWireJson(applyFields({ result: JSON.parse(resultJson) as unknown }, this.#mask)) : `{"result":${resultJson}}`
   }
 
   /**
@@ -154,7 +146,7 @@ export class EventStream {
   }
 
   /**
-   * Like sendResultJson for an event many clients receive: the frame is built once per framing (NDJSON, SSE,
+   * Sends an event many clients receive, already in wire form: the frame is built once per framing (NDJSON, SSE,
    * SSE with id) and cached in `frames`, so fan-out costs one socket write per client.
    */
   sendShared(resultJson: string, id: string, frames: Map<string, Buffer>): boolean {
@@ -175,8 +167,7 @@ export class EventStream {
     const variant = raw ? this.#framing.chunk : this.#framing.plain
     let frame = frames.get(variant)
     if (!frame) {
-      const chunk = this.#mask ? toWireJson(applyFields({ result: JSON.parse(resultJson) as unknown }, this.#mask)) : `{"result":${resultJson}}`
-      const body = Buffer.from(this.#text(chunk, id))
+      const body = Buffer.from(this.#text(this.#chunk(resultJson), id))
       frame = raw ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, crlf]) : body
       // Masked frames are cached per mask (the UI's clients all send the same one), up to a few masks per event:
       // clients each sending a mask of their own must not multiply what the hub's history holds.

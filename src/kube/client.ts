@@ -27,6 +27,15 @@ function plainJson(typed: unknown): unknown {
     typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/.test(v) ? `${v.slice(0, 19)}Z` : v))
 }
 
+/**
+ * A typed core list as the informer reads it: the typed ListMeta names `continue` `_continue`, and without it
+ * paging would stop after the first page.
+ */
+function plainList(l: { metadata?: { resourceVersion?: string; _continue?: string }; items: unknown[] }): KubeList {
+  const { items } = plainJson(l) as KubeList
+  return { metadata: { resourceVersion: l.metadata?.resourceVersion, continue: l.metadata?._continue }, items }
+}
+
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
 
 /**
@@ -111,10 +120,7 @@ export class KubeClient {
       kubeConfig: this.kubeConfig,
       list: (p) => call(async () => {
         const q = { labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, _continue: p.continue }
-        const l = namespace ? await this.#core.listNamespacedEvent({ namespace, ...q }) : await this.#core.listEventForAllNamespaces(q)
-        // The typed list names ListMeta's `continue` `_continue`: the informer would stop after the first page.
-        const { items } = plainJson(l) as KubeList
-        return { metadata: { resourceVersion: l.metadata?.resourceVersion, continue: l.metadata?._continue }, items }
+        return plainList(namespace ? await this.#core.listNamespacedEvent({ namespace, ...q }) : await this.#core.listEventForAllNamespaces(q))
       }),
       watchPath: namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events',
       what: 'events',
@@ -125,11 +131,7 @@ export class KubeClient {
   configMapSource(namespace: string, name: string): ListSource {
     return {
       kubeConfig: this.kubeConfig,
-      list: (p) => call(async () => {
-        const l = await this.#core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}`, limit: p.limit, _continue: p.continue })
-        const { items } = plainJson(l) as KubeList
-        return { metadata: { resourceVersion: l.metadata?.resourceVersion, continue: l.metadata?._continue }, items }
-      }),
+      list: (p) => call(async () => plainList(await this.#core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}`, limit: p.limit, _continue: p.continue }))),
       watchPath: `/api/v1/namespaces/${namespace}/configmaps`,
       what: 'configmaps',
     }

@@ -75,12 +75,7 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
     // at the client's pace (it may be far larger than the buffer bound), live events held behind it.
     const snapshot = d.store.entries(r.namespace).filter(matches)
     const rv = d.hub.position
-    void stream.paced(async () => {
-      for (const [i, e] of snapshot.entries()) {
-        const object = e.dehydrated ? await d.hydrate(e.json.toString()) : e.json.toString()
-        if (!(await stream.sendPaced(`{"type":"ADDED","object":${object}}`, i === snapshot.length - 1 ? rv : undefined))) return
-      }
-    })
+    stream.sendSnapshot(snapshot, async (e) => `{"type":"ADDED","object":${e.dehydrated ? await d.hydrate(e.json.toString()) : e.json.toString()}}`, rv)
   }
   const unsubscribe = d.hub.subscribe({
     matches,
