@@ -210,6 +210,15 @@ export class Objects {
       if (om[k] === undefined) delete m[k]
       else m[k] = om[k]
     }
+    if (om.deletionTimestamp !== undefined) {
+      // As the apiserver's ValidateObjectMetaUpdate: an object being deleted takes no new finalizers.
+      const added = finalizersOf(next).filter((f) => !finalizersOf(old).includes(f))
+      if (added.length) {
+        const cause = `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`
+        throw new ApiError(422, 'Invalid', `${res.group ? `${res.kind}.${res.group}` : res.kind} "${String(m.name)}" is invalid: metadata.finalizers: ${cause}`,
+          { name: String(m.name), group: res.group || undefined, kind: res.kind, causes: [{ reason: 'FieldValueForbidden', message: cause, field: 'metadata.finalizers' }] })
+      }
+    }
     m.resourceVersion = String(existing.rv)
     const oldGen = typeof old.metadata.generation === 'number' ? old.metadata.generation : 1
     m.generation = specOf(next) === specOf(old) ? oldGen : oldGen + 1

@@ -3,6 +3,7 @@ import { Workflows } from '../kube/resources.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import { hydrateNodes, type OffloadedNodeSource } from '../workflows/hydrate.js'
+import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
@@ -28,6 +29,16 @@ export interface ArchiverOptions {
 interface Item { entry: IndexEntry; deleted: boolean }
 
 const FINISHED = new Set(['Succeeded', 'Failed', 'Error'])
+const HOLD = Buffer.from(JSON.stringify(ARCHIVE_FINALIZER))
+/** Pending with our finalizer: the label is checked first, so only those workflows' JSON is searched. */
+const held = (e: IndexEntry): boolean => e.labels[ARCHIVING_STATUS] === 'Pending' && e.json.includes(HOLD)
+type Obj = { metadata: Record<string, unknown>; status?: Record<string, unknown> }
+const finalizersOf = (m: Record<string, unknown>): string[] => Array.isArray(m.finalizers) ? m.finalizers.filter((f): f is string => typeof f === 'string') : []
+/** The finalizers without ours, as a merge patch writes them: null removes the list. */
+const released = (finalizers: string[]): string[] | null => {
+  const rest = finalizers.filter((f) => f !== ARCHIVE_FINALIZER)
+  return rest.length ? rest : null
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
@@ -36,9 +47,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  *   Pending, upsert, label Archived with the version it archived (a newer version conflicts and is redone);
  * - it scans the whole cache when it becomes leader and periodically, so workflows that finished while no server
  *   ran, or whose archiving failed, are archived at start-up and never given up on;
- * - a workflow deleted before it was Archived is archived from the DELETED event's last state by every replica,
- *   leader or not: the row write is idempotent (by uid, guarded by resourceVersion), so a dying leader cannot
- *   lose it.
+ * - the Pending label comes with our finalizer (ARCHIVE_FINALIZER), the Archived label without it: a workflow
+ *   deleted while its row cannot be written (Postgres down, every replica restarting) stays in Kubernetes, marked
+ *   for deletion, until it is written; a finalizer on every workflow from its creation would make every deletion
+ *   wait whenever no server runs, so only those waiting for the archive hold one. Held workflows that are no longer
+ *   to be archived (archiving turned off, selector changed, running again) are let go;
+ * - a workflow deleted before it was Pending (or forced past the finalizer) is archived from the DELETED event's
+ *   last state by every replica, leader or not: the row write is idempotent (by uid, guarded by resourceVersion),
+ *   so a dying leader cannot lose it.
  * Postgres or Kubernetes failures keep the item queued and retry with exponential backoff, logged. The backoff is
  * the archiver's, not each item's: while writes fail nothing is dispatched until the wait is over, then one item
  * probes; its success resumes full concurrency at once. Failures of writes in flight together count once, and no
@@ -74,7 +90,7 @@ export class Archiver {
       if (ev.type === 'DELETED' || ev.entry.labels[ARCHIVING_STATUS] === 'Archived') this.#written.delete(ev.entry.uid)
       if (ev.type === 'DELETED') {
         if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
-      } else if (this.#leader && this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: false })
+      } else if (this.#leader && (this.#eligible(ev.entry) || held(ev.entry))) this.#enqueue({ entry: ev.entry, deleted: false })
     })
     void synced.then(() => {
       this.#synced = true
@@ -89,16 +105,13 @@ export class Archiver {
 
   /**
    * Follows the configmap (see settings-reload.ts): which workflows are archived, and whether any are. Finished
-   * workflows the new settings take in are archived at once.
+   * workflows the new settings take in are archived at once; held ones they leave out are let go.
    */
   configure(s: { enabled: boolean; selector: Requirement[] }): void {
     this.#selector = s.selector
     this.#enabled = s.enabled
-    if (!s.enabled) {
-      for (const [uid, item] of this.#queue) if (!item.deleted) this.#queue.delete(uid)
-    } else if (this.#leader && this.#synced) {
-      this.#scan()
-    }
+    if (!s.enabled) for (const [uid, item] of this.#queue) if (!item.deleted) this.#queue.delete(uid)
+    if (this.#leader && this.#synced) this.#scan()
   }
 
   setLeader(leader: boolean): void {
@@ -130,7 +143,7 @@ export class Archiver {
   }
 
   #scan(): void {
-    for (const e of this.#o.store.entries('')) if (this.#eligible(e)) this.#enqueue({ entry: e, deleted: false })
+    for (const e of this.#o.store.entries('')) if (this.#eligible(e) || held(e)) this.#enqueue({ entry: e, deleted: false })
   }
 
   /** Cheap checks on the cached entry; the phase is read from the object only when these pass. */
@@ -208,40 +221,56 @@ export class Archiver {
     const live = this.#o.store.get(entry.uid)
     if (!item.deleted && live) {
       if (live.resourceVersion > entry.resourceVersion) {
-        if (!this.#eligible(live)) return // e.g. already labelled Archived
+        if (!this.#eligible(live) && !held(live)) return // e.g. already labelled Archived
         entry = live
       }
     }
     const done = this.#written.get(entry.uid)
     if (!item.deleted && done !== undefined && done >= entry.resourceVersion) return
-    const obj = JSON.parse(entry.json.toString('utf8')) as { metadata: Record<string, unknown>; status?: Record<string, unknown> }
+    const obj = JSON.parse(entry.json.toString('utf8')) as Obj
     const phase = String(obj.status?.phase ?? '')
-    if (!FINISHED.has(phase)) return
     const { namespace, name } = entry
+    if (!FINISHED.has(phase) || (!item.deleted && !this.#eligible(entry))) {
+      if (!item.deleted && held(entry)) await this.#mark(namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
+      return
+    }
     if (obj.status && this.#o.offloaded) {
       const lost = await hydrateNodes(obj.status, entry.uid, this.#o.offloaded)
       if (lost) this.#o.log(`archive: workflow ${namespace}/${name} (${entry.uid}): ${lost}`)
     }
     let rv = String(entry.resourceVersion)
+    let finalizers = finalizersOf(obj.metadata)
     if (!item.deleted && !entry.labels[ARCHIVING_STATUS]) {
-      // Recorded on the live object first (as the controller does): a crash after this point is visible.
-      const patched = await this.#label(namespace, name, rv, 'Pending')
+      // Recorded on the live object first (as the controller does): a crash after this point is visible. A workflow
+      // already marked for deletion takes no new finalizer (the apiserver refuses it).
+      const hold = obj.metadata.deletionTimestamp === undefined && !finalizers.includes(ARCHIVE_FINALIZER)
+      const patched = await this.#mark(namespace, name, rv, { status: 'Pending', ...(hold ? { finalizers: [...finalizers, ARCHIVE_FINALIZER] } : {}) })
       if (!patched) return
-      rv = patched
+      rv = patched.resourceVersion ?? rv
+      finalizers = patched.finalizers ?? []
     }
     const written = await this.#o.writer.upsert(toRecord(obj, entry, phase, rv))
     if (written) this.archived++
     if (item.deleted) return
-    await this.#label(namespace, name, rv, 'Archived')
+    const release = finalizers.includes(ARCHIVE_FINALIZER) ? { finalizers: released(finalizers) } : {}
+    await this.#mark(namespace, name, rv, { status: 'Archived', ...release })
     // Only once labelled: a failed label patch must be retried, not skipped as already done.
     this.#written.set(entry.uid, Number(rv))
   }
 
-  /** @returns the new resourceVersion, or undefined when the workflow changed or went meanwhile */
-  async #label(namespace: string, name: string, rv: string, value: string): Promise<string | undefined> {
+  /**
+   * Patches the live workflow at version `rv`: its archiving status label and its finalizers (the whole list, which
+   * the version guards against a concurrent change).
+   * @returns the patched metadata, or undefined when the workflow changed or went meanwhile
+   */
+  async #mark(namespace: string, name: string, rv: string, m: { status?: string; finalizers?: string[] | null }) {
+    const metadata = {
+      resourceVersion: rv,
+      ...(m.status ? { labels: { [ARCHIVING_STATUS]: m.status } } : {}),
+      ...(m.finalizers !== undefined ? { finalizers: m.finalizers } : {}),
+    }
     try {
-      const o = await this.#o.kube.patch(Workflows, namespace, name, { metadata: { resourceVersion: rv, labels: { [ARCHIVING_STATUS]: value } } })
-      return o.metadata.resourceVersion
+      return (await this.#o.kube.patch(Workflows, namespace, name, { metadata })).metadata
     } catch (err) {
       // 409: a newer version exists and will come through the cache; 404: deleted, the DELETED event archives it.
       const code = (err as { code?: number }).code
@@ -251,12 +280,15 @@ export class Archiver {
   }
 }
 
-function toRecord(obj: { metadata: Record<string, unknown>; status?: Record<string, unknown> }, e: IndexEntry, phase: string, rv: string): ArchiveRecord {
+function toRecord(obj: Obj, e: IndexEntry, phase: string, rv: string): ArchiveRecord {
   const labels = { ...e.labels, [ARCHIVING_STATUS]: 'Persisted' }
+  // The archived copy does not carry our finalizer: a workflow re-created from it must not wait for the archive.
+  const { finalizers: _f, ...meta } = obj.metadata
+  const finalizers = released(finalizersOf(obj.metadata))
   const status = obj.status ?? {}
   const finishedAt = new Date(e.finished).toISOString()
   const startedAt = typeof status.startedAt === 'string' && status.startedAt ? status.startedAt : finishedAt
   const creationTimestamp = typeof obj.metadata.creationTimestamp === 'string' ? obj.metadata.creationTimestamp : null
-  const json = JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', ...obj, metadata: { ...obj.metadata, resourceVersion: rv, labels } })
+  const json = JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', ...obj, metadata: { ...meta, ...(finalizers ? { finalizers } : {}), resourceVersion: rv, labels } })
   return { uid: e.uid, name: e.name, namespace: e.namespace, phase, startedAt, finishedAt, creationTimestamp, resourceVersion: rv, labels, json }
 }

@@ -5,7 +5,7 @@
 import { ApiError } from '../http/errors.js'
 import type { KubeObject } from '../kube/resources.js'
 import { podName } from '../lib/node-names.js'
-import { L, descendantSucceeded, failedOrError, nodeSelector, nodesOf, now, overrideParameters, phaseOf, rec, type WfNode } from './operations.js'
+import { ARCHIVE_FINALIZER, L, descendantSucceeded, failedOrError, nodeSelector, nodesOf, now, overrideParameters, phaseOf, rec, type WfNode } from './operations.js'
 
 export interface RetryOptions { restartSuccessful?: boolean; nodeFieldSelector?: string; parameters?: string[] }
 
@@ -71,6 +71,10 @@ function newRetryWorkflow(wf: KubeObject, parameters: string[] | undefined): Kub
   delete labels[`${L}workflow-archiving-status`]
   labels[`${L}phase`] = 'Running'
   out.metadata.labels = labels
+  // Running again, it is not waiting for the archive: a deletion must not wait for it to finish.
+  const finalizers = out.metadata.finalizers?.filter((f) => f !== ARCHIVE_FINALIZER) ?? []
+  if (finalizers.length) out.metadata.finalizers = finalizers
+  else delete out.metadata.finalizers
   const status = rec(out.status)
   const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter((c) => rec(c).type !== 'Completed')
   conditions.push({ status: 'False', type: 'Completed' })

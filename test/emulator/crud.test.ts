@@ -192,6 +192,10 @@ test('finalizers delay deletion until removed', async () => {
   const still = await call(emu, 'GET', `${WF_PATH}/fin-1`)
   assert.equal(still.status, 200)
   assert.ok(meta(still.json).deletionTimestamp)
+  // As the apiserver: an object being deleted takes no new finalizers.
+  const add = await call(emu, 'PATCH', `${WF_PATH}/fin-1`, { body: { metadata: { finalizers: ['example.com/keep', 'example.com/more'] } }, contentType: 'application/merge-patch+json' })
+  assert.equal(add.status, 422)
+  assert.match(String(add.json.message), /^Workflow\.argoproj\.io "fin-1" is invalid: metadata\.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers \[\]string\{"example\.com\/more"\}$/)
   const p = await call(emu, 'PATCH', `${WF_PATH}/fin-1`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' })
   assert.equal(p.status, 200)
   assert.equal((await call(emu, 'GET', `${WF_PATH}/fin-1`)).status, 404)
