@@ -47,7 +47,8 @@ test('held workflows the archive no longer takes are let go: archiving turned of
   await pg.stop()
   finished(s, 'off')
   finished(s, 'again', { phase: 'Failed' })
-  await until('both held', () => ['off', 'again'].every((n) => s.emulator.get(WF, n)?.metadata.finalizers?.includes(FINALIZER)))
+  const held = (n: string) => (s.emulator.get(WF, n)?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER)
+  await until('both held', () => ['off', 'again'].every(held))
   // A retry runs it again: not waiting for the archive any more, so a deletion must not wait for it.
   const retried = await s.json<{ metadata: { finalizers?: string[] }; status: { phase: string } }>('/api/v1/workflows/argo/again/retry', { method: 'PUT', json: {} })
   assert.equal(retried.status, 200)
