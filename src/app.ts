@@ -41,6 +41,8 @@ export interface AppServices {
   workflowList: ListDeps
   workflowWatch: WatchDeps
   stream: StreamSettings
+  /** matching time one log stream's grep may use; absent: the default (src/logs/grep.ts) */
+  grepBudgetMs?: number
   access: AccessReview
   eventWatches: EventWatches
   /** ArchivedWorkflowService; absent: as upstream without persistence */
@@ -106,7 +108,7 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
   templateRoutes(app, s.templates ?? templateServices(''))
   cronRoutes(app, s.cron ?? new CronWorkflowService(''))
   workflowWatchRoutes(app, { watch: s.workflowWatch, stream: s.stream })
-  logRoutes(app, { workflows: s.workflows, stream: s.stream, outages: s.workflowWatch.hub })
+  logRoutes(app, { workflows: s.workflows, stream: s.stream, outages: s.workflowWatch.hub, grepBudgetMs: s.grepBudgetMs })
   eventRoutes(app, { watches: s.eventWatches, access: s.access, stream: s.stream })
   oauth2Routes(app, s.oauth2?.sso, { baseHref: s.oauth2?.baseHref ?? '/', redirectUrl: s.oauth2?.redirectUrl ?? '' })
   return app

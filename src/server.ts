@@ -90,6 +90,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.listing, hydrate },
     workflowWatch: { store, hub, access, instanceId: settings.instanceID, ready, hydrate },
     stream,
+    grepBudgetMs: config.logGrepBudgetSeconds * 1000,
     access,
     eventWatches,
     archive: archive.service,

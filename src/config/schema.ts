@@ -49,6 +49,7 @@ export const flagDefs = {
   'kube-api-qps': { kind: 'value', desc: 'Kubernetes client QPS (accepted for compatibility)', def: '20', schema: z.coerce.number() },
   'kube-api-burst': { kind: 'value', desc: 'Kubernetes client burst (accepted for compatibility)', def: '30', schema: z.coerce.number() },
   'log-format': { kind: 'value', desc: 'text or json', def: 'text', schema: z.enum(['text', 'json']) },
+  'log-grep-budget-seconds': { kind: 'value', desc: 'Matching time a log stream\'s grep may use at once (regained at a tenth of the time streamed) before the stream ends with ResourceExhausted (ours)', def: '30', schema: z.coerce.number().positive() },
   loglevel: { kind: 'value', desc: 'debug, info, warn or error', def: 'info', schema: z.enum(['debug', 'info', 'warn', 'error']) },
   'sse-heartbeat-seconds': { kind: 'value', desc: 'Interval of the SSE keep-alive comment (ours; upstream 15 s fixed)', def: '15', schema: z.coerce.number().positive() },
   'stream-buffer-bytes': { kind: 'value', desc: 'How far a stream client may fall behind before it is closed with a stream error', def: String(8 * 1024 * 1024), schema: int(1024, 2 ** 31) },

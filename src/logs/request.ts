@@ -53,7 +53,8 @@ export interface LogRequest {
  * Validates the query into a LogRequest. Values Kubernetes would refuse are 400 here, before the stream opens:
  * upstream sends them on and logs the per-pod failure, leaving the client an empty stream.
  */
-export function toLogRequest(namespace: string, name: string, q: LogQuery): LogRequest {
+/** @param grepBudgetMs matching time the stream's grep may use (see grep.ts) */
+export function toLogRequest(namespace: string, name: string, q: LogQuery, grepBudgetMs?: number): LogRequest {
   const tailLines = q['logOptions.tailLines']
   const sinceSeconds = q['logOptions.sinceSeconds']
   const limitBytes = q['logOptions.limitBytes']
@@ -69,7 +70,7 @@ export function toLogRequest(namespace: string, name: string, q: LogQuery): LogR
     name,
     podName: q.podName || undefined,
     selector: q.selector || undefined,
-    grep: compileGrep(q.grep),
+    grep: compileGrep(q.grep, grepBudgetMs),
     follow: q['logOptions.follow'] === true,
     timestamps: q['logOptions.timestamps'] === true,
     pod: {

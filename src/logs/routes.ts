@@ -21,6 +21,8 @@ export interface LogRoutesDeps {
   lingerMs?: number
   /** the server's shared watch, which tells when the Kubernetes API is out */
   outages?: OutageNotice
+  /** matching time one stream's grep may use (--log-grep-budget-seconds) */
+  grepBudgetMs?: number
 }
 
 /** Upstream's SSE heartbeat (spec §3); a client may fall 8 MiB behind before it is cut off. */
@@ -46,7 +48,7 @@ export function logRoutes(app: FastifyInstance, deps: LogRoutesDeps): void {
       return new EventStream(req, reply, settings).fail(asApiError(err))
     }
     // A bad query (grep, negative tailLines…) is a unary 400 before the stream exists, like other bad parameters.
-    const request: LogRequest = toLogRequest(params.namespace, params.name, q)
+    const request: LogRequest = toLogRequest(params.namespace, params.name, q, deps.grepBudgetMs)
     const out = new EventStream(req, reply, settings)
     try {
       await service.stream(identity, request, out)

@@ -197,7 +197,7 @@ class LogSession {
       if (!grep || !batch.length) return undefined
       const lines = batch
       batch = []
-      return grep(lines.map((l) => l.content)).then((keep) => lines.forEach((l, i) => keep[i] && merger.push(source, l)))
+      return grep(lines.map((l) => l.content), this.#reads.signal).then((keep) => lines.forEach((l, i) => keep[i] && merger.push(source, l)))
     }
     const sink = new LineSink((line) => {
       const l = splitLine(line, timestamps)
@@ -214,6 +214,8 @@ class LogSession {
     sink.on('finish', end)
     sink.on('close', end)
     sink.on('error', (err) => {
+      // A grep over its budget ends the whole stream, with its error: the client must not take the rest as complete.
+      if (err instanceof ApiError && err.code === GrpcCode.ResourceExhausted) return this.#fail(err)
       if (!this.#stopping) this.#log(`logs of pod ${this.#r.namespace}/${pod.name}: ${err.message}`)
       end()
     })
@@ -228,6 +230,12 @@ class LogSession {
 
   #stopWatches(): void {
     for (const stop of this.#watches.splice(0)) stop()
+  }
+
+  #fail(err: ApiError): void {
+    this.#stop()
+    this.#merger.stop()
+    this.#out.fail(err)
   }
 
   #stop(): void {

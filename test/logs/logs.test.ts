@@ -103,6 +103,23 @@ test('a grep whose matching takes seconds does not hold up the server\'s other r
   assert.deepEqual((await slow).results.map((r) => (r.content as string).length), [1001])
 })
 
+test('a grep over its matching budget ends its own stream with ResourceExhausted; other greps go on', async (t) => {
+  const stack = await startStack(t, { args: ['--log-grep-budget-seconds', '0.2'] })
+  await createWorkflow(stack, 'wf-costly')
+  createPod(stack.emulator, 'wf-costly', 'wf-costly-1')
+  stack.emulator.appendPodLog(NS, 'wf-costly-1', 'main', 'w'.repeat(30_000), at(`${T}1.000Z`)) // seconds of matching
+  stack.emulator.appendPodLog(NS, 'wf-costly-1', 'main', `${'w'.repeat(1000)}7`, at(`${T}2.000Z`))
+  const costly = await stack.req(`/api/v1/workflows/${NS}/wf-costly/log?grep=${encodeURIComponent('\\w{1000}\\d')}`)
+  assert.equal(costly.status, 200) // the stream was open before the matching began (spec §3: the error is a chunk)
+  const body = await costly.text()
+  const message = 'grep: matching this stream\'s log took more than its budget of 0.2 s: narrow the pattern or the log (tailLines, sinceSeconds, podName)'
+  assert.equal(body, JSON.stringify({ error: { grpc_code: 8, http_code: 429, message, http_status: 'Too Many Requests' } }))
+  // The matcher stopped mid-batch is replaced: the next grep is answered.
+  await twoPods(stack)
+  const cheap = await readEntries(stack, `/api/v1/workflows/${NS}/wf-a/log?grep=${encodeURIComponent('^t')}`)
+  assert.deepEqual(cheap.results.map((r) => r.content), ['two', 'three'])
+})
+
 test('an invalid grep is 400 before the stream opens', async (t) => {
   const stack = await startStack(t)
   await createWorkflow(stack, 'wf-g')
