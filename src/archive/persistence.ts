@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { PersistenceSettings, type SecretKey } from '../config/persistence.js'
 import type { KubeClient } from '../kube/client.js'
+import { SSL_MODES, withLibpqSslModes } from '../db/database.js'
 import type { Requirement } from '../lib/label-selector.js'
 import { parseSelector } from '../workflows/list-query.js'
 
@@ -70,7 +71,9 @@ export async function resolvePersistence(opts: {
     return undefined
   }
   return {
-    url,
+    url: await withLibpqSslModes(url).catch((err: Error) => {
+      throw new Error(`${opts.databaseUrl ? 'database URL' : 'persistence: postgresql'}: ${err.message}`)
+    }),
     ...archivingOf(p, opts),
     clusterName: p.clusterName || 'default',
     offloadTable: p.postgresql?.tableName || 'argo_workflows',
@@ -105,8 +108,6 @@ export function archivingSettings(settings: unknown, opts: { databaseUrl: string
   return { ...archivingOf(p, opts), where: JSON.stringify([p.postgresql ?? null, p.clusterName ?? null]) }
 }
 
-const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])
-
 async function postgresUrl(pgs: NonNullable<PersistenceSettings['postgresql']>, kube: KubeClient, namespace: string): Promise<string> {
   const secret = async (ref: z.infer<typeof SecretKey> | undefined) => {
     if (!ref) return ''
@@ -120,9 +121,6 @@ async function postgresUrl(pgs: NonNullable<PersistenceSettings['postgresql']>, 
   const auth = user ? `${user}${password ? `:${password}` : ''}@` : ''
   const mode = pgs.sslMode || (pgs.ssl ? 'require' : 'disable')
   if (!SSL_MODES.has(mode)) throw new Error(`persistence: postgresql.sslMode "${mode}" is not one of ${[...SSL_MODES].join(', ')}`)
-  // libpq's meanings, as upstream's Go driver has them (require: encrypted, the certificate not verified; a bare
-  // `ssl: true` is that too), not pg's default (require verifies the certificate: a self-signed one is refused).
-  // pg cannot fall back between plain and TLS: allow (plain first) is disable, prefer (TLS first) is require.
-  const pgMode = mode === 'allow' ? 'disable' : mode === 'prefer' ? 'require' : mode
-  return `postgres://${auth}${pgs.host ?? 'localhost'}:${pgs.port ?? 5432}/${encodeURIComponent(pgs.database ?? 'postgres')}?sslmode=${pgMode}&uselibpqcompat=true`
+  // libpq's meanings (a bare `ssl: true` is require: encrypted, the certificate not verified): see withLibpqSslModes
+  return `postgres://${auth}${pgs.host ?? 'localhost'}:${pgs.port ?? 5432}/${encodeURIComponent(pgs.database ?? 'postgres')}?sslmode=${mode}`
 }

@@ -63,6 +63,45 @@ export function isUnreachable(err: unknown): boolean {
   return isUnreachable(e.cause)
 }
 
+export const SSL_MODES = new Set(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])
+
+/**
+ * A connection URL with libpq's `sslmode` meanings, which upstream's Go driver shares: require and prefer encrypt
+ * without verifying the certificate (a private CA or self-signed one is accepted), verify-ca checks the chain,
+ * verify-full the host too. pg's own reading verifies the certificate for every mode but disable, so
+ * `?sslmode=require` against RDS or an in-cluster Postgres failed at start. pg cannot fall back between TLS and
+ * plain: allow (plain first) is disable, and prefer (TLS first) asks the server once, here, whether it offers TLS.
+ * @throws Error for an sslmode libpq does not have
+ */
+export async function withLibpqSslModes(connectionString: string): Promise<string> {
+  let u: URL
+  try {
+    u = new URL(connectionString)
+  } catch {
+    return connectionString // not a URL (pg reads a bare socket path too): nothing to map
+  }
+  const mode = u.searchParams.get('sslmode')
+  if (mode === null || u.searchParams.has('uselibpqcompat')) return connectionString
+  if (!SSL_MODES.has(mode)) throw new Error(`sslmode "${mode}" is not one of ${[...SSL_MODES].join(', ')}`)
+  u.searchParams.set('uselibpqcompat', 'true')
+  if (mode === 'allow' || (mode === 'prefer' && !(await offersTls(u.toString())))) u.searchParams.set('sslmode', 'disable')
+  return u.toString()
+}
+
+/** Whether the server accepts TLS; true when it cannot be asked (unreachable): TLS is what prefer tries first. */
+async function offersTls(connectionString: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 })
+  c.on('error', () => {})
+  try {
+    await c.connect()
+    return true
+  } catch (err) {
+    return !(err instanceof Error && err.message.includes('does not support SSL'))
+  } finally {
+    await c.end().catch(() => {})
+  }
+}
+
 /** Runs a query for a request: Postgres unreachable is Unavailable (503, code 14) to the caller, not an internal error. */
 export async function execute<R>(db: Db, q: RawBuilder<R>): Promise<QueryResult<R>> {
   try {

@@ -114,3 +114,22 @@ test('archiving follows the configmap while running, as upstream\'s controller d
   s.emulator.patch(CM, 'workflow-controller-configmap', { data: { persistence: 'archive: true\n' } })
   await until('unlabelled archived once the selector is gone', () => liveStatus(s, 'unlabelled') === 'Archived')
 })
+
+test('DATABASE_URL\'s sslmode means what it means to libpq: require encrypts without verifying, prefer falls back to plain', async (t) => {
+  const tls = await ownPostgres(t, { tls: true })
+  await sqlQuery(tls.url, "CREATE ROLE viaurl LOGIN PASSWORD 'pw'")
+  await sqlQuery(tls.url, 'CREATE DATABASE via_url OWNER viaurl')
+  const u = new URL(tls.url)
+  // A self-signed certificate, as RDS's private CA or an in-cluster Postgres: pg's own require refused it at start.
+  const s = await startStack(t, { database: `postgres://viaurl:pw@${u.host}/via_url?sslmode=require`, args: archiveArgs })
+  finished(s, 'over-tls')
+  await until('archived', () => liveStatus(s, 'over-tls') === 'Archived')
+  const sessions = await sqlQuery<{ ssl: boolean }>(tls.url, "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'viaurl'")
+  assert.ok(sessions.length > 0 && sessions.every((r) => r.ssl), JSON.stringify(sessions))
+  // prefer against a Postgres without TLS: plain, as libpq (pg's own prefer refused to connect).
+  const plain = await startStack(t, { database: `${await freshDatabase()}?sslmode=prefer`, args: archiveArgs })
+  finished(plain, 'in-plain')
+  await until('archived in plain', () => liveStatus(plain, 'in-plain') === 'Archived')
+  await assert.rejects(startStack(t, { database: `${await freshDatabase()}?sslmode=sometimes` }),
+    /database URL: sslmode "sometimes" is not one of disable, allow, prefer, require, verify-ca, verify-full/)
+})
