@@ -47,8 +47,9 @@ export function filterSql(scope: ArchiveScope, f: ArchiveFilter, keyset = 'w', d
   }
   if (f.createdAfter !== undefined) parts.push(sql`w.creationtimestamp >= ${iso(f.createdAfter)}::timestamp`)
   if (f.finishedBefore !== undefined) parts.push(sql`w.finishedat <= ${iso(f.finishedBefore)}::timestamp`)
-  if (f.startedAfter !== undefined) parts.push(sql`w.startedat > ${iso(f.startedAfter)}::timestamp`)
-  if (f.startedBefore !== undefined) parts.push(sql`w.startedat < ${iso(f.startedBefore)}::timestamp`)
+  // spec.startedAt> and < are inclusive bounds upstream (spec §6.4: startedat >= $min, <= $max), as their names are not
+  if (f.startedAfter !== undefined) parts.push(sql`w.startedat >= ${iso(f.startedAfter)}::timestamp`)
+  if (f.startedBefore !== undefined) parts.push(sql`w.startedat <= ${iso(f.startedBefore)}::timestamp`)
   // Archived rows are all finished (group 1): after an unfinished key, every row follows.
   if (f.after?.group === 1) {
     const t = iso(f.after.time)

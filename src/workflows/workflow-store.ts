@@ -233,8 +233,9 @@ export class WorkflowStore implements InformerHandler {
     }
     if (q.createdAfter !== undefined && e.created < q.createdAfter) return false
     if (q.finishedBefore !== undefined && (!e.finished || e.finished > q.finishedBefore)) return false
-    if (q.startedAfter !== undefined && (!e.started || e.started <= q.startedAfter)) return false
-    if (q.startedBefore !== undefined && (!e.started || e.started >= q.startedBefore)) return false
+    // inclusive bounds, as upstream's (spec §6.4)
+    if (q.startedAfter !== undefined && (!e.started || e.started < q.startedAfter)) return false
+    if (q.startedBefore !== undefined && (!e.started || e.started > q.startedBefore)) return false
     return true
   }
 

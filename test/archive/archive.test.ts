@@ -115,8 +115,11 @@ test('ListArchivedWorkflows: every filter, paging, remaining count', async (t) =
   assert.deepEqual(await names('listOptions.fieldSelector=metadata.name%3D-1&nameFilter=Contains'), ['a-1'])
   assert.equal((await names('listOptions.fieldSelector=metadata.name!%3Da-3')).length, 6)
   const mid = (await s.json<List>('/api/v1/archived-workflows?namespace=argo')).body.items?.[2]?.status?.startedAt as string
-  assert.deepEqual(await names(`namespace=argo&listOptions.fieldSelector=spec.startedAt>${mid}`), ['a-5', 'a-4'])
-  assert.deepEqual(await names(`namespace=argo&listOptions.fieldSelector=spec.startedAt<${mid}`), ['a-2', 'a-1', 'a-0'])
+  // Inclusive bounds, as upstream's (spec §6.4): a workflow started at the bound is in both.
+  assert.deepEqual(await names(`namespace=argo&listOptions.fieldSelector=spec.startedAt>${mid}`), ['a-5', 'a-4', 'a-3'])
+  assert.deepEqual(await names(`namespace=argo&listOptions.fieldSelector=spec.startedAt<${mid}`), ['a-3', 'a-2', 'a-1', 'a-0'])
+  const live = await s.json<List>(`/api/v1/workflows/argo?listOptions.fieldSelector=spec.startedAt>${mid},spec.startedAt<${mid}`)
+  assert.deepEqual(live.body.items?.map((w) => w.metadata.name), ['a-3'])
   const p1 = await s.json<List & { metadata: { remainingItemCount?: number } }>('/api/v1/archived-workflows?listOptions.limit=3&listOptions.fieldSelector=ext.showRemainingItemCount%3Dtrue')
   assert.equal(p1.body.items?.length, 3)
   assert.equal(p1.body.metadata.remainingItemCount, 4)
