@@ -46,13 +46,31 @@ export const getOptionsQuery = {
 export const NamespaceParams = z.object({ namespace: z.string().default('') })
 export const NamespaceNameParams = z.object({ namespace: z.string(), name: z.string() })
 
-/** Reads an RFC 3339 time; a bad one is a 400 (upstream: 500, a quirk not worth keeping). */
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/
+
+/** Times Kubernetes, Postgres and a Date all hold: years 1 to 9999, in ms since the epoch. */
+export const TIME_RANGE = { min: -62135596800000, max: 253402300799999 }
+
+/** Days in a month (1–12) of a year, Gregorian. */
+function daysIn(year: number, month: number): number {
+  const d = new Date(0)
+  d.setUTCFullYear(year, month, 0) // day 0 of the next month is the last of this one
+  return d.getUTCDate()
+}
+
+/**
+ * Reads an RFC 3339 time as Go's time.Parse does: a zone is required (without one, Date.parse read the server's
+ * local time) and the date must exist (2026-02-29 is refused, not rolled over to March 1). A bad one is a 400
+ * (upstream: 500, a quirk not worth keeping); so is year 0, which Go reads but Postgres does not have.
+ */
 export function parseTime(name: string, v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined
+  const m = RFC3339.exec(v)
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, zh = 0, zm = 0] = (m?.slice(1) ?? []).map((x) => Number(x ?? 0))
   const t = Date.parse(v)
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(t)) {
-    throw ApiError.invalidArgument(`${name}: invalid RFC 3339 time "${v}"`)
-  }
+  const valid = m !== null && y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && h <= 23 && mi <= 59 && sec <= 59
+    && zh <= 23 && zm <= 59 && t >= TIME_RANGE.min && t <= TIME_RANGE.max
+  if (!valid) throw ApiError.invalidArgument(`${name}: invalid RFC 3339 time "${v}"`)
   return t
 }
 

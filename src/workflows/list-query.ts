@@ -1,5 +1,5 @@
 import { ApiError } from '../http/errors.js'
-import { parseTime } from '../http/query.js'
+import { parseTime, TIME_RANGE } from '../http/query.js'
 import { parseGoBool } from '../config/schema.js'
 import { LabelSelectorError, parseLabelSelector, type Requirement } from '../lib/label-selector.js'
 import type { SortKey } from './workflow-index.js'
@@ -34,7 +34,9 @@ function decodeContinue(token: string): Pick<StoreQuery, 'after' | 'offset'> {
   if (/^-\d+$/.test(token)) throw ApiError.invalidArgument('listOptions.continue must >= 0')
   try {
     const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
-    if (Array.isArray(v) && (v[0] === 0 || v[0] === 1) && typeof v[1] === 'number' && typeof v[2] === 'string') {
+    // A position's time is one a workflow can have: a tampered one must not reach Date or Postgres (a 500).
+    const time = Array.isArray(v) && typeof v[1] === 'number' && Number.isInteger(v[1]) && v[1] >= TIME_RANGE.min && v[1] <= TIME_RANGE.max
+    if (Array.isArray(v) && (v[0] === 0 || v[0] === 1) && time && typeof v[2] === 'string') {
       return { after: { group: v[0], time: v[1], uid: v[2] } }
     }
   } catch {

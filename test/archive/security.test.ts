@@ -58,6 +58,28 @@ test('every filter value reaches SQL as a bound parameter: injection attempts ma
   assert.equal(ok.body.items.length, 1)
 })
 
+test('times a workflow cannot have are 400 on both lists, never a 500: out of range, without a zone, impossible dates', async (t) => {
+  const s = await startStack(t, { database: true })
+  const token = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+  const bad = [
+    ...[[1, 9e15, 'x'], [1, -6e15, 'x'], [1, 1.5, 'x']].map((v) => `listOptions.continue=${token(v)}`),
+    ...['0000-01-01T00:00:00Z', '2026-02-29T12:00:00Z', '2026-01-10T00:03:00', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:00:00+25:00']
+      .flatMap((t) => [`listOptions.fieldSelector=spec.startedAt>${encodeURIComponent(t)}`, `createdAfter=${encodeURIComponent(t)}`, `finishedBefore=${encodeURIComponent(t)}`]),
+  ]
+  for (const q of bad) {
+    // createdAfter and finishedBefore are the workflow list's only (upstream's archive list has neither)
+    for (const path of q.startsWith('listOptions.') ? ['/api/v1/archived-workflows', '/api/v1/workflows/argo'] : ['/api/v1/workflows/argo']) {
+      const r = await s.json<{ code: number }>(`${path}?${q}`)
+      assert.deepEqual([path, q, r.status, r.body.code], [path, q, 400, 3])
+    }
+  }
+  // Within range and well formed, with a zone offset, fractional seconds, the first and last of a month, year 1.
+  for (const t of ['2026-02-28T23:59:59.123456789+05:30', '2024-02-29T00:00:00Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+    assert.equal((await s.json(`/api/v1/archived-workflows?listOptions.fieldSelector=spec.startedAt>${encodeURIComponent(t)}`)).status, 200, t)
+    assert.equal((await s.json(`/api/v1/workflows/argo?listOptions.fieldSelector=spec.startedAt<${encodeURIComponent(t)}`)).status, 200, t)
+  }
+})
+
 test('without persistence the archive answers as upstream null archive (spec §6.4)', async (t) => {
   const s = await startStack(t)
   assert.deepEqual((await s.json('/api/v1/archived-workflows')).body, { metadata: {}, items: null })
