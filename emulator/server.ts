@@ -83,6 +83,8 @@ async function handle(ctx: ServerCtx, req: IncomingMessage, resp: ServerResponse
       resp.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' })
       return void resp.flushHeaders()
     }
+    if (fault.lagMs) lag(resp, fault.lagMs)
+    if (fault.bytesPerSecond) trickle(resp, fault.bytesPerSecond)
   }
   const user = ctx.auth.authenticate(req.headers.authorization)
   if (!user) throw errors.unauthorized()
@@ -146,4 +148,44 @@ async function handle(ctx: ServerCtx, req: IncomingMessage, resp: ServerResponse
   if (!def.virtual && !ctx.auth.allowed(user, attrs)) throw ctx.auth.forbidden(user, attrs)
   const r: ResourceRequest = { def, namespace, name, sub, verb, path, query: q, user }
   await handleResource(ctx, r, req, resp)
+}
+
+/** Writes (and the end) of `resp` go out `ms` later, in order: the client sees every byte late, none lost. */
+function lag(resp: ServerResponse, ms: number): void {
+  const write = resp.write.bind(resp) as (chunk: string | Buffer) => boolean
+  const end = resp.end.bind(resp) as (chunk?: string | Buffer) => ServerResponse
+  const later = (fn: () => void) => setTimeout(() => { if (!resp.destroyed) fn() }, ms)
+  resp.write = ((chunk: string | Buffer) => (later(() => write(chunk)), true)) as ServerResponse['write']
+  resp.end = ((chunk?: string | Buffer) => (later(() => end(chunk)), resp)) as ServerResponse['end']
+}
+
+/** The body of `resp` goes out at `rate` bytes per second, a piece every 50 ms, in order; the end after the last. */
+function trickle(resp: ServerResponse, rate: number): void {
+  const write = resp.write.bind(resp) as (chunk: Buffer) => boolean
+  const end = resp.end.bind(resp) as () => ServerResponse
+  const queue: Buffer[] = []
+  let ending = false
+  const piece = Math.max(1, Math.round(rate / 20))
+  const timer = setInterval(() => {
+    if (resp.destroyed) return clearInterval(timer)
+    let left = piece
+    while (left > 0 && queue.length) {
+      const head = queue[0] as Buffer
+      const part = head.subarray(0, left)
+      write(part)
+      left -= part.length
+      if (part.length === head.length) queue.shift()
+      else queue[0] = head.subarray(part.length)
+    }
+    if (!queue.length && ending) {
+      clearInterval(timer)
+      end()
+    }
+  }, 50)
+  resp.write = ((chunk: string | Buffer) => (queue.push(Buffer.from(chunk)), true)) as ServerResponse['write']
+  resp.end = ((chunk?: string | Buffer) => {
+    if (chunk) queue.push(Buffer.from(chunk))
+    ending = true
+    return resp
+  }) as ServerResponse['end']
 }

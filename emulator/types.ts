@@ -30,6 +30,10 @@ export interface FaultRule {
   delayMs?: number // delay before handling (or before the error)
   /** answer 200 and send nothing more, never ending the response (a stuck watch behind a live apiserver) */
   hang?: boolean
+  /** every byte of the response reaches the client this much later, in order (a slow link or a lagging watch cache) */
+  lagMs?: number
+  /** the response's body trickles out at this rate, in small pieces (a slow link: always sending, slowly) */
+  bytesPerSecond?: number
   times?: number // how many requests to affect; default 1, Infinity for all
 }
 

@@ -65,7 +65,7 @@ export class WorkflowService {
     this.#validate(wf, false)
     if (req.createOptions?.dryRun?.length) return toApiObject(wf)
     const created = await identity.kube.create(Workflows, req.namespace, wf, { dryRun: req.serverDryRun === true })
-    if (!req.serverDryRun) this.#d.store.observe('ADDED', created)
+    if (!req.serverDryRun) this.#d.store.observe(created)
     return toApiObject(created)
   }
 

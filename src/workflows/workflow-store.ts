@@ -68,6 +68,11 @@ export class WorkflowStore implements InformerHandler {
   #resourceVersion = '0'
   #synced = false
   readonly #listeners = new Set<(event: HubEvent<IndexEntry>) => void>()
+  /**
+   * Workflows whose newest version in the index came from this server's own write and has not come through the
+   * watch yet: the version written, and the entry listeners last saw (none: they have not seen the workflow).
+   */
+  readonly #unpublished = new Map<string, { rv: number; seen: IndexEntry | undefined }>()
 
   get resourceVersion(): string {
     return this.#resourceVersion
@@ -95,7 +100,13 @@ export class WorkflowStore implements InformerHandler {
   endSync(resourceVersion: string): void {
     const entries = this.#pending ?? []
     this.#pending = undefined
+    // What listeners have seen, to diff the new list against: not this server's writes the watch never brought.
     const previous = this.#synced ? new Map(this.#byUid) : undefined
+    for (const [uid, u] of this.#unpublished) {
+      if (u.seen) previous?.set(uid, u.seen)
+      else previous?.delete(uid)
+    }
+    this.#unpublished.clear()
     this.#synced = true
     this.#byUid.clear()
     this.#all.length = 0
@@ -117,20 +128,45 @@ export class WorkflowStore implements InformerHandler {
     if (previous) for (const ev of diffEntries(previous, this.#byUid)) this.#emit(ev)
   }
 
+  /** A change from the watch: applied, and published to listeners in the watch's order. */
   onEvent(type: InformerEvent, obj: KubeObject, resourceVersion: string): void {
-    this.observe(type, obj)
+    this.#fromWatch(type, obj)
     this.#resourceVersion = resourceVersion
   }
 
   /**
-   * Applies a change: from the watch, or a write this server just made (read-your-writes). Each version of a
-   * workflow is published to listeners once, whichever of the two arrives first.
+   * A write this server just made (read-your-writes): lists and gets see it at once, but listeners get it only when
+   * the watch brings it. Published at once, it went out ahead of older changes still on their way through the
+   * watch: versions out of order, ids that were not resourceVersions, and resumes (on another replica) with gaps.
    */
-  observe(type: InformerEvent, obj: KubeObject): void {
+  observe(obj: KubeObject): void {
     const e = toEntry(obj)
     if (!e) return
+    const old = this.#byUid.get(e.uid)
+    if (old && old.resourceVersion >= e.resourceVersion) return
+    if (!this.#unpublished.has(e.uid)) this.#unpublished.set(e.uid, { rv: e.resourceVersion, seen: old })
+    else (this.#unpublished.get(e.uid) as { rv: number }).rv = e.resourceVersion
+    this.#upsert(e)
+  }
+
+  #fromWatch(type: InformerEvent, obj: KubeObject): void {
+    const e = toEntry(obj)
+    if (!e) return
+    const pending = this.#unpublished.get(e.uid)
     if (type === 'DELETED') {
-      if (this.#remove(e.uid)) this.#emit(new HubEvent('DELETED', e, e.resourceVersion))
+      this.#unpublished.delete(e.uid)
+      const removed = this.#remove(e.uid)
+      if (pending ? pending.seen : removed) this.#emit(new HubEvent('DELETED', e, e.resourceVersion))
+      return
+    }
+    if (pending) {
+      // Listeners get this version now, in the watch's order; the index has it already, or a newer one.
+      const seen = pending.seen
+      if (e.resourceVersion >= pending.rv) this.#unpublished.delete(e.uid)
+      else pending.seen = e
+      const current = this.#byUid.get(e.uid)
+      if (!current || current.resourceVersion < e.resourceVersion) this.#upsert(e)
+      this.#emit(new HubEvent(seen ? 'MODIFIED' : 'ADDED', e, e.resourceVersion, seen))
       return
     }
     const old = this.#byUid.get(e.uid)

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { aWorkflow, startStack } from '../harness/stack.js'
+import { openStream } from '../harness/streams.js'
+import { brief, sseWatchFrames } from './sse.js'
+
+const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
+
+test('a workflow created through this server goes out in the watch\'s order, its id its resourceVersion, though lists have it at once', async (t) => {
+  // The server's watch runs 300 ms behind the apiserver (a slow link or a lagging watch cache).
+  const s = await startStack(t, { before: (e) => void e.fault({ method: 'GET', watch: true, path: /workflows$/, lagMs: 300, times: Infinity }) })
+  const sse = await openStream(s, '/api/v1/workflow-events/argo', { sse: true })
+  const nd = await openStream(s, '/api/v1/workflow-events/argo')
+  t.after(() => [sse, nd].forEach((r) => r.close()))
+  // Written by someone else (the controller) just before this server creates x: y is older, still on its way.
+  const y = s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'y' }, spec: { entrypoint: 'm' } })
+  const created = await s.json<{ metadata: { resourceVersion: string } }>('/api/v1/workflows/argo', { method: 'POST', json: { workflow: aWorkflow({ name: 'x' }) } })
+  assert.equal(created.status, 200)
+  // Read-your-writes: the list has x before the watch brings it.
+  const list = await s.json<{ items: { metadata: { name: string } }[] | null }>('/api/v1/workflows/argo')
+  assert.ok(list.body.items?.some((w) => w.metadata.name === 'x'), JSON.stringify(list.body.items?.map((w) => w.metadata.name)))
+  await sse.until(() => sseWatchFrames(sse.raw).length === 2)
+  const [ry, rx] = [y.metadata.resourceVersion, created.body.metadata.resourceVersion]
+  assert.ok(Number(ry) < Number(rx))
+  // Before, x went out at once, ahead of y, and y got an id that was no resourceVersion (a resume from x's id on
+  // another replica then missed y).
+  assert.deepEqual(brief(sseWatchFrames(sse.raw)), [`ADDED y@${ry}`, `ADDED x@${rx}`])
+  await nd.until((raw) => raw.split('\n').filter(Boolean).length === 2)
+  const rvs = nd.raw.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { result: { object: { metadata: { resourceVersion: string } } } }).result.object.metadata.resourceVersion)
+  assert.deepEqual(rvs, [ry, rx])
+  // A client resuming from y's version gets x, once.
+  const resumed = await openStream(s, '/api/v1/workflow-events/argo', { sse: true, headers: { 'last-event-id': ry as string } })
+  t.after(() => resumed.close())
+  await resumed.until(() => sseWatchFrames(resumed.raw).length === 1)
+  assert.deepEqual(brief(sseWatchFrames(resumed.raw)), [`ADDED x@${rx}`])
+})
