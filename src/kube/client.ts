@@ -6,6 +6,7 @@ import {
 import { apiClient } from './agents.js'
 import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
 import { toApiError } from './errors.js'
+import { listPage } from './list-page.js'
 import { streamPodLog, type PodLogOptions } from './pod-log.js'
 import type { ListSource } from './informer.js'
 import type { AccessAttributes, ArgoResource, KubeList, KubeObject, ListParams, PodSummary } from './resources.js'
@@ -16,24 +17,6 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw toApiError(err)
   }
-}
-
-/**
- * The typed core APIs turn timestamps into Dates: back to Kubernetes' form (whole seconds, `Z`), as the watch
- * delivers them, so a list and a watch serve the same bytes.
- */
-function plainJson(typed: unknown): unknown {
-  return JSON.parse(JSON.stringify(typed, (_k, v: unknown) =>
-    typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/.test(v) ? `${v.slice(0, 19)}Z` : v))
-}
-
-/**
- * A typed core list as the informer reads it: the typed ListMeta names `continue` `_continue`, and without it
- * paging would stop after the first page.
- */
-function plainList(l: { metadata?: { resourceVersion?: string; _continue?: string }; items: unknown[] }): KubeList {
-  const { items } = plainJson(l) as KubeList
-  return { metadata: { resourceVersion: l.metadata?.resourceVersion, continue: l.metadata?._continue }, items }
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
@@ -106,32 +89,26 @@ export class KubeClient {
   /** What an Informer lists and watches: an Argo resource in `namespace`, or everywhere when ''. */
   listSource(res: ArgoResource, namespace: string): ListSource {
     const base = `/apis/${res.group}/${res.version}`
+    const path = namespace && res.namespaced ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`
     return {
       kubeConfig: this.kubeConfig,
-      list: (p) => this.list(res, namespace, p),
-      watchPath: namespace && res.namespaced ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`,
+      list: (p, progress) => listPage(this.kubeConfig, path, p, progress),
+      watchPath: path,
       what: res.plural,
     }
   }
 
   /** core/v1 Events in `namespace` (or everywhere when ''), as an Informer source. */
   eventSource(namespace: string): ListSource {
-    return {
-      kubeConfig: this.kubeConfig,
-      list: (p) => call(async () => {
-        const q = { labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, _continue: p.continue }
-        return plainList(namespace ? await this.#core.listNamespacedEvent({ namespace, ...q }) : await this.#core.listEventForAllNamespaces(q))
-      }),
-      watchPath: namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events',
-      what: 'events',
-    }
+    const path = namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events'
+    return { kubeConfig: this.kubeConfig, list: (p, progress) => listPage(this.kubeConfig, path, p, progress), watchPath: path, what: 'events' }
   }
 
   /** One ConfigMap in `namespace`, as an Informer source (the watch covers the namespace's ConfigMaps). */
   configMapSource(namespace: string, name: string): ListSource {
     return {
       kubeConfig: this.kubeConfig,
-      list: (p) => call(async () => plainList(await this.#core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}`, limit: p.limit, _continue: p.continue }))),
+      list: (p, progress) => listPage(this.kubeConfig, `/api/v1/namespaces/${namespace}/configmaps`, { ...p, fieldSelector: `metadata.name=${name}` }, progress),
       watchPath: `/api/v1/namespaces/${namespace}/configmaps`,
       what: 'configmaps',
     }

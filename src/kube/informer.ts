@@ -4,7 +4,8 @@ import type { KubeList, KubeObject, ListParams } from './resources.js'
 /** Where an informer lists and watches: one resource in one namespace or all (KubeClient.listSource). */
 export interface ListSource {
   readonly kubeConfig: KubeConfig
-  list(p: ListParams): Promise<KubeList>
+  /** a page; `progress` is called as its bytes arrive */
+  list(p: ListParams, progress: () => void): Promise<KubeList>
   readonly watchPath: string
   readonly what: string
 }
@@ -100,7 +101,8 @@ export class Informer {
     let rv = ''
     this.#handler.beginSync()
     do {
-      const page = await this.#answered(this.#source.list({ limit: this.#opts.pageSize, continue: cont }), 'a list')
+      // Stalled only while no byte comes: a large page arriving slowly but steadily is an answer, not an outage.
+      const page = await this.#answered((progress) => this.#source.list({ limit: this.#opts.pageSize, continue: cont }, progress), 'a list')
       this.#answeredAt = Date.now()
       this.#handler.syncPage(page.items)
       rv = page.metadata.resourceVersion ?? rv
@@ -150,7 +152,7 @@ export class Informer {
         if (ended) return
         const quiet = Date.now() - heard
         if (quiet < stallMs) return waitIdle(stallMs - quiet)
-        this.#answered(this.#source.list({ limit: 1 }), 'a list').then(() => this.#healthy(), (err: unknown) => this.#unhealthy(err))
+        this.#answered((progress) => this.#source.list({ limit: 1 }, progress), 'a list').then(() => this.#healthy(), (err: unknown) => this.#unhealthy(err))
           .finally(() => {
             heard = Date.now()
             if (!ended) waitIdle(stallMs)
@@ -197,16 +199,28 @@ export class Informer {
     })
   }
 
-  /** `p`, reported as a failure while it stays unanswered for stallMs (and logged once per stall). */
-  #answered<T>(p: Promise<T>, what: string): Promise<T> {
-    const timer = setTimeout(() => {
-      const err = new Error(`no answer to ${what} of ${this.#source.what} within ${Number((this.#opts.stallMs / 1000).toFixed(1))} s`)
-      if (!this.#stallReported) this.#opts.log?.(err.message)
-      this.#stallReported = true
-      this.#unhealthy(err)
-    }, this.#opts.stallMs)
-    timer.unref()
-    return p.finally(() => clearTimeout(timer))
+  /**
+   * `p`, reported as a failure while it stays unanswered for stallMs (and logged once per stall). Given as a function,
+   * it is passed a `progress` callback: each call is an answer, and the stallMs start again.
+   */
+  #answered<T>(p: Promise<T> | ((progress: () => void) => Promise<T>), what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const arm = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        const err = new Error(`no answer to ${what} of ${this.#source.what} within ${Number((this.#opts.stallMs / 1000).toFixed(1))} s`)
+        if (!this.#stallReported) this.#opts.log?.(err.message)
+        this.#stallReported = true
+        this.#unhealthy(err)
+      }, this.#opts.stallMs)
+      timer.unref()
+    }
+    arm()
+    const progress = () => {
+      arm()
+      this.#healthy()
+    }
+    return (typeof p === 'function' ? p(progress) : p).finally(() => clearTimeout(timer))
   }
 
   #healthy(): void {

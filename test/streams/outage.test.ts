@@ -90,3 +90,29 @@ test('streams end --watch-outage-seconds after the apiserver last answered, not 
   assert.ok(took < 9_000 + 3_000, `the stream ended ${took} ms after the apiserver stopped; the window is 9 s`)
   assert.ok(took > 9_000 - 1_500, `the stream ended ${took} ms after the apiserver stopped: before the window`)
 })
+
+test('a re-list arriving slowly but steadily is an answer, not an outage: streams stay open and miss nothing', async (t) => {
+  // Streams end after 1.5 s of failure; a request unanswered for 0.5 s counts as failing.
+  const s = await startStack(t, { args: ['--watch-outage-seconds', '1.5'] })
+  const bulk = 'x'.repeat(1500)
+  for (let i = 0; i < 100; i++) {
+    s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `w-${i}`, annotations: { bulk } }, spec: { entrypoint: 'm' } })
+  }
+  const r = await openStream(s, WORKFLOWS)
+  t.after(() => r.close())
+  await r.until(() => watchEvents(r).length === 100)
+  // From now on a list's body trickles at 50 KB/s: the ~170 KB re-list takes over 3 s, a piece every 50 ms.
+  s.emulator.fault({ method: 'GET', watch: false, path: /workflows$/, bytesPerSecond: 50_000, times: Infinity })
+  // A change the watch misses, then history forgotten: the re-watch gets 410 and the informer re-lists.
+  const unblock = s.emulator.fault({ path: /workflows$/, watch: true, status: 503, times: Infinity })
+  s.emulator.dropWatches()
+  seed(s, 'late')
+  s.emulator.compact()
+  unblock()
+  await r.until(() => watchEvents(r).includes('ADDED late'), 20_000)
+  assert.ok(s.emulator.requestCount({ method: 'GET', path: /workflows$/, watch: false }) >= 2, 're-listed')
+  assert.equal(r.messages().filter((m) => m.error !== undefined).length, 0, r.raw.slice(-300))
+  seed(s, 'later')
+  await r.until(() => watchEvents(r).includes('ADDED later'))
+  assert.equal(watchEvents(r).length, 102)
+})

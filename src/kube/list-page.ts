@@ -1,0 +1,48 @@
+import http from 'node:http'
+import https from 'node:https'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
+import type { KubeList, ListParams } from './resources.js'
+
+/**
+ * One page of a list at `path` (an informer's list-then-watch path), with `progress` called as its bytes arrive.
+ * Not through client-node's typed lists: they resolve only once the whole body is in, so a page of 500 large
+ * workflows arriving slowly but steadily looked like an apiserver that does not answer (an outage, every stream
+ * ended). `ListParams.continue` is sent as `continue`, the wire name.
+ */
+export async function listPage(kc: KubeConfig, path: string, p: ListParams, progress: () => void): Promise<KubeList> {
+  const cluster = kc.getCurrentCluster()
+  if (!cluster) throw ApiError.internal('no current cluster in the kubeconfig')
+  const url = new URL(`${cluster.server.replace(/\/$/, '')}${path}`)
+  const query: Record<string, string | number | undefined> = { labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, continue: p.continue }
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
+  const opts: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } }
+  await kc.applyToHTTPSOptions(opts)
+  const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, opts, (res) => {
+      progress()
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => {
+        chunks.push(c)
+        progress()
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 500, text: Buffer.concat(chunks).toString('utf8') }))
+      res.on('error', reject)
+      res.on('aborted', () => reject(new Error('the list response was cut off')))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.text)
+  } catch {
+    throw new ApiError(grpcCodeOfHttp(body.status), `kubernetes API error ${body.status}`)
+  }
+  if (body.status !== 200) {
+    const message = (parsed as { message?: unknown }).message
+    throw Object.assign(new ApiError(grpcCodeOfHttp(body.status), typeof message === 'string' && message ? message : `kubernetes API error ${body.status}`), { status: body.status })
+  }
+  const list = parsed as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] }
+  return { metadata: { resourceVersion: list.metadata?.resourceVersion, continue: list.metadata?.continue }, items: (list.items ?? []) as KubeList['items'] }
+}
