@@ -37,16 +37,17 @@ export interface LogLine {
 }
 
 /**
- * Splits a line read with `timestamps=true` as upstream: no space → dropped (old kubelets, argo#6862); an
- * unparsable timestamp → now, content the whole line; `keepTimestamp` (the client asked for timestamps) → content
- * is the whole line.
+ * Splits a line read with `timestamps=true` as upstream: an unparsable timestamp → now, content the whole line; a
+ * timestamp alone → empty content; `keepTimestamp` (the client asked for timestamps) → content is the whole line.
+ * `continuing`: the line is a later piece of one cut at MAX_LINE, whole content, with the time of its first piece
+ * (upstream: now), so the pieces of a line stay together.
  */
-export function splitLine(line: string, keepTimestamp: boolean): LogLine | undefined {
+export function splitLine(line: string, keepTimestamp: boolean, continuing?: Stamp): LogLine {
+  if (continuing) return { stamp: continuing, content: line }
   const sp = line.indexOf(' ')
-  if (sp < 0) return undefined
-  const stamp = parseStamp(line.slice(0, sp))
+  const stamp = parseStamp(sp < 0 ? line : line.slice(0, sp))
   if (!stamp) return { stamp: nowStamp(), content: line }
-  return { stamp, content: keepTimestamp ? line : line.slice(sp + 1) }
+  return { stamp, content: keepTimestamp ? line : sp < 0 ? '' : line.slice(sp + 1) }
 }
 
 /**
@@ -56,14 +57,17 @@ export function splitLine(line: string, keepTimestamp: boolean): LogLine | undef
  */
 export class LineSink extends Writable {
   readonly #decoder = new StringDecoder('utf8')
-  readonly #onLine: (line: string) => void
+  readonly #onLine: (line: string, continued: boolean) => void
   readonly #paused: () => boolean
   readonly #settle: (() => Promise<void> | undefined) | undefined
   #partial = ''
+  /** pieces of the line being read have gone out already (it is longer than MAX_LINE) */
+  #cut = false
   #waiting: (() => void) | undefined
 
   /** `settle`, after each chunk's lines: work on them (a grep) that the next chunk waits for. */
-  constructor(onLine: (line: string) => void, paused: () => boolean, settle?: () => Promise<void> | undefined) {
+  /** `onLine` gets each line, or piece of one cut at MAX_LINE, with whether it continues the one before */
+  constructor(onLine: (line: string, continued: boolean) => void, paused: () => boolean, settle?: () => Promise<void> | undefined) {
     super({ decodeStrings: true })
     this.#onLine = onLine
     this.#paused = paused
@@ -88,6 +92,7 @@ export class LineSink extends Writable {
     this.#take(this.#decoder.end())
     if (this.#partial) this.#emit(this.#partial)
     this.#partial = ''
+    this.#cut = false
     this.#then(() => cb(), cb)
   }
 
@@ -108,15 +113,22 @@ export class LineSink extends Writable {
     let start = 0
     for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n', start)) {
       // an over-long line is cut into MAX_LINE pieces, the last piece ending at the newline
-      for (; nl - start > MAX_LINE; start += MAX_LINE) this.#onLine(buf.slice(start, start + MAX_LINE))
+      for (; nl - start > MAX_LINE; start += MAX_LINE) this.#piece(buf.slice(start, start + MAX_LINE))
       this.#emit(buf.slice(start, nl))
       start = nl + 1
     }
-    for (; buf.length - start >= MAX_LINE; start += MAX_LINE) this.#onLine(buf.slice(start, start + MAX_LINE))
+    for (; buf.length - start >= MAX_LINE; start += MAX_LINE) this.#piece(buf.slice(start, start + MAX_LINE))
     this.#partial = buf.slice(start)
   }
 
+  #piece(text: string): void {
+    this.#onLine(text, this.#cut)
+    this.#cut = true
+  }
+
+  /** The end of a line: its last piece, or all of it. */
   #emit(line: string): void {
-    this.#onLine(line.endsWith('\r') ? line.slice(0, -1) : line)
+    this.#onLine(line.endsWith('\r') ? line.slice(0, -1) : line, this.#cut)
+    this.#cut = false
   }
 }

@@ -199,10 +199,12 @@ class LogSession {
       batch = []
       return grep(lines.map((l) => l.content), this.#reads.signal).then((keep) => lines.forEach((l, i) => keep[i] && merger.push(source, l)))
     }
-    const sink = new LineSink((line) => {
-      const l = splitLine(line, timestamps)
-      if (l && grep) batch.push(l)
-      else if (l) merger.push(source, l)
+    let last: LogLine | undefined
+    const sink = new LineSink((line, continued) => {
+      const l = splitLine(line, timestamps, continued ? last?.stamp : undefined)
+      last = l
+      if (grep) batch.push(l)
+      else merger.push(source, l)
     }, () => merger.full(source), matchBatch)
     source.onRoom = () => sink.resume()
     let ended = false

@@ -7,19 +7,24 @@ const write = (sink: LineSink, chunk: Buffer | string) => new Promise<void>((r) 
 
 test('LineSink: UTF-8 split across chunks, CRLF, a last line without newline, over-long lines cut', async () => {
   const lines: string[] = []
-  const sink = new LineSink((l) => lines.push(l), () => false)
+  const continued: boolean[] = []
+  const sink = new LineSink((l, c) => void (lines.push(l), continued.push(c)), () => false)
   const euro = Buffer.from('€')
   await write(sink, Buffer.concat([Buffer.from('a '), euro.subarray(0, 1)]))
   await write(sink, Buffer.concat([euro.subarray(1), Buffer.from('\r\nb\n')]))
   await write(sink, `${'x'.repeat(MAX_LINE + 3)}\nlast`)
   await new Promise<void>((r) => sink.end(() => r()))
   assert.deepEqual(lines.map((l) => (l.length > 20 ? `x*${l.length}` : l)), ['a €', 'b', `x*${MAX_LINE}`, 'xxx', 'last'])
+  assert.deepEqual(continued, [false, false, false, true, false])
 })
 
-test('splitLine: timestamps split off or kept; no space dropped; a bad timestamp keeps the line', () => {
+test('splitLine: timestamps split off or kept; a timestamp alone is an empty line; a bad timestamp keeps the line', () => {
   assert.deepEqual(splitLine('2026-01-02T03:04:05.5Z hi there', false), { stamp: { s: Date.parse('2026-01-02T03:04:05Z') / 1000, ns: 500_000_000 }, content: 'hi there' })
   assert.equal(splitLine('2026-01-02T03:04:05Z hi', true)?.content, '2026-01-02T03:04:05Z hi')
-  assert.equal(splitLine('nospace', false), undefined)
+  assert.equal(splitLine('nospace', false).content, 'nospace')
+  assert.deepEqual(splitLine('2026-01-02T03:04:05Z', false), { stamp: { s: Date.parse('2026-01-02T03:04:05Z') / 1000, ns: 0 }, content: '' })
+  // a later piece of a line cut at MAX_LINE: all content, the time of the first piece
+  assert.deepEqual(splitLine('2026-01-02T03:04:05Z rest', false, { s: 1, ns: 2 }), { stamp: { s: 1, ns: 2 }, content: '2026-01-02T03:04:05Z rest' })
   assert.equal(splitLine('garbage hi', false)?.content, 'garbage hi')
   assert.deepEqual(parseStamp('2026-01-02T03:04:05.123456789+01:00'), { s: Date.parse('2026-01-02T02:04:05Z') / 1000, ns: 123456789 })
 })
