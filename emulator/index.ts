@@ -93,6 +93,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   server.on('clientError', (_err, socket) => socket.destroy())
   let connections = 0
   server.on(cert ? 'secureConnection' : 'connection', () => void connections++)
+  // Every socket, from its TCP accept on: closeAllConnections misses one still in its TLS handshake.
+  const sockets = new Set<import('node:net').Socket>()
+  server.on('connection', (s: import('node:net').Socket) => {
+    sockets.add(s)
+    s.once('close', () => sockets.delete(s))
+  })
   server.keepAliveTimeout = 30_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -192,6 +198,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         watches.endAll()
         server.close(() => resolve())
         server.closeAllConnections()
+        for (const s of sockets) s.destroy()
       })
       return closed
     },

@@ -92,7 +92,7 @@ export class KubeClient {
     const path = namespace && res.namespaced ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`
     return {
       kubeConfig: this.kubeConfig,
-      list: (p, progress) => listPage(this.kubeConfig, path, p, progress),
+      list: (p, progress, signal) => listPage(this.kubeConfig, path, p, progress, signal),
       watchPath: path,
       what: res.plural,
     }
@@ -101,14 +101,14 @@ export class KubeClient {
   /** core/v1 Events in `namespace` (or everywhere when ''), as an Informer source. */
   eventSource(namespace: string): ListSource {
     const path = namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events'
-    return { kubeConfig: this.kubeConfig, list: (p, progress) => listPage(this.kubeConfig, path, p, progress), watchPath: path, what: 'events' }
+    return { kubeConfig: this.kubeConfig, list: (p, progress, signal) => listPage(this.kubeConfig, path, p, progress, signal), watchPath: path, what: 'events' }
   }
 
   /** One ConfigMap in `namespace`, as an Informer source (the watch covers the namespace's ConfigMaps). */
   configMapSource(namespace: string, name: string): ListSource {
     return {
       kubeConfig: this.kubeConfig,
-      list: (p, progress) => listPage(this.kubeConfig, `/api/v1/namespaces/${namespace}/configmaps`, { ...p, fieldSelector: `metadata.name=${name}` }, progress),
+      list: (p, progress, signal) => listPage(this.kubeConfig, `/api/v1/namespaces/${namespace}/configmaps`, { ...p, fieldSelector: `metadata.name=${name}` }, progress, signal),
       watchPath: `/api/v1/namespaces/${namespace}/configmaps`,
       what: 'configmaps',
     }

@@ -4,8 +4,8 @@ import type { KubeList, KubeObject, ListParams } from './resources.js'
 /** Where an informer lists and watches: one resource in one namespace or all (KubeClient.listSource). */
 export interface ListSource {
   readonly kubeConfig: KubeConfig
-  /** a page; `progress` is called as its bytes arrive */
-  list(p: ListParams, progress: () => void): Promise<KubeList>
+  /** a page; `progress` is called as its bytes arrive; `signal` aborts it */
+  list(p: ListParams, progress: () => void, signal?: AbortSignal): Promise<KubeList>
   readonly watchPath: string
   readonly what: string
 }
@@ -64,6 +64,8 @@ export class Informer {
   #rv = ''
   #stopped = false
   #abort: AbortController | undefined
+  /** aborts the lists in flight when the informer stops */
+  readonly #stopping = new AbortController()
   #synced: Promise<void>
   #resolveSynced!: () => void
 
@@ -94,6 +96,7 @@ export class Informer {
   stop(): void {
     this.#stopped = true
     this.#abort?.abort()
+    this.#stopping.abort()
   }
 
   async #list(): Promise<void> {
@@ -102,7 +105,7 @@ export class Informer {
     this.#handler.beginSync()
     do {
       // Stalled only while no byte comes: a large page arriving slowly but steadily is an answer, not an outage.
-      const page = await this.#answered((progress) => this.#source.list({ limit: this.#opts.pageSize, continue: cont }, progress), 'a list')
+      const page = await this.#answered((progress) => this.#source.list({ limit: this.#opts.pageSize, continue: cont }, progress, this.#stopping.signal), 'a list')
       this.#answeredAt = Date.now()
       this.#handler.syncPage(page.items)
       rv = page.metadata.resourceVersion ?? rv
@@ -127,6 +130,7 @@ export class Informer {
         if (outcome === 'gone') needList = true
         backoff = 200
       } catch (err) {
+        if (this.#stopped) return
         this.#unhealthy(err)
         this.#opts.log?.(`watch of ${this.#source.what} failed; retrying in ${backoff} ms`, err)
         await sleep(backoff)
@@ -152,7 +156,7 @@ export class Informer {
         if (ended) return
         const quiet = Date.now() - heard
         if (quiet < stallMs) return waitIdle(stallMs - quiet)
-        this.#answered((progress) => this.#source.list({ limit: 1 }, progress), 'a list').then(() => this.#healthy(), (err: unknown) => this.#unhealthy(err))
+        this.#answered((progress) => this.#source.list({ limit: 1 }, progress, this.#stopping.signal), 'a list').then(() => this.#healthy(), (err: unknown) => this.#unhealthy(err))
           .finally(() => {
             heard = Date.now()
             if (!ended) waitIdle(stallMs)

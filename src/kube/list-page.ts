@@ -10,13 +10,13 @@ import type { KubeList, ListParams } from './resources.js'
  * workflows arriving slowly but steadily looked like an apiserver that does not answer (an outage, every stream
  * ended). `ListParams.continue` is sent as `continue`, the wire name.
  */
-export async function listPage(kc: KubeConfig, path: string, p: ListParams, progress: () => void): Promise<KubeList> {
+export async function listPage(kc: KubeConfig, path: string, p: ListParams, progress: () => void, signal?: AbortSignal): Promise<KubeList> {
   const cluster = kc.getCurrentCluster()
   if (!cluster) throw ApiError.internal('no current cluster in the kubeconfig')
   const url = new URL(`${cluster.server.replace(/\/$/, '')}${path}`)
   const query: Record<string, string | number | undefined> = { labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, continue: p.continue }
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
-  const opts: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' } }
+  const opts: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' }, signal }
   await kc.applyToHTTPSOptions(opts)
   const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = (url.protocol === 'https:' ? https : http).request(url, opts, (res) => {
