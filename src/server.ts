@@ -5,6 +5,7 @@ import { Gatekeeper } from './auth/gatekeeper.js'
 import { baseHrefDir, startSso } from './auth/sso/index.js'
 import { parseClusterSettings, type ClusterSettings } from './config/configmap.js'
 import type { Config } from './config/schema.js'
+import { ApiError, GrpcCode } from './http/errors.js'
 import { selfSignedCertificate } from './http/tls.js'
 import { InfoService } from './info/service.js'
 import { KubeClient } from './kube/client.js'
@@ -110,8 +111,10 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     async close() {
       informer.stop()
       submission.waiters.close()
-      hub.close()
-      eventWatches.close()
+      // Open streams end with an error a client can act on (reconnect elsewhere), not a connection cut mid-body.
+      const shutdown = new ApiError(GrpcCode.Unavailable, 'the server is shutting down')
+      hub.close(shutdown)
+      eventWatches.close(shutdown)
       await app.close()
       await archive.close()
     },

@@ -1,3 +1,4 @@
+import type { ApiError } from '../http/errors.js'
 import type { KubeClient } from '../kube/client.js'
 import { Informer, stallFor } from '../kube/informer.js'
 import { KeyedStore } from '../kube/keyed-store.js'
@@ -106,11 +107,12 @@ export class EventWatches {
     scope.idle.unref()
   }
 
-  close(): void {
+  /** Stops every scope; with `reason`, open streams end with it. */
+  close(reason?: ApiError): void {
     for (const s of this.#scopes.values()) {
       clearTimeout(s.idle)
       s.informer.stop()
-      s.hub.close()
+      s.hub.close(reason)
     }
     this.#scopes.clear()
   }

@@ -164,8 +164,13 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
     return new ApiError(GrpcCode.Unavailable, `the Kubernetes API is unavailable: ${this.#failure?.message ?? 'watch failing'}`)
   }
 
-  close(): void {
+  /** Stops; with `reason`, every subscriber and outage listener is told (their streams end with it). */
+  close(reason?: ApiError): void {
     clearTimeout(this.#outageTimer)
+    if (reason) {
+      for (const sub of [...this.#subs]) sub.fail(reason)
+      for (const fail of [...this.#outageListeners]) fail(reason)
+    }
     this.#subs.clear()
     this.#outageListeners.clear()
   }

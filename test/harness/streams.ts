@@ -5,6 +5,8 @@ import type { Stack } from './stack.js'
 export class StreamReader {
   raw = ''
   done = false
+  /** the body broke off (a connection cut mid-body), rather than ending or being closed by the test */
+  cut = false
   readonly #abort = new AbortController()
   constructor(readonly status: number, readonly headers: Headers, body: ReadableStream<Uint8Array> | null, abort: AbortController) {
     this.#abort = abort
@@ -22,7 +24,7 @@ export class StreamReader {
         this.raw += decoder.decode(value, { stream: true })
       }
     } catch {
-      // aborted by close()
+      this.cut = !this.#abort.signal.aborted
     }
     this.done = true
   }
