@@ -149,7 +149,10 @@ export class Archiver {
   /** Cheap checks on the cached entry; the phase is read from the object only when these pass. */
   #eligible(e: IndexEntry): boolean {
     const status = e.labels[ARCHIVING_STATUS]
-    return this.#enabled && e.group === 1 && status !== 'Archived' && status !== 'Persisted'
+    // Finished by its finishedAt, or by the controller's completed label (upstream archives on the phase, so a
+    // workflow a driver left without finishedAt is archived too)
+    const finished = e.group === 1 || e.labels['workflows.argoproj.io/completed'] === 'true'
+    return this.#enabled && finished && status !== 'Archived' && status !== 'Persisted'
       && isManagedBy(e.labels, this.#o.instanceId) && matchesLabels(this.#selector, e.labels)
   }
 
@@ -286,7 +289,8 @@ function toRecord(obj: Obj, e: IndexEntry, phase: string, rv: string): ArchiveRe
   const { finalizers: _f, ...meta } = obj.metadata
   const finalizers = released(finalizersOf(obj.metadata))
   const status = obj.status ?? {}
-  const finishedAt = new Date(e.finished).toISOString()
+  // Without status.finishedAt (upstream writes Go's zero time, which the TTL would delete at once): when it was archived
+  const finishedAt = new Date(e.finished || Date.now()).toISOString()
   const startedAt = typeof status.startedAt === 'string' && status.startedAt ? status.startedAt : finishedAt
   const creationTimestamp = typeof obj.metadata.creationTimestamp === 'string' ? obj.metadata.creationTimestamp : null
   const json = JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', ...obj, metadata: { ...meta, ...(finalizers ? { finalizers } : {}), resourceVersion: rv, labels } })

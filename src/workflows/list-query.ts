@@ -78,7 +78,8 @@ export function parseListRequest(r: ListRequest, instanceReq: Requirement): Stor
         namespaceNot = true
         namespace = value
       } else if (namespace && namespace !== value) {
-        throw ApiError.invalidArgument(`'namespace' query param (${namespace}) and fieldselector 'metadata.namespace' (${value}) are both specified and contradict each other`)
+        // upstream formats both with %q
+        throw ApiError.invalidArgument(`'namespace' query param (${JSON.stringify(namespace)}) and fieldselector 'metadata.namespace' (${JSON.stringify(value)}) are both specified and contradict each other`)
       } else namespace = value
     } else if (field === 'metadata.name' && op !== '>' && op !== '<') {
       name = { op: op === '!=' ? 'NotEquals' : 'Exact', value }

@@ -129,6 +129,20 @@ test('a workflow deleted right after it finished is archived from its DELETED ev
   assert.equal(got.body.metadata.uid, wf.metadata.uid)
 })
 
+test('a workflow completed without status.finishedAt is archived too, finished when it was archived', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const before = Date.now()
+  s.emulator.create(WF, {
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow',
+    metadata: { name: 'no-finish', labels: { 'workflows.argoproj.io/completed': 'true' } },
+    spec: { entrypoint: 'main' }, status: { phase: 'Failed', startedAt: '2026-03-01T00:00:00Z', message: 'driver never set finishedAt' },
+  })
+  await until('archived', () => liveStatus(s, 'no-finish') === 'Archived')
+  const [row] = await sqlQuery<{ finishedat: Date; phase: string }>(s.databaseUrl as string, "SELECT finishedat, phase FROM argo_archived_workflows WHERE name = 'no-finish'")
+  assert.equal(row?.phase, 'Failed')
+  assert.ok((row?.finishedat.getTime() ?? 0) >= before - 1000, String(row?.finishedat))
+})
+
 test('two replicas: one Lease holder archives, no duplicates, the other takes over when it dies', async (t) => {
   const a = await startStack(t, { database: true, args: archiveArgs })
   await until('a leads', () => a.server.archive.elector?.leader)

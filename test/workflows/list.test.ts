@@ -61,6 +61,8 @@ test('fields masks are applied to the list; createdAfter and finishedBefore filt
   const future = new Date(Date.now() + 3600_000).toISOString()
   assert.equal((await s.json<List>(`/api/v1/workflows/argo?createdAfter=${future}`)).body.items, null)
   assert.deepEqual(names((await s.json<List>('/api/v1/workflows/argo?listOptions.fieldSelector=spec.startedAt>2026-01-01T12:00:00Z')).body), ['running'])
+  const contradiction = await s.json('/api/v1/workflows/argo?listOptions.fieldSelector=metadata.namespace%3Dother')
+  assert.deepEqual([contradiction.status, contradiction.body], [400, { code: 3, message: '\'namespace\' query param ("argo") and fieldselector \'metadata.namespace\' ("other") are both specified and contradict each other' }])
   // Inclusive bounds, as upstream's (spec §6.4): a workflow started exactly at midnight is not left out.
   assert.deepEqual(names((await s.json<List>('/api/v1/workflows/argo?listOptions.fieldSelector=spec.startedAt>2026-01-02T00:00:00Z,spec.startedAt<2026-01-02T00:00:00Z')).body), ['running'])
 })
