@@ -14,9 +14,11 @@ export interface LeaseOptions {
 
 /**
  * Leader election over a coordination.k8s.io/v1 Lease, as client-go's leaderelection: the holder renews every
- * `retryMs`; anyone may take the Lease once `renewTime + leaseDurationSeconds` has passed. Every write is a
- * replace at the read resourceVersion, so two candidates racing for an expired Lease cannot both win. A holder
- * that cannot renew within the duration steps down by itself, before anyone else may take over.
+ * `retryMs`; anyone may take the Lease once it has not changed for `leaseDurationSeconds` by its own clock (client-go's
+ * observedTime: the holder's renewTime is another machine's clock, and a replica whose clock ran ahead took the
+ * Lease from a live holder, one running behind waited for minutes after the holder died). Every write is a replace
+ * at the read resourceVersion, so two candidates racing for an expired Lease cannot both win. A holder that cannot
+ * renew within the duration steps down by itself, before anyone else may take over.
  */
 export class LeaseElector {
   readonly identity = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
@@ -26,6 +28,8 @@ export class LeaseElector {
   #renewedAt = 0
   #timer: NodeJS.Timeout | undefined
   #stopped = false
+  /** the Lease as last read (its resourceVersion), and when by this clock it was first seen so */
+  #observed: { version: string; at: number } | undefined
 
   constructor(kube: KubeClient, opts: LeaseOptions) {
     this.#kube = kube
@@ -73,7 +77,9 @@ export class LeaseElector {
     const now = Date.now()
     const cur = await this.#kube.getLease(namespace, name)
     const mine = cur?.holderIdentity === this.identity
-    const expired = !cur || !cur.holderIdentity || cur.renewTime + cur.leaseDurationSeconds * 1000 < now
+    const version = cur ? cur.resourceVersion ?? JSON.stringify(cur) : ''
+    if (this.#observed?.version !== version) this.#observed = { version, at: now }
+    const expired = !cur || !cur.holderIdentity || this.#observed.at + cur.leaseDurationSeconds * 1000 < now
     if (!mine && !expired) {
       if (this.#leader) this.#set(false)
       return
