@@ -1,7 +1,7 @@
 import type { AccessReview } from '../auth/access-review.js'
 import type { ClusterSettings } from '../config/configmap.js'
 import type { Config } from '../config/schema.js'
-import { isUnreachable, migrateToLatest, openDatabase, type Db } from '../db/database.js'
+import { isUnreachable, migrateToLatest, openDatabase, pendingMigrations, type Db } from '../db/database.js'
 import type { KubeClient } from '../kube/client.js'
 import type { ArchivedListing, WorkflowStore } from '../workflows/workflow-store.js'
 import { ArchiveReader } from './archive-read-repository.js'
@@ -51,7 +51,7 @@ export async function startArchive(o: {
     archiveTtl: config.archiveTtl, skipMigrations: config.skipMigrations, log: o.log,
   })
   if (!p) return { service: new ArchiveService({ access: o.access, instanceId: settings.instanceID, disableValuesPattern }), close: async () => {} }
-  const migrations = p.skipMigrations ? { done: Promise.resolve(), stop: () => {} } : await startMigrations(p.url, p.offloadTable, o.log)
+  const migrations = await startMigrations(p.url, p.offloadTable, p.skipMigrations, o.log)
   const db: Db = openDatabase(p.url)
   const scope = { clusterName: p.clusterName, instanceId: settings.instanceID, managedNamespace: o.managedNamespace }
   const backfill = new LabelCopiesBackfill(db, () => openDatabase(p.url, { max: 1 }), o.log)
@@ -114,12 +114,21 @@ export async function startArchive(o: {
 const MIGRATION_RETRY_MS = 5_000
 
 /**
- * Migrates now. With Postgres unreachable the server still starts (its Kubernetes API does not depend on the
- * archive): migrations are retried every 5 s in the background, logged, and the archive's writers wait for them.
+ * Migrates now, or with `skip` checks that the migrations were applied (by another replica or a DBA): archiving
+ * writes this server's columns, so a database without them is a start error naming what is missing, not a writer
+ * retrying forever. With Postgres unreachable the server still starts (its Kubernetes API does not depend on the
+ * archive): the attempt is retried every 5 s in the background, logged, and the archive's writers wait for it.
  * Any other failure (a refused password, a failed migration) still fails the start, where an operator sees it.
  */
-async function startMigrations(url: string, offloadTable: string, log: (msg: string) => void): Promise<{ done: Promise<void>; stop(): void }> {
+async function startMigrations(url: string, offloadTable: string, skip: boolean, log: (msg: string) => void): Promise<{ done: Promise<void>; stop(): void }> {
   const migrate = async () => {
+    if (skip) {
+      const pending = await pendingMigrations(url, { offloadTable })
+      if (pending.length) {
+        throw new MissingSchema(`archive: migrations are skipped (--skip-migrations or persistence.skipMigration), but the database lacks ${pending.join(', ')}: start once without skipping them`)
+      }
+      return
+    }
     const applied = await migrateToLatest(url, { offloadTable })
     if (applied.length) log(`archive: applied migrations ${applied.join(', ')}`)
   }
@@ -128,7 +137,7 @@ async function startMigrations(url: string, offloadTable: string, log: (msg: str
     return { done: Promise.resolve(), stop: () => {} }
   } catch (err) {
     if (!isUnreachable(err)) throw err
-    log(`archive: database unreachable, migrations retried every ${MIGRATION_RETRY_MS / 1000} s: ${(err as Error).message}`)
+    log(`archive: database unreachable, ${skip ? 'the check of its migrations' : 'migrations'} retried every ${MIGRATION_RETRY_MS / 1000} s: ${(err as Error).message}`)
   }
   let stopped = false
   let timer: NodeJS.Timeout | undefined
@@ -137,6 +146,8 @@ async function startMigrations(url: string, offloadTable: string, log: (msg: str
       timer = setTimeout(() => {
         if (stopped) return
         migrate().then(resolve, (err: unknown) => {
+          // Found late (Postgres was down at start): nothing is archived until a restart with the schema in place.
+          if (err instanceof MissingSchema) return log(`${err.message}; archiving stays off until then`)
           log(`archive: migrations failed, retrying in ${MIGRATION_RETRY_MS / 1000} s: ${(err as Error).message}`)
           attempt()
         })
@@ -146,3 +157,6 @@ async function startMigrations(url: string, offloadTable: string, log: (msg: str
   })
   return { done, stop: () => { stopped = true; clearTimeout(timer) } }
 }
+
+/** The schema lacks this server's migrations while they are skipped. */
+class MissingSchema extends Error {}

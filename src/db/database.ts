@@ -146,6 +146,17 @@ export function openDatabase(connectionString: string, opts: { max?: number; sta
   return { kysely, close: () => kysely.destroy() }
 }
 
+/** The migrations not applied to the database at `connectionString` (all of them on an empty one). */
+export async function pendingMigrations(connectionString: string, opts?: MigrationOptions): Promise<string[]> {
+  const db = openDatabase(connectionString, { max: 1 })
+  try {
+    const all = await new Migrator({ db: db.kysely, provider: migrationProvider(opts) }).getMigrations()
+    return all.filter((m) => !m.executedAt).map((m) => m.name)
+  } finally {
+    await db.close()
+  }
+}
+
 /**
  * Runs pending migrations on a connection of their own without the statement timeout: building an index on a large
  * upstream archive takes longer than any request may (with the 30 s timeout, an index build on 1M workflows failed
