@@ -1,7 +1,7 @@
 import type { z } from 'zod'
 import { PersistenceSettings, type SecretKey } from '../config/persistence.js'
-import type { KubeClient } from '../kube/client.js'
 import { SSL_MODES, withLibpqSslModes } from '../db/database.js'
+import type { KubeClient } from '../kube/client.js'
 import type { Requirement } from '../lib/label-selector.js'
 import { parseSelector } from '../workflows/list-query.js'
 

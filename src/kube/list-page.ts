@@ -41,7 +41,7 @@ export async function listPage(kc: KubeConfig, path: string, p: ListParams, prog
   }
   if (body.status !== 200) {
     const message = (parsed as { message?: unknown }).message
-    throw Object.assign(new ApiError(grpcCodeOfHttp(body.status), typeof message === 'string' && message ? message : `kubernetes API error ${body.status}`), { status: body.status })
+    throw new ApiError(grpcCodeOfHttp(body.status), typeof message === 'string' && message ? message : `kubernetes API error ${body.status}`)
   }
   const list = parsed as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] }
   return { metadata: { resourceVersion: list.metadata?.resourceVersion, continue: list.metadata?.continue }, items: (list.items ?? []) as KubeList['items'] }

@@ -43,8 +43,11 @@ parentPort.on('message', ({ id, pattern, lines }) => {
 })
 `
 
-/** One stream's grep: its pattern and the matching time it may still use (`creditMs`, as of `at`). */
-interface Owner { pattern: string; budgetMs: number; creditMs: number; at: number }
+/**
+ * One stream's grep: its pattern, the matching time it may still use (`creditMs`, as of `at`), and whether its
+ * stream's end is listened for (once: a follow stream sends thousands of batches).
+ */
+interface Owner { pattern: string; budgetMs: number; creditMs: number; at: number; listening: boolean }
 
 /** The owner's credit now: what it had, plus what the time since has regained, up to the budget. */
 function credit(o: Owner): number {
@@ -134,7 +137,7 @@ function dispatch(): void {
  * syntax and the "error parsing regexp: …" messages match, and matching is linear in the line's length: a pattern
  * like `(a+)+$` cannot backtrack catastrophically as a JavaScript RegExp would. Deviation: an invalid pattern is
  * 400 before the stream opens (upstream ends the stream with 500).
- * @param budgetMs matching time the stream may use in all (ours: upstream has no bound)
+ * @param budgetMs matching time the stream may use at once, regained as it streams (ours: upstream has no bound)
  */
 export function compileGrep(pattern: string | undefined, budgetMs = DEFAULT_GREP_BUDGET_MS): LineFilter | undefined {
   if (!pattern) return undefined
@@ -144,7 +147,7 @@ export function compileGrep(pattern: string | undefined, budgetMs = DEFAULT_GREP
   } catch (err) {
     throw ApiError.invalidArgument(`grep: ${(err as Error).message}`)
   }
-  const owner: Owner = { pattern, budgetMs, creditMs: budgetMs, at: performance.now() }
+  const owner: Owner = { pattern, budgetMs, creditMs: budgetMs, at: performance.now(), listening: false }
   return (lines, signal) => new Promise<boolean[]>((resolve, reject) => {
     if (credit(owner) <= 0) return reject(exhausted(owner))
     if (signal?.aborted) return reject(new Error('grep: the stream ended'))
@@ -152,7 +155,10 @@ export function compileGrep(pattern: string | undefined, budgetMs = DEFAULT_GREP
     const mine = queues.get(owner)
     if (mine) mine.push(job)
     else queues.set(owner, [job])
-    signal?.addEventListener('abort', () => drop(owner), { once: true })
+    if (signal && !owner.listening) {
+      owner.listening = true
+      signal.addEventListener('abort', () => drop(owner), { once: true })
+    }
     dispatch()
   })
 }

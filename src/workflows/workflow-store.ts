@@ -144,8 +144,9 @@ export class WorkflowStore implements InformerHandler {
     if (!e) return
     const old = this.#byUid.get(e.uid)
     if (old && old.resourceVersion >= e.resourceVersion) return
-    if (!this.#unpublished.has(e.uid)) this.#unpublished.set(e.uid, { rv: e.resourceVersion, seen: old })
-    else (this.#unpublished.get(e.uid) as { rv: number }).rv = e.resourceVersion
+    const pending = this.#unpublished.get(e.uid)
+    if (pending) pending.rv = e.resourceVersion
+    else this.#unpublished.set(e.uid, { rv: e.resourceVersion, seen: old })
     this.#upsert(e)
   }
 
