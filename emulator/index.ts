@@ -4,7 +4,7 @@ import type { Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { randomBytes } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { dump } from 'js-yaml'
 import type { Emulator, EmulatorOptions, EmulatorUser, KubeObject, ResourceRef } from './types.js'
 import type { ResourceDef } from './resources.js'
@@ -94,8 +94,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   let connections = 0
   server.on(cert ? 'secureConnection' : 'connection', () => void connections++)
   // Every socket, from its TCP accept on: closeAllConnections misses one still in its TLS handshake.
-  const sockets = new Set<import('node:net').Socket>()
-  server.on('connection', (s: import('node:net').Socket) => {
+  const sockets = new Set<Socket>()
+  server.on('connection', (s: Socket) => {
     sockets.add(s)
     s.once('close', () => sockets.delete(s))
   })
