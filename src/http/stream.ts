@@ -1,12 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { applyFields, parseFields, type FieldMask } from '../lib/fields.js'
-import { ApiError, streamErrorBody } from './errors.js'
+import { ApiError, GrpcCode, streamErrorBody } from './errors.js'
 import { toWireJson } from './wire.js'
 
 const crlf = Buffer.from('\r\n')
 
 /** Frames of one event kept for masked clients: a handful of distinct `fields` masks. */
 const MAX_FRAME_VARIANTS = 16
+
+/** The error a client too far behind is closed with. */
+const tooSlow = () => new ApiError(GrpcCode.ResourceExhausted, 'the client is reading too slowly: stream closed')
 
 /** Live events a client may have waiting behind a paced snapshot before it is closed. */
 const MAX_HELD = 10_000
@@ -153,7 +156,7 @@ export class EventStream {
     if (this.#closed) return false
     if (this.#held) {
       if (this.#held.length >= MAX_HELD) {
-        this.fail(new ApiError(8, 'the client is reading too slowly: stream closed'))
+        this.fail(tooSlow())
         return false
       }
       this.#held.push(() => this.sendShared(resultJson, id, frames))
@@ -194,7 +197,7 @@ export class EventStream {
 
   #checkBuffer(buffered: number): boolean {
     if (buffered > this.#settings.maxBufferBytes) {
-      this.fail(new ApiError(8, 'the client is reading too slowly: stream closed'))
+      this.fail(tooSlow())
       return false
     }
     return !this.#closed

@@ -29,6 +29,16 @@ const reasonCodes: Record<string, GrpcCode> = {
   Gone: GrpcCode.InvalidArgument,
 }
 
+/** An apiserver answer that is not a success: its Status body's message and reason, else its HTTP code. */
+export function statusError(code: number, body: unknown, cause?: unknown): ApiError {
+  const status = parseBody(body)
+  const message = typeof status?.message === 'string' && status.message
+    ? status.message
+    : code === 401 ? 'Unauthorized' : `kubernetes API error ${code}`
+  const reason = typeof status?.reason === 'string' ? reasonCodes[status.reason] : undefined
+  return new ApiError(reason ?? grpcCodeOfHttp(code), message, { cause })
+}
+
 /**
  * The one place a Kubernetes failure becomes an ApiError: the apiserver's message is kept verbatim and its
  * reason or HTTP code mapped as upstream's `TranslateError`/`ToStatusError` (spec §4).
@@ -36,13 +46,7 @@ const reasonCodes: Record<string, GrpcCode> = {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
   if (err instanceof ApiException) {
-    const code = typeof err.code === 'number' ? err.code : 500
-    const status = parseBody(err.body)
-    const message = typeof status?.message === 'string' && status.message
-      ? status.message
-      : code === 401 ? 'Unauthorized' : `kubernetes API error ${code}`
-    const reason = typeof status?.reason === 'string' ? reasonCodes[status.reason] : undefined
-    return new ApiError(reason ?? grpcCodeOfHttp(code), message, { cause: err })
+    return statusError(typeof err.code === 'number' ? err.code : 500, err.body, err)
   }
   const e = err as { code?: unknown; message?: unknown; type?: unknown; name?: unknown }
   if (e && (e.type === 'system' || e.name === 'FetchError' || e.name === 'AbortError')) {

@@ -1,7 +1,8 @@
 import http from 'node:http'
 import https from 'node:https'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
+import { ApiError } from '../http/errors.js'
+import { statusError } from './errors.js'
 import type { KubeList, ListParams } from './resources.js'
 
 /**
@@ -33,16 +34,7 @@ export async function listPage(kc: KubeConfig, path: string, p: ListParams, prog
     req.on('error', reject)
     req.end()
   })
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(body.text)
-  } catch {
-    throw new ApiError(grpcCodeOfHttp(body.status), `kubernetes API error ${body.status}`)
-  }
-  if (body.status !== 200) {
-    const message = (parsed as { message?: unknown }).message
-    throw new ApiError(grpcCodeOfHttp(body.status), typeof message === 'string' && message ? message : `kubernetes API error ${body.status}`)
-  }
-  const list = parsed as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] }
+  if (body.status !== 200) throw statusError(body.status, body.text)
+  const list = JSON.parse(body.text) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] }
   return { metadata: { resourceVersion: list.metadata?.resourceVersion, continue: list.metadata?.continue }, items: (list.items ?? []) as KubeList['items'] }
 }

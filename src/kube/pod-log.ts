@@ -2,7 +2,8 @@ import http from 'node:http'
 import https from 'node:https'
 import type { Writable } from 'node:stream'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
+import { ApiError, GrpcCode } from '../http/errors.js'
+import { statusError } from './errors.js'
 
 /** core/v1 PodLogOptions as the log streamer passes them through (spec §2.8). */
 export interface PodLogOptions {
@@ -56,20 +57,9 @@ export async function streamPodLog(kc: KubeConfig, namespace: string, pod: strin
       res.pipe(sink)
     })
     req.on('error', (err) => {
-      reject(new ApiError(14, `kubernetes API unavailable: ${err.message}`, { cause: err }))
+      reject(new ApiError(GrpcCode.Unavailable, `kubernetes API unavailable: ${err.message}`, { cause: err }))
       if (!sink.writableEnded && !sink.destroyed) sink.end()
     })
     req.end()
   })
-}
-
-function statusError(code: number, body: string): ApiError {
-  let message = `kubernetes API error ${code}`
-  try {
-    const status = JSON.parse(body) as { message?: unknown }
-    if (typeof status.message === 'string' && status.message) message = status.message
-  } catch {
-    // not a Status: keep the generic message
-  }
-  return new ApiError(grpcCodeOfHttp(code), message)
 }
