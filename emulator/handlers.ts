@@ -7,7 +7,7 @@ import { isObject } from './objects.js'
 import type { Auth, Attributes } from './rbac.js'
 import type { WatchHub } from './watch.js'
 import type { PodLogs } from './logs.js'
-import { listEntries, listJson } from './list.js'
+import { exactVersion, listEntries, listJson } from './list.js'
 import { parseSelector } from './selectors.js'
 import { tableJson, wantsTable } from './table.js'
 import { boolParam, parseBody, readBody, sendJson, sendJsonChunks } from './http.js'
@@ -69,7 +69,8 @@ export async function handleResource(ctx: HandlerCtx, r: ResourceRequest, req: I
     }
     case 'list': {
       const sel = parseSelector(def, q.get('labelSelector'), q.get('fieldSelector'))
-      const result = listEntries(objects.store, def, namespace || undefined, sel, intParam(q, 'limit'), q.get('continue') ?? undefined)
+      const exact = exactVersion(q, objects.store)
+      const result = listEntries(objects.store, def, namespace || undefined, sel, intParam(q, 'limit'), q.get('continue') ?? undefined, exact)
       if (wantsTable(req.headers.accept)) {
         const meta: Record<string, unknown> = { resourceVersion: String(result.rv) }
         if (result.continue) meta.continue = result.continue

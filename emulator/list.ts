@@ -17,10 +17,12 @@ interface ContinueToken {
   v: string
   rv: number
   start: string
+  /** the pages are of the state at `rv` exactly (resourceVersionMatch=Exact), not the current one */
+  exact?: true
 }
 
-export function encodeContinue(rv: number, lastKey: string): string {
-  const t: ContinueToken = { v: 'meta.k8s.io/v1', rv, start: lastKey }
+export function encodeContinue(rv: number, lastKey: string, exact = false): string {
+  const t: ContinueToken = { v: 'meta.k8s.io/v1', rv, start: lastKey, ...(exact ? { exact: true } : {}) }
   return Buffer.from(JSON.stringify(t)).toString('base64url')
 }
 
@@ -32,28 +34,51 @@ function decodeContinue(token: string): ContinueToken {
     throw errors.badRequest('invalid continue token: illegal base64 data or malformed JSON')
   }
   if (typeof t !== 'object' || t === null) throw errors.badRequest('invalid continue token: not an object')
-  const { v, rv, start } = t as Record<string, unknown>
+  const { v, rv, start, exact } = t as Record<string, unknown>
   if (v !== 'meta.k8s.io/v1') throw errors.badRequest('invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)')
   if (typeof rv !== 'number' || !Number.isInteger(rv) || rv < 0) throw errors.badRequest('invalid continue token: continue key is not valid: incorrect encoded resourceVersion')
   if (typeof start !== 'string' || start === '') throw errors.badRequest('invalid continue token: continue key is not valid: encoded start key empty')
-  return { v, rv, start }
+  return exact === true ? { v, rv, start, exact } : { v, rv, start }
 }
 
-export function listEntries(store: Store, res: ResourceDef, namespace: string | undefined, sel: Selector, limit?: number, cont?: string): ListResult {
-  let snapshot = store.rv
+/** A list's resourceVersion and resourceVersionMatch, checked as the apiserver checks them (ValidateListOptions). */
+export function exactVersion(q: URLSearchParams, store: Store): number | undefined {
+  const match = q.get('resourceVersionMatch')
+  const rv = q.get('resourceVersion') ?? ''
+  if (!match) return undefined
+  if (match !== 'Exact' && match !== 'NotOlderThan') throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`)
+  if (!rv) throw errors.badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided')
+  if (q.get('continue')) throw errors.badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided')
+  if (match === 'NotOlderThan') return undefined
+  if (rv === '0') throw errors.badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"')
+  const n = /^\d{1,15}$/.test(rv) ? Number(rv) : NaN
+  if (!Number.isSafeInteger(n)) throw errors.badRequest(`resourceVersion: Invalid value: "${rv}": invalid resource version`)
+  if (n > store.rv) throw errors.timeout(`Too large resource version: ${n}, current: ${store.rv}`)
+  return n
+}
+
+/**
+ * A page of a list: of the current objects, or with `exact` (resourceVersionMatch=Exact, or a continue token of
+ * such a list) of the objects as they were at that version, 410 Gone once history no longer reaches back to it.
+ */
+export function listEntries(store: Store, res: ResourceDef, namespace: string | undefined, sel: Selector, limit?: number, cont?: string, exact?: number): ListResult {
+  let snapshot = exact ?? store.rv
   let after: string | undefined
+  let past = exact !== undefined
   if (cont) {
     const t = decodeContinue(cont)
     snapshot = t.rv
     after = t.start
+    past = t.exact === true
   }
+  const source = past ? pastEntries(store, res, namespace, snapshot, after, cont !== undefined) : store.scan(res, namespace, after)
   const max = limit && limit > 0 ? limit : Infinity
   const empty = isEmptySelector(sel)
   const entries: Entry[] = []
   let more = false
-  for (const e of store.scan(res, namespace, after)) {
+  for (const e of source) {
     // objects created after the first page's snapshot were not part of it: a watch from that RV reports them
-    if (e.createdRV > snapshot) continue
+    if (!past && e.createdRV > snapshot) continue
     if (!empty && !matches(sel, e)) continue
     if (entries.length >= max) {
       more = true
@@ -64,10 +89,20 @@ export function listEntries(store: Store, res: ResourceDef, namespace: string | 
   const out: ListResult = { rv: snapshot, entries }
   const last = entries[entries.length - 1]
   if (more && last) {
-    out.continue = encodeContinue(snapshot, last.key)
-    if (empty) out.remaining = store.countAfter(res, namespace, last.key)
+    out.continue = encodeContinue(snapshot, last.key, past)
+    if (empty && !past) out.remaining = store.countAfter(res, namespace, last.key)
   }
   return out
+}
+
+function pastEntries(store: Store, res: ResourceDef, namespace: string | undefined, rv: number, after: string | undefined, continuing: boolean): Entry[] {
+  const all = store.entriesAt(res, namespace, rv)
+  if (!all) {
+    throw errors.expired(continuing
+      ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
+      : `The resourceVersion for the provided list is too old.`)
+  }
+  return after === undefined ? all : all.filter((e) => e.key > after)
 }
 
 /** The list document as chunks of JSON text, so 50k stored objects never become one giant string. */

@@ -28,7 +28,7 @@ export interface StoreEvent {
   rv: number
   res: ResourceDef
   entry: Entry
-  /** state before a MODIFIED */
+  /** state before a MODIFIED or DELETED (what a list at an earlier resourceVersion shows) */
   prev?: Entry
 }
 
@@ -184,7 +184,7 @@ export class Store {
     const t = this.#table(res)
     t.delete(prev.key)
     const entry: Entry = { ...prev, json: JSON.stringify(finalObj), labels: finalObj.metadata.labels, fields: extractFields(res, finalObj), rv }
-    this.#emit({ type: 'DELETED', rv, res, entry })
+    this.#emit({ type: 'DELETED', rv, res, entry, prev })
     return entry
   }
 
@@ -213,6 +213,24 @@ export class Store {
       if (ev.rv > after) out.push(ev)
     }
     return out
+  }
+
+  /**
+   * A resource's objects as they were at `rv`, in key order (a list with resourceVersionMatch=Exact, which the
+   * apiserver serves from etcd while that revision is not compacted): the current ones with every retained change
+   * after `rv` undone. Undefined when history no longer reaches back that far.
+   */
+  entriesAt(res: ResourceDef, namespace: string | undefined, rv: number): Entry[] | undefined {
+    const since = this.eventsSince(rv)
+    if (!since) return undefined
+    // the first change after rv to each object says what it was at rv: absent (ADDED) or the version it replaced
+    const then = new Map<string, Entry | undefined>()
+    for (const ev of since) if (ev.res === res && !then.has(ev.entry.key)) then.set(ev.entry.key, ev.type === 'ADDED' ? undefined : ev.prev)
+    const out: Entry[] = []
+    for (const e of this.scan(res, namespace)) if (!then.has(e.key)) out.push(e)
+    const prefix = res.namespaced && namespace ? `${namespace}\u0000` : ''
+    for (const e of then.values()) if (e && e.key.startsWith(prefix)) out.push(e)
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   }
 
   compact(): void {
