@@ -73,7 +73,7 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
   if (from === undefined) {
     // A fresh snapshot: only its last event carries an id, so a client cut off half-way starts over. It goes out
     // at the client's pace (it may be far larger than the buffer bound), live events held behind it.
-    const snapshot = d.store.entries(r.namespace).filter(matches)
+    const snapshot = d.store.published(r.namespace).filter(matches)
     const rv = d.hub.position
     stream.sendSnapshot(snapshot, async (e) => `{"type":"ADDED","object":${e.dehydrated ? await d.hydrate(e.json.toString()) : e.json.toString()}}`, rv)
   }

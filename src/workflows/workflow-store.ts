@@ -186,6 +186,23 @@ export class WorkflowStore implements InformerHandler {
     return namespace ? this.#byNs.get(namespace) ?? [] : this.#all
   }
 
+  /**
+   * Every workflow in a namespace ('' = all) as listeners have been told of it, for a watch's first events: this
+   * server's own writes the watch has not brought yet are left out, or at the version listeners saw (see observe),
+   * so the client is not told of them twice.
+   */
+  published(namespace: string): readonly IndexEntry[] {
+    const all = this.entries(namespace)
+    if (!this.#unpublished.size) return all
+    const out: IndexEntry[] = []
+    for (const e of all) {
+      const u = this.#unpublished.get(e.uid)
+      if (!u) out.push(e)
+      else if (u.seen) out.push(u.seen)
+    }
+    return out
+  }
+
   #emit(event: HubEvent<IndexEntry>): void {
     for (const l of this.#listeners) l(event)
   }

@@ -34,3 +34,18 @@ test('a workflow created through this server goes out in the watch\'s order, its
   await resumed.until(() => sseWatchFrames(resumed.raw).length === 1)
   assert.deepEqual(brief(sseWatchFrames(resumed.raw)), [`ADDED x@${rx}`])
 })
+
+test('a watch opened after this server created a workflow, before the watch brought it, is told of it once', async (t) => {
+  const s = await startStack(t, { before: (e) => void e.fault({ method: 'GET', watch: true, path: /workflows$/, lagMs: 300, times: Infinity }) })
+  assert.equal((await s.json('/api/v1/workflows/argo')).status, 200) // the server has its first list
+  const created = await s.json<{ metadata: { resourceVersion: string } }>('/api/v1/workflows/argo', { method: 'POST', json: { workflow: aWorkflow({ name: 'x' }) } })
+  assert.equal(created.status, 200)
+  // Opened while x is in lists already but still on its way through the watch: x comes as a live event, not
+  // in the snapshot and then again live.
+  const sse = await openStream(s, '/api/v1/workflow-events/argo', { sse: true })
+  t.after(() => sse.close())
+  await sse.until(() => sseWatchFrames(sse.raw).length >= 1)
+  const marker = s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'marker' }, spec: { entrypoint: 'm' } })
+  await sse.until((raw) => raw.includes('"marker"'))
+  assert.deepEqual(brief(sseWatchFrames(sse.raw)), [`ADDED x@${created.body.metadata.resourceVersion}`, `ADDED marker@${marker.metadata.resourceVersion}`])
+})
