@@ -14,12 +14,14 @@ import { Informer, stallFor } from './kube/informer.js'
 import { SYNC_WAIT_MS } from './kube/outage.js'
 import { Workflows } from './kube/resources.js'
 import { WatchHub } from './kube/watch-hub.js'
+import { PastStates } from './kube/past-state.js'
 import { EventWatches } from './events/event-watches.js'
 import type { IndexEntry } from './workflows/workflow-index.js'
 import { notReady } from './workflows/list.js'
 import { jsonHydrator } from './workflows/hydrate.js'
 import { WorkflowService } from './workflows/service.js'
 import { WorkflowStore } from './workflows/workflow-store.js'
+import { pastEntryOf } from './workflows/watch-resume.js'
 import { startArchive, type Archive } from './archive/index.js'
 import { startSubmission } from './wait/index.js'
 import { templateServices } from './templates/service.js'
@@ -64,14 +66,14 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     managedNamespace,
     modals: { feedback: config.env.feedbackModal, firstTimeUser: config.env.firstTimeUserModal, newVersion: config.env.newVersionModal },
   })
-  const archiveLog = (m: string) => (appLog ? appLog.warn(m) : console.error(m))
+  const warn = (m: string) => (appLog ? appLog.warn(m) : console.error(m))
   const archive = await startArchive({
-    config, settings, kube, store, access, synced: informer.synced, managedNamespace, log: archiveLog,
+    config, settings, kube, store, access, synced: informer.synced, managedNamespace, log: warn,
     // Called at request time, once `workflows` (which reads the archive) exists.
     create: (identity, req) => workflows.create(identity, req),
   })
   // Workflows whose nodes the controller compressed or offloaded get them back in lists and events (spec §2.4, §2.9).
-  const hydrate = jsonHydrator(archive.offloaded, archiveLog)
+  const hydrate = jsonHydrator(archive.offloaded, warn)
   const workflows = new WorkflowService({
     store, access, instanceId: settings.instanceID, propagationPolicy: config.env.wfDelPropagationPolicy, archive: archive.service,
     offloaded: archive.offloaded,
@@ -89,7 +91,10 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     info,
     workflows,
     workflowList: { store, access, instanceId: settings.instanceID, ready, archive: archive.listing, hydrate },
-    workflowWatch: { store, hub, access, instanceId: settings.instanceID, ready, hydrate },
+    workflowWatch: {
+      store, hub, access, instanceId: settings.instanceID, ready, hydrate,
+      past: new PastStates({ source: (ns) => kube.listSource(Workflows, managedNamespace || ns), toEntry: pastEntryOf(store), log: warn }),
+    },
     stream,
     grepBudgetMs: config.logGrepBudgetSeconds * 1000,
     access,

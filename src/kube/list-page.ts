@@ -15,7 +15,10 @@ export async function listPage(kc: KubeConfig, path: string, p: ListParams, prog
   const cluster = kc.getCurrentCluster()
   if (!cluster) throw ApiError.internal('no current cluster in the kubeconfig')
   const url = new URL(`${cluster.server.replace(/\/$/, '')}${path}`)
-  const query: Record<string, string | number | undefined> = { labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, continue: p.continue }
+  const query: Record<string, string | number | undefined> = {
+    labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, continue: p.continue,
+    resourceVersion: p.resourceVersion, resourceVersionMatch: p.resourceVersionMatch,
+  }
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
   const opts: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' }, signal }
   await kc.applyToHTTPSOptions(opts)

@@ -49,6 +49,8 @@ export interface ListParams {
   limit?: number
   continue?: string
   resourceVersion?: string
+  /** with resourceVersion: Exact lists the objects as they were at that version (410 Gone once etcd compacted it) */
+  resourceVersionMatch?: 'Exact' | 'NotOlderThan'
 }
 
 export interface AccessAttributes {

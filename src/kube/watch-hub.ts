@@ -28,17 +28,19 @@ const eventBytes = (ev: HubEvent): number => ev.entry.json.length + 2 * (ev.prev
 /**
  * One change as one client's selectors see it, as a Kubernetes watch with selectors reports it
  * (k8s.io/apiserver cacheWatcher.convertToWatchEvent): MODIFIED if old and new versions both match, ADDED if only
- * the new one does, DELETED if only the old one does. Without `prev` the event is sent as it is if it matches.
+ * the new one does, DELETED if only the old one does, nothing if neither. Without `prev` the event is as it is.
  */
-function offer<E extends HubEntry>(sub: Subscriber<E>, ev: HubEvent<E>, prev: E | undefined): void {
+export function asSeenBy<E extends HubEntry>(sub: Pick<Subscriber<E>, 'matches'>, ev: HubEvent<E>, prev = ev.prev): HubEvent<E> | undefined {
   const now = sub.matches(ev.entry)
-  if (!prev) {
-    if (now) sub.deliver(ev)
-    return
-  }
+  if (!prev) return now ? ev : undefined
   const before = sub.matches(prev)
-  if (now) sub.deliver(before ? ev : ev.as('ADDED'))
-  else if (before) sub.deliver(ev.as('DELETED'))
+  if (now) return before ? ev : ev.as('ADDED')
+  return before ? ev.as('DELETED') : undefined
+}
+
+function offer<E extends HubEntry>(sub: Subscriber<E>, ev: HubEvent<E>, prev: E | undefined): void {
+  const seen = asSeenBy(sub, ev, prev)
+  if (seen) sub.deliver(seen)
 }
 
 /**
@@ -80,6 +82,15 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   canResumeFrom(from: number | string): boolean {
     const p = parsePosition(from)
     return p !== undefined && comparePositions(p, this.#start) >= 0 && comparePositions(p, this.#pos) <= 0
+  }
+
+  /**
+   * Whether `from` is a plain resourceVersion older than the retained history (this server restarted, or started
+   * after the client's last event): what changed since then, only Kubernetes can tell (see PastStates).
+   */
+  predates(from: string): boolean {
+    const p = parsePosition(from)
+    return p !== undefined && p.n === 0 && p.rv > 0 && comparePositions(p, this.#start) < 0
   }
 
   publish(event: HubEvent<E>): void {

@@ -10,6 +10,7 @@ import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import { parseSelector } from './list-query.js'
 import type { IndexEntry } from './workflow-index.js'
 import type { WorkflowStore } from './workflow-store.js'
+import { changesSince } from './watch-resume.js'
 
 export interface WatchDeps {
   store: WorkflowStore
@@ -19,6 +20,8 @@ export interface WatchDeps {
   ready: () => Promise<void>
   /** a workflow's wire JSON with its compressed or offloaded nodes put back (spec §2.9: events are hydrated) */
   hydrate: (json: string) => Promise<string>
+  /** a scope's workflows at a past resourceVersion (PastStates): for clients resuming from before the hub's history */
+  past?: { at(namespace: string, rv: number): Promise<ReadonlyMap<string, IndexEntry> | undefined> }
 }
 
 export interface WatchRequest {
@@ -69,13 +72,22 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
   // followed by it (which an EventSource would fetch again and again).
   refuseInOutage(d.hub)
   stream.open()
+  // Resuming from before the history (this server restarted, or started after the client's last event): the state
+  // at that version, from Kubernetes while it keeps it, to tell the client only what changed since.
+  const past = from === undefined && r.resumeFrom && d.past && d.hub.predates(r.resumeFrom) ? await d.past.at(r.namespace, Number(r.resumeFrom)) : undefined
+  if (stream.closed) return
   const inOrder = orderedSender(d.hydrate, (err) => stream.fail(err))
   if (from === undefined) {
-    // A fresh snapshot: only its last event carries an id, so a client cut off half-way starts over. It goes out
-    // at the client's pace (it may be far larger than the buffer bound), live events held behind it.
-    const snapshot = d.store.published(r.namespace).filter(matches)
-    const rv = d.hub.position
-    stream.sendSnapshot(snapshot, async (e) => `{"type":"ADDED","object":${e.dehydrated ? await d.hydrate(e.json.toString()) : e.json.toString()}}`, rv)
+    // From here to the subscription nothing awaits, so the events it gets are exactly those after what this sends.
+    // Only the last of these events carries an id, so a client cut off half-way starts over. They go out at the
+    // client's pace (a snapshot may be far larger than the buffer bound), live events held behind them.
+    const current = d.store.published(r.namespace)
+    const object = async (e: IndexEntry) => e.dehydrated ? await d.hydrate(e.json.toString()) : e.json.toString()
+    if (past) {
+      stream.sendSnapshot(changesSince(past, current, matches), async (ev) => `{"type":"${ev.type}","object":${await object(ev.entry)}}`, d.hub.position)
+    } else {
+      stream.sendSnapshot(current.filter(matches), async (e) => `{"type":"ADDED","object":${await object(e)}}`, d.hub.position)
+    }
   }
   const unsubscribe = d.hub.subscribe({
     matches,

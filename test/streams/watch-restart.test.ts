@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { startStack, type Stack } from '../harness/stack.js'
+import { openStream } from '../harness/streams.js'
+import { brief, sseWatchFrames } from './sse.js'
+
+// A client reconnecting with a Last-Event-ID older than what the server's history holds (the server restarted, or
+// it is a replica started after the client's last event) is told what changed since, from Kubernetes' own state at
+// that version (a list with resourceVersionMatch=Exact), not sent everything again; a fresh snapshot only once
+// Kubernetes no longer has that version either.
+
+const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
+const seed = (s: Stack, name: string, labels: Record<string, string> = {}) =>
+  s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name, labels }, spec: { entrypoint: 'm' }, status: { phase: 'Running' } })
+const rvOf = (o: { metadata: { resourceVersion?: string } }) => o.metadata.resourceVersion as string
+const ARGO = '/api/v1/workflow-events/argo'
+const TEAM_A = `${ARGO}?listOptions.labelSelector=${encodeURIComponent('team=a')}`
+
+test('resuming after a restart: only what changed while no server ran, as each client\'s selector sees it; then live events', async (t) => {
+  const s = await startStack(t)
+  seed(s, 'kept')
+  seed(s, 'changed')
+  seed(s, 'gone', { team: 'x' })
+  seed(s, 'leaving', { team: 'a' })
+  seed(s, 'joining', { team: 'b' })
+  const all = await openStream(s, ARGO, { sse: true })
+  const teamA = await openStream(s, TEAM_A, { sse: true })
+  await all.until((raw) => sseWatchFrames(raw).length === 5)
+  await teamA.until((raw) => sseWatchFrames(raw).length === 1)
+  const lastAll = sseWatchFrames(all.raw)[4]?.id as string
+  const lastTeamA = sseWatchFrames(teamA.raw)[0]?.id as string
+  assert.match(lastAll, /^\d+$/)
+
+  await s.stopServer()
+  await all.ended()
+  await teamA.ended()
+  const changed = s.emulator.patch(WF, 'changed', { status: { phase: 'Succeeded' } })
+  s.emulator.remove(WF, 'gone')
+  const left = s.emulator.patch(WF, 'leaving', { metadata: { labels: { team: 'b' } } })
+  const joined = s.emulator.patch(WF, 'joining', { metadata: { labels: { team: 'a' } } })
+  const fresh = seed(s, 'fresh', { team: 'a' })
+  await s.restartServer()
+
+  const all2 = await openStream(s, ARGO, { sse: true, headers: { 'last-event-id': lastAll } })
+  const teamA2 = await openStream(s, TEAM_A, { sse: true, headers: { 'last-event-id': lastTeamA } })
+  t.after(() => [all2, teamA2].forEach((r) => r.close()))
+  await all2.until((raw) => sseWatchFrames(raw).length === 5)
+  await teamA2.until((raw) => sseWatchFrames(raw).length === 3)
+  const position = sseWatchFrames(all2.raw)[4]?.id as string
+  assert.equal(position, rvOf(fresh))
+  // Deletions first (their versions are unknown), then by version; nothing for `kept`; only the last carries an id.
+  assert.deepEqual(brief(sseWatchFrames(all2.raw)), ['DELETED gone', 'MODIFIED changed', 'MODIFIED leaving', 'MODIFIED joining', `ADDED fresh@${position}`])
+  const [gone, modified] = sseWatchFrames(all2.raw)
+  assert.deepEqual(gone?.result.object && (gone.result.object as { status?: unknown }).status, { phase: 'Running' }, 'a deletion carries the body it had')
+  assert.equal(modified?.resourceVersion, rvOf(changed))
+  assert.deepEqual((modified?.result.object as { status?: unknown }).status, { phase: 'Succeeded' })
+  // `leaving` left team=a: DELETED, at its new version; `joining` entered it: ADDED.
+  const seenByA = sseWatchFrames(teamA2.raw)
+  assert.deepEqual(brief(seenByA), ['DELETED leaving', 'ADDED joining', `ADDED fresh@${position}`])
+  assert.equal(seenByA[0]?.resourceVersion, rvOf(left))
+  assert.equal(seenByA[1]?.resourceVersion, rvOf(joined))
+
+  // Live events follow, once each; and the new position resumes from this server's own history.
+  const marker = seed(s, 'marker', { team: 'a' })
+  await all2.until((raw) => raw.includes('"marker"'))
+  await teamA2.until((raw) => raw.includes('"marker"'))
+  assert.deepEqual(brief(sseWatchFrames(all2.raw).slice(5)), [`ADDED marker@${rvOf(marker)}`])
+  assert.deepEqual(brief(sseWatchFrames(teamA2.raw).slice(3)), [`ADDED marker@${rvOf(marker)}`])
+  const again = await openStream(s, ARGO, { sse: true, headers: { 'last-event-id': position } })
+  t.after(() => again.close())
+  await again.until((raw) => raw.includes('"marker"'))
+  assert.deepEqual(brief(sseWatchFrames(again.raw)), [`ADDED marker@${rvOf(marker)}`])
+})
+
+test('a reconnect storm after a restart shares one list of the past version; a version Kubernetes no longer has gets a fresh snapshot', async (t) => {
+  const s = await startStack(t)
+  seed(s, 'a')
+  seed(s, 'b')
+  const first = await openStream(s, ARGO, { sse: true })
+  await first.until((raw) => sseWatchFrames(raw).length === 2)
+  const last = sseWatchFrames(first.raw)[1]?.id as string
+  await s.stopServer()
+  s.emulator.remove(WF, 'a')
+  await s.restartServer()
+
+  const pastLists = () => s.emulator.requestCount({ method: 'GET', path: /\/namespaces\/argo\/workflows$/, watch: false })
+  const before = pastLists()
+  const unslow = s.emulator.fault({ path: /\/namespaces\/argo\/workflows$/, method: 'GET', watch: false, delayMs: 300 })
+  t.after(unslow)
+  const storm = await Promise.all(Array.from({ length: 8 }, () => openStream(s, ARGO, { sse: true, headers: { 'last-event-id': last } })))
+  t.after(() => storm.forEach((r) => r.close()))
+  for (const r of storm) await r.until((raw) => sseWatchFrames(raw).length === 1)
+  assert.equal(pastLists() - before, 1, 'one list for eight clients')
+  for (const r of storm) assert.deepEqual(brief(sseWatchFrames(r.raw)), [`DELETED a@${sseWatchFrames(r.raw)[0]?.id}`])
+
+  // Compacted: Kubernetes no longer has that version, so a fresh snapshot, as before this existed.
+  await s.stopServer()
+  s.emulator.compact()
+  await s.restartServer()
+  const late = await openStream(s, ARGO, { sse: true, headers: { 'last-event-id': last } })
+  t.after(() => late.close())
+  await late.until((raw) => sseWatchFrames(raw).length === 1)
+  assert.deepEqual(brief(sseWatchFrames(late.raw)).map((b) => b.replace(/@.*/, '')), ['ADDED b'])
+})
