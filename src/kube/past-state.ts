@@ -60,6 +60,8 @@ export class PastStates<E extends HubEntry> {
         // The first page names the version; the continue token of an Exact list keeps to it (and is 410 once gone).
         const p = cont ? { limit: this.#o.pageSize, continue: cont } : { limit: this.#o.pageSize, resourceVersion: String(rv), resourceVersionMatch: 'Exact' as const }
         const page = await source.list(p, () => {}, abort.signal)
+        // An apiserver that ignores resourceVersionMatch (before 1.19) answers with the current state: no use.
+        if (!cont && page.metadata.resourceVersion !== String(rv)) throw new Error(`the list came at resourceVersion ${page.metadata.resourceVersion}, not ${rv}`)
         for (const obj of page.items) {
           const e = this.#o.toEntry(obj)
           if (e) out.set(e.uid, e)
