@@ -6,6 +6,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandler } from './http
 import { requestLogFields } from './http/log.js'
 import { installOpenApi } from './http/openapi.js'
 import { installUrlGuard } from './http/query.js'
+import { serverFactory } from './http/server-factory.js'
 import { oauth2Routes } from './auth/sso/routes.js'
 import type { Sso } from './auth/sso/sso.js'
 import { infoRoutes } from './info/routes.js'
@@ -77,6 +78,9 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
     // grpc-gateway registers no HEAD: HEAD on an /api/ path is 501 code 12 like any unmatched method (spec §2.1).
     // Fastify's automatic HEAD route ran a stream's GET handler, which never ended the response.
     exposeHeadRoutes: false,
+    // HTTP/1.1 and HTTP/2 (h2 by ALPN with TLS, h2c with prior knowledge without), as upstream; `https` still
+    // tells fastify the scheme of the address it reports.
+    serverFactory: serverFactory(opts.https),
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance
   installErrorHandler(app)
@@ -89,6 +93,8 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
     if (reply.statusCode === 200 && req.url.startsWith('/api/') && !req.routeOptions.config.stream) {
       void reply.header('Grpc-Metadata-Argo-Version', VERSION).header('Grpc-Metadata-Content-Type', 'application/grpc')
     }
+    // HTTP/2 has no Connection header: fastify sets one after a body it could not parse, which Node drops with a warning.
+    if (req.raw.httpVersionMajor === 2) void reply.removeHeader('connection')
     return payload
   })
 

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { applyFields, parseFields, type FieldMask } from '../lib/fields.js'
 import { ApiError, GrpcCode, streamErrorBody } from './errors.js'
@@ -132,15 +133,16 @@ export class EventStream {
 
   /** Calls `fn` once the client has taken what was buffered (or the stream closed). */
   onDrain(fn: () => void): void {
-    const socket = this.#reply.raw.socket
-    if (!socket || this.#closed) return fn()
+    // Over HTTP/2 the response's bytes wait in its stream (the connection's socket drains for every stream).
+    const sink = (this.#reply.raw as { stream?: EventEmitter }).stream ?? this.#reply.raw.socket
+    if (!sink || this.#closed) return fn()
     const done = () => {
-      socket.off('drain', done)
-      socket.off('close', done)
+      sink.off('drain', done)
+      sink.off('close', done)
       fn()
     }
-    socket.once('drain', done)
-    socket.once('close', done)
+    sink.once('drain', done)
+    sink.once('close', done)
   }
 
   /** Resolves when the stream is no longer congested, or has closed. */
