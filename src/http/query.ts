@@ -10,8 +10,14 @@ export const goBool = z.string().transform((v, ctx) => {
   return b ?? false
 })
 
-/** An int64 query value; `abc` is a 400 (upstream: the same). */
-export const int64 = z.string().regex(/^[+-]?\d+$/, 'must be an integer').transform(Number)
+const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n }
+const isInteger = (v: string) => /^[+-]?\d+$/.test(v)
+
+/** An int64 query value; `abc`, or one out of int64's range, is a 400 (upstream: the same, strconv.ParseInt). */
+export const int64 = z.string().regex(/^[+-]?\d+$/, 'must be an integer')
+  // zod runs this even after the pattern failed: only integers are range-checked (BigInt throws on others).
+  .refine((v) => !isInteger(v) || (BigInt(v) >= INT64.min && BigInt(v) <= INT64.max), 'value out of range for int64')
+  .transform(Number)
 
 /** Upstream's `listOptions.*` query keys (swagger: every ListOptions field). */
 export const listOptionsQuery = {

@@ -96,6 +96,7 @@ test('bad list options are 400 code 3, never 500', async (t) => {
   const s = await startStack(t)
   const bad = [
     'listOptions.limit=abc',
+    'listOptions.limit=99999999999999999999',
     'listOptions.continue=-1',
     'listOptions.continue=zzz',
     'listOptions.fieldSelector=status.phase%3DRunning',
