@@ -89,12 +89,15 @@ export function serverFactory(tls: { key: string; cert: string } | undefined) {
           sniffing.delete(socket)
           to()
         }
+        // What the connection has sent so far, held here (not put back, which would be read again at once, in a
+        // loop) until it is enough to tell.
+        let seen = Buffer.alloc(0)
         const sniff = () => {
-          const first = socket.read() as Buffer | null
-          if (first !== null) socket.unshift(first)
+          for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) seen = Buffer.concat([seen, chunk])
           // Four bytes tell "PRI " from "PUT " and "POST"; fewer (a client writing byte by byte): wait for more.
-          if (first === null || (first.length < 4 && isPrefaceStart(first))) return void socket.once('readable', sniff)
-          if (isPrefaceStart(first)) handOver(() => h2.emit('connection', socket))
+          if (seen.length === 0 || (seen.length < 4 && isPrefaceStart(seen))) return void socket.once('readable', sniff)
+          socket.unshift(seen)
+          if (isPrefaceStart(seen)) handOver(() => h2.emit('connection', socket))
           else handOver(() => serveHttp1?.call(h1, socket))
         }
         socket.once('readable', sniff)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import https from 'node:https'
 import http2 from 'node:http2'
+import net from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { aWorkflow, startStack, type Stack } from '../harness/stack.js'
 import { sseWatchFrames } from './sse.js'
@@ -127,4 +128,39 @@ test('TLS: ALPN offers h2 and http/1.1 on one port; shutting down ends HTTP/2 st
   await s.stopServer() // resolves only once every connection and session is closed
   await until(() => watch.ended, 'the watch to end')
   assert.match(watch.raw, /the server is shutting down/)
+})
+
+test('plain port: a first packet too short to tell (a byte at a time) waits for more, and nothing else waits on it', async (t) => {
+  const s = await startStack(t)
+  const { hostname, port } = new URL(s.url)
+  const open = () => {
+    const c = net.connect({ host: hostname, port: Number(port) })
+    c.on('error', () => {})
+    t.after(() => c.destroy())
+    let got = ''
+    c.on('data', (d: Buffer) => { got += d.toString('latin1') })
+    return { c, got: () => got }
+  }
+  const pause = () => new Promise((r) => setTimeout(r, 200))
+  const auth = `Authorization: Bearer ${s.emulator.adminToken}\r\n`
+  // "P" could start "PRI * HTTP/2.0" or "POST": undecided, the connection waits, and the server serves others.
+  const post = open()
+  post.c.write('P')
+  const silent = open() // connected, sends nothing
+  await pause()
+  assert.equal((await s.json('/api/v1/version')).status, 200)
+  post.c.write(`OST /api/v1/workflows/argo/lint HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 2\r\nConnection: close\r\n\r\n{}`)
+  await until(() => post.got().startsWith('HTTP/1.1 400'), 'the HTTP/1.1 answer to the split POST')
+  // The HTTP/2 preface a byte at a time: HTTP/2 once it is clear.
+  const h2 = open()
+  for (const b of 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n') {
+    h2.c.write(b)
+    if (h2.got() === '') await new Promise((r) => setTimeout(r, 5))
+  }
+  h2.c.write(Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])) // an empty SETTINGS frame
+  // The server's own SETTINGS frame: type 4 at byte 3.
+  await until(() => h2.got().length >= 9 && h2.got().charCodeAt(3) === 4, 'the HTTP/2 SETTINGS frame')
+  // Shutting down closes the connection that never said anything, rather than waiting for it.
+  await s.stopServer()
+  await until(() => silent.c.destroyed || silent.c.readableEnded, 'the silent connection to be closed')
 })
