@@ -20,6 +20,8 @@ export interface AccessReviewOptions {
  */
 export class AccessReview {
   readonly #cache = new Map<string, { allowed: boolean; expires: number }>()
+  /** reviews under way: a burst of the same question (many streams opened at once) asks the API once */
+  readonly #asking = new Map<string, Promise<boolean>>()
   readonly #outages: OutageNotice | undefined
   readonly #timeoutMs: number
 
@@ -33,9 +35,20 @@ export class AccessReview {
     const now = Date.now()
     const hit = this.#cache.get(key)
     if (hit && hit.expires > now) return hit.allowed
-    const allowed = await answeredWithin(identity.kube.canI(attrs), 'a SelfSubjectAccessReview', this.#timeoutMs, this.#outages)
+    let asking = this.#asking.get(key)
+    if (!asking) {
+      // Shared with its deadline: one left unanswered is dropped then, and the next caller asks again.
+      asking = answeredWithin(this.#ask(identity, attrs, key), 'a SelfSubjectAccessReview', this.#timeoutMs, this.#outages)
+      this.#asking.set(key, asking)
+      void asking.finally(() => this.#asking.delete(key)).catch(() => {})
+    }
+    return asking
+  }
+
+  async #ask(identity: Identity, attrs: AccessAttributes, key: string): Promise<boolean> {
+    const allowed = await identity.kube.canI(attrs)
     if (this.#cache.size >= MAX_ENTRIES) this.#cache.delete(this.#cache.keys().next().value as string)
-    this.#cache.set(key, { allowed, expires: now + TTL_MS })
+    this.#cache.set(key, { allowed, expires: Date.now() + TTL_MS })
     return allowed
   }
 

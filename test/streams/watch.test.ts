@@ -83,6 +83,19 @@ test('all clients share one upstream watch', async (t) => {
   assert.equal(s.emulator.openWatches(/workflows/), 1)
 })
 
+test('fifty watches opened at once with one token ask Kubernetes one SelfSubjectAccessReview', async (t) => {
+  const s = await startStack(t)
+  const reviews = () => s.emulator.requestCount({ method: 'POST', path: /selfsubjectaccessreviews/ })
+  const before = reviews()
+  // Answered slowly, so the fifty questions are all asked before the first answer comes.
+  t.after(s.emulator.fault({ method: 'POST', path: /selfsubjectaccessreviews/, delayMs: 300, times: Infinity }))
+  const readers = await Promise.all(Array.from({ length: 50 }, () => openStream(s, '/api/v1/workflow-events/argo')))
+  t.after(() => readers.forEach((r) => r.close()))
+  seed(s, 'w')
+  await Promise.all(readers.map((r) => r.until(() => watchEvents(r).length === 1)))
+  assert.equal(reviews() - before, 1)
+})
+
 test('resume by Last-Event-ID or resourceVersion: no gap, no duplicate; a position no longer kept gets a fresh snapshot', async (t) => {
   const s = await startStack(t, { args: ['--watch-history-bytes', '20000'] })
   seed(s, 'a')
