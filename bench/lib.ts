@@ -118,3 +118,6 @@ export async function startServerProcess(args: string[]): Promise<{ child: Child
 }
 
 export const fmt = (n: number) => n.toFixed(2)
+
+/** The benchmark's many clients all come from 127.0.0.1: one client to the rate limit (spec §7.4), which is off. */
+export const ONE_IP = ['--api-rate-limit', '0']

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmulator } from '../emulator/index.js'
-import { fmt, measure, rssMb, startServerProcess } from './lib.js'
+import { fmt, measure, ONE_IP, rssMb, startServerProcess } from './lib.js'
 
 const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
 const N = Number(process.env.BENCH_REQUESTS ?? 300)
@@ -27,7 +27,7 @@ async function size(n: number) {
   for (let i = 0; i < n; i++) emulator.create(WF, workflow(i))
   const bytes = JSON.stringify(emulator.get(WF, 'bench-1')).length
   const kubeconfig = await emulator.writeKubeconfig(join(await mkdtemp(join(tmpdir(), 'bench-')), 'kubeconfig'))
-  const { child, url } = await startServerProcess(['--port', '0', '--host', '127.0.0.1', '--secure=false', '--auth-mode=server', '--kubeconfig', kubeconfig, '--loglevel', 'error'])
+  const { child, url } = await startServerProcess(['--port', '0', '--host', '127.0.0.1', '--secure=false', '--auth-mode=server', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...ONE_IP])
   try {
     const selector = encodeURIComponent('team=team-3,env=prod')
     // Wait until the server's cache holds everything.

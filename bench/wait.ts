@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { startEmulator } from '../emulator/index.js'
-import { fmt, percentile, rssMb, startServerProcess } from './lib.js'
+import { fmt, ONE_IP, percentile, rssMb, startServerProcess } from './lib.js'
 
 const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
 const N = Number(process.env.BENCH_WAITERS ?? 1000)
@@ -43,7 +43,7 @@ export async function run(): Promise<void> {
     })
   }
   const kubeconfig = await emulator.writeKubeconfig(join(await mkdtemp(join(tmpdir(), 'bench-')), 'kubeconfig'))
-  const { child, url } = await startServerProcess(['--port', '0', '--host', '127.0.0.1', '--secure=false', '--auth-mode=server', '--kubeconfig', kubeconfig, '--loglevel', 'error', '--max-wait-seconds', '600'])
+  const { child, url } = await startServerProcess(['--port', '0', '--host', '127.0.0.1', '--secure=false', '--auth-mode=server', '--kubeconfig', kubeconfig, '--loglevel', 'error', '--max-wait-seconds', '600', ...ONE_IP])
   const pid = child.pid as number
   try {
     console.log(`wait benchmark: ${N} concurrent GET /api/v1/workflows/argo/{name}/wait on ${N} running workflows, finished at ${RATE}/s`)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { startEmulator } from '../emulator/index.js'
-import { cpuMs, fmt, percentile, rssAfterGcMb, rssMb, startServerProcess } from './lib.js'
+import { cpuMs, fmt, ONE_IP, percentile, rssAfterGcMb, rssMb, startServerProcess } from './lib.js'
 
 const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
 const RATE = 50 // workflow updates per second
@@ -146,7 +146,7 @@ export async function run(): Promise<void> {
   const workflow = (i: number) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `w-${i}`, annotations: {} }, spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] }, status: { phase: 'Running' } })
   for (let i = 0; i < 100; i++) emulator.create(WF, workflow(i))
   const kubeconfig = await emulator.writeKubeconfig(join(await mkdtemp(join(tmpdir(), 'bench-')), 'kubeconfig'))
-  const { child, url } = await startServerProcess(['--port', '0', '--host', '127.0.0.1', '--secure=false', '--auth-mode=server', '--kubeconfig', kubeconfig, '--loglevel', 'error'])
+  const { child, url } = await startServerProcess(['--port', '0', '--host', '127.0.0.1', '--secure=false', '--auth-mode=server', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...ONE_IP])
   const sent = () => String(performance.timeOrigin + performance.now())
   const ours: Target = {
     url: `${url}/api/v1/workflow-events/argo`, child, rss: true,

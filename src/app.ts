@@ -7,6 +7,7 @@ import { requestLogFields } from './http/log.js'
 import { installOpenApi } from './http/openapi.js'
 import { installUrlGuard } from './http/query.js'
 import { serverFactory } from './http/server-factory.js'
+import { installRateLimit, type RateLimitOptions } from './http/rate-limit.js'
 import { oauth2Routes } from './auth/sso/routes.js'
 import type { Sso } from './auth/sso/sso.js'
 import { infoRoutes } from './info/routes.js'
@@ -62,6 +63,7 @@ export interface AppOptions {
   bodyLimit: number
   logger: FastifyServerOptions['logger']
   https?: { key: string; cert: string }
+  rateLimit: RateLimitOptions
 }
 
 /** The HTTP application: plugins, then one line per API service. It does not listen (main.ts does). */
@@ -84,6 +86,8 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance
   installErrorHandler(app)
+  // First of every request's hooks, as upstream's middleware comes before its routes (spec §0, §7.4).
+  installRateLimit(app, opts.rateLimit)
   installJsonBodyParser(app, opts.bodyLimit)
   installUrlGuard(app)
   await installOpenApi(app, VERSION)

@@ -86,6 +86,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     bodyLimit: config.requestBodyLimit,
     logger,
     https: config.secure ? await selfSignedCertificate() : undefined,
+    rateLimit: { perSecond: config.apiRateLimit, keyHeaders: config.env.ipKeyFuncHeaders },
   }, {
     gatekeeper,
     info,

@@ -90,6 +90,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
       wfDelPropagationPolicy: env.WF_DEL_PROPAGATION_POLICY || 'Background',
       disableValueListRetrievalKeyPattern: env.DISABLE_VALUE_LIST_RETRIEVAL_KEY_PATTERN ?? '',
       ssoDelegateRbacToNamespace: parseGoBool(env.SSO_DELEGATE_RBAC_TO_NAMESPACE ?? 'false') === true,
+      ipKeyFuncHeaders: (env.IP_KEY_FUNC_HEADERS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
       home: env.HOME ?? '',
     },
   })

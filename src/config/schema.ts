@@ -44,7 +44,7 @@ export const flagDefs = {
   hsts: { kind: 'bool', desc: 'Send Strict-Transport-Security on UI responses when secure', def: 'true', schema: goBool },
   'x-frame-options': { kind: 'value', desc: 'X-Frame-Options on UI responses', def: 'DENY', schema: z.string() },
   'access-control-allow-origin': { kind: 'value', desc: 'CORS origin for UI responses (never /api, as upstream)', def: '', schema: z.string() },
-  'api-rate-limit': { kind: 'value', desc: 'Requests per second per client IP', def: '1000', schema: int(0, 1e9) },
+  'api-rate-limit': { kind: 'value', desc: 'Requests per second per client IP (0: no limit, ours)', def: '1000', schema: int(0, 1e9) },
   'allowed-link-protocol': { kind: 'list', desc: 'Allowed schemes of configmap links', def: 'http,https', schema: z.array(z.string()) },
   'kube-api-qps': { kind: 'value', desc: 'Kubernetes client QPS (accepted for compatibility)', def: '20', schema: z.coerce.number() },
   'kube-api-burst': { kind: 'value', desc: 'Kubernetes client burst (accepted for compatibility)', def: '30', schema: z.coerce.number() },
@@ -88,6 +88,8 @@ export interface Config extends Flags {
     disableValueListRetrievalKeyPattern: string
     /** SSO_DELEGATE_RBAC_TO_NAMESPACE (spec §5.4) */
     ssoDelegateRbacToNamespace: boolean
+    /** IP_KEY_FUNC_HEADERS: headers naming the client for the rate limit, e.g. X-Forwarded-For (spec §7.4) */
+    ipKeyFuncHeaders: string[]
     home: string
   }
 }
