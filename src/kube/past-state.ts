@@ -10,9 +10,9 @@ export interface PastStateOptions<E extends HubEntry> {
    * the caller drops what a diff will not need (the body of an object that still exists).
    */
   toEntry(obj: KubeObject): E | undefined
-  /** distinct versions read at once; a client asking for another meanwhile gets undefined (a fresh snapshot) */
+  /** distinct versions read at once; a client asking for another meanwhile waits for its turn */
   maxConcurrent?: number
-  /** how long one read may take before its clients give up on it */
+  /** how long a client waits for its turn and its read before it gives up (and gets a fresh snapshot) */
   timeoutMs?: number
   pageSize?: number
   log?: (msg: string) => void
@@ -29,6 +29,9 @@ export interface PastStateOptions<E extends HubEntry> {
 export class PastStates<E extends HubEntry> {
   readonly #o: Required<Omit<PastStateOptions<E>, 'log'>> & Pick<PastStateOptions<E>, 'log'>
   readonly #reading = new Map<string, Promise<ReadonlyMap<string, E> | undefined>>()
+  /** reads under way (at most maxConcurrent), and those waiting for their turn */
+  #running = 0
+  readonly #turns: (() => void)[] = []
 
   constructor(opts: PastStateOptions<E>) {
     this.#o = { maxConcurrent: 2, timeoutMs: 15_000, pageSize: 500, ...opts }
@@ -39,8 +42,8 @@ export class PastStates<E extends HubEntry> {
     const key = `${namespace}/${rv}`
     const shared = this.#reading.get(key)
     if (shared) return shared
-    if (this.#reading.size >= this.#o.maxConcurrent) return Promise.resolve(undefined)
-    const read = this.#read(namespace, rv).catch((err: unknown) => {
+    const deadline = Date.now() + this.#o.timeoutMs
+    const read = this.#inTurn(deadline, () => this.#read(namespace, rv, deadline)).catch((err: unknown) => {
       // Usually 410 Gone (compacted): the clients get a fresh snapshot, as they would without this.
       this.#o.log?.(`resuming from resourceVersion ${rv}: no list at that version (${(err as Error).message}); a fresh snapshot instead`)
       return undefined
@@ -49,10 +52,42 @@ export class PastStates<E extends HubEntry> {
     return read
   }
 
-  async #read(namespace: string, rv: number): Promise<ReadonlyMap<string, E>> {
+  /**
+   * `read` once fewer than maxConcurrent others run: the memory of a reconnect storm with many distinct versions
+   * stays bounded, and each client still gets its diff (a fresh snapshot would leave deleted workflows with a
+   * client that does not clear its state on one).
+   */
+  async #inTurn<T>(deadline: number, read: () => Promise<T>): Promise<T> {
+    while (this.#running >= this.#o.maxConcurrent) {
+      const wait = deadline - Date.now()
+      if (wait <= 0) throw new Error('no turn to read it in time')
+      await new Promise<void>((resolve) => {
+        const turn = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+        // Out of the queue when its time is up, so a turn is never handed to a caller that has gone.
+        const timer = setTimeout(() => {
+          const i = this.#turns.indexOf(turn)
+          if (i >= 0) this.#turns.splice(i, 1)
+          resolve()
+        }, wait)
+        this.#turns.push(turn)
+      })
+    }
+    this.#running++
+    try {
+      return await read()
+    } finally {
+      this.#running--
+      this.#turns.shift()?.()
+    }
+  }
+
+  async #read(namespace: string, rv: number, deadline: number): Promise<ReadonlyMap<string, E>> {
     const source = this.#o.source(namespace)
     const abort = new AbortController()
-    const timer = setTimeout(() => abort.abort(), this.#o.timeoutMs)
+    const timer = setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now()))
     const out = new Map<string, E>()
     try {
       let cont: string | undefined

@@ -102,3 +102,24 @@ test('a reconnect storm after a restart shares one list of the past version; a v
   await late.until((raw) => sseWatchFrames(raw).length === 1)
   assert.deepEqual(brief(sseWatchFrames(late.raw)).map((b) => b.replace(/@.*/, '')), ['ADDED b'])
 })
+
+test('clients resuming from more distinct versions than are read at once take turns, each told of the deletion', async (t) => {
+  const s = await startStack(t)
+  for (let i = 0; i < 4; i++) seed(s, `w${i}`)
+  // Three positions clients had, all older than what the next server will hold.
+  const ids = [1, 2, 3].map((i) => rvOf(s.emulator.patch(WF, `w${i}`, { status: { progress: `${i}/1` } })))
+  await s.stopServer()
+  s.emulator.remove(WF, 'w0')
+  await s.restartServer()
+  t.after(s.emulator.fault({ path: /\/namespaces\/argo\/workflows$/, method: 'GET', watch: false, delayMs: 300, times: 3 }))
+  const clients = await Promise.all(ids.map((id) => openStream(s, ARGO, { sse: true, headers: { 'last-event-id': id } })))
+  t.after(() => clients.forEach((r) => r.close()))
+  for (const c of clients) await c.until((raw) => raw.includes('"w0"'))
+  // Each is told of w0's deletion (not sent a snapshot without it), then of what changed after its own position.
+  const seen = clients.map((c) => brief(sseWatchFrames(c.raw)).map((b) => b.replace(/@.*/, '')))
+  assert.deepEqual(seen, [
+    ['DELETED w0', 'MODIFIED w2', 'MODIFIED w3'],
+    ['DELETED w0', 'MODIFIED w3'],
+    ['DELETED w0'],
+  ])
+})
