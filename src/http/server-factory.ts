@@ -97,7 +97,9 @@ export function serverFactory(tls: { key: string; cert: string } | undefined) {
           // Four bytes tell "PRI " from "PUT " and "POST"; fewer (a client writing byte by byte): wait for more.
           if (seen.length === 0 || (seen.length < 4 && isPrefaceStart(seen))) return void socket.once('readable', sniff)
           socket.unshift(seen)
-          if (isPrefaceStart(seen)) handOver(() => h2.emit('connection', socket))
+          // An HTTP/2 server's connections are not half-open (an HTTP/1.1 server's are): the client's FIN ends the
+          // session, its streams and their upstream reads, rather than leaving them open and unread.
+          if (isPrefaceStart(seen)) handOver(() => h2.emit('connection', Object.assign(socket, { allowHalfOpen: false })))
           else handOver(() => serveHttp1?.call(h1, socket))
         }
         socket.once('readable', sniff)

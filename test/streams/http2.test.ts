@@ -5,6 +5,7 @@ import net from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { aWorkflow, startStack, type Stack } from '../harness/stack.js'
 import { sseWatchFrames } from './sse.js'
+import { NS, at, runningWorkflow } from '../logs/helpers.js'
 
 // HTTP/1.1 and HTTP/2 on one port, as upstream (spec §0: "HTTP/1.1, h2 (ALPN) and h2c are enabled"; its e2e
 // ReadinessProbe GETs over both). Over HTTP/2 a browser's many watches share one connection.
@@ -163,4 +164,23 @@ test('plain port: a first packet too short to tell (a byte at a time) waits for 
   // Shutting down closes the connection that never said anything, rather than waiting for it.
   await s.stopServer()
   await until(() => silent.c.destroyed || silent.c.readableEnded, 'the silent connection to be closed')
+})
+
+test('plain port: an HTTP/2 client that goes away (FIN) ends its streams and their upstream reads', async (t) => {
+  const s = await startStack(t)
+  await runningWorkflow(s, 'wf-h2', 1, 'hello', at('2026-03-04T05:06:01.000Z'))
+  const { hostname, port } = new URL(s.url)
+  const socket = net.connect({ host: hostname, port: Number(port) })
+  socket.on('error', () => {})
+  t.after(() => socket.destroy())
+  const session = http2.connect(s.url, { createConnection: () => socket })
+  session.on('error', () => {})
+  const follow = h2watch(session, s, `/api/v1/workflows/${NS}/wf-h2/log?logOptions.follow=true`)
+  await until(() => follow.raw.includes('hello'), 'the log line')
+  const podWatches = () => s.emulator.openWatches(/\/pods$/)
+  await until(() => podWatches() === 1, "the follow's pod watch")
+  // The client's side of the connection ends (a tab closed, a process gone): the server ends its side too,
+  // and with it the stream and the Kubernetes reads made for it (an HTTP/1.1 server's connections stay half-open).
+  socket.end()
+  await until(() => podWatches() === 0 && socket.destroyed, 'the pod watch to be released and the connection closed')
 })
