@@ -74,7 +74,7 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
   stream.open()
   // Resuming from before the history (this server restarted, or started after the client's last event): the state
   // at that version, from Kubernetes while it keeps it, to tell the client only what changed since.
-  const past = from === undefined && r.resumeFrom && d.past && d.hub.predates(r.resumeFrom) ? await d.past.at(r.namespace, Number(r.resumeFrom)) : undefined
+  const past = from === undefined && r.resumeFrom && d.past && d.hub.predates(r.resumeFrom) ? await pastState(d, r, stream) : undefined
   if (stream.closed) return
   const inOrder = orderedSender(d.hydrate, (err) => stream.fail(err))
   if (from === undefined) {
@@ -97,6 +97,16 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
     fail: (err) => stream.fail(err),
   }, from)
   stream.onClose(unsubscribe)
+}
+
+/** The scope at the client's version, while the stream waits for which an outage or the shutdown ends it. */
+async function pastState(d: WatchDeps, r: WatchRequest, stream: EventStream): Promise<ReadonlyMap<string, IndexEntry> | undefined> {
+  const stop = d.hub.onOutage((err) => stream.fail(err))
+  try {
+    return await d.past?.at(r.namespace, Number(r.resumeFrom))
+  } finally {
+    stop()
+  }
 }
 
 /** A workflow with its nodes put back, and the frames built from it for the clients it goes to. */

@@ -123,3 +123,20 @@ test('clients resuming from more distinct versions than are read at once take tu
     ['DELETED w0'],
   ])
 })
+
+test('a client waiting for the past version when the server shuts down gets the shutdown error', async (t) => {
+  const s = await startStack(t)
+  seed(s, 'w')
+  const id = rvOf(s.emulator.patch(WF, 'w', { status: { progress: '1/1' } }))
+  await s.stopServer()
+  s.emulator.patch(WF, 'w', { status: { progress: '2/2' } })
+  await s.restartServer()
+  t.after(s.emulator.fault({ path: /\/namespaces\/argo\/workflows$/, method: 'GET', watch: false, delayMs: 5_000 }))
+  const waiting = await openStream(s, ARGO, { sse: true, headers: { 'last-event-id': id } })
+  t.after(() => waiting.close())
+  await new Promise((r) => setTimeout(r, 300))
+  await s.stopServer()
+  await waiting.ended()
+  assert.equal(waiting.cut, false, 'ended, not cut off')
+  assert.match(waiting.raw, /"grpc_code":14.*the server is shutting down/)
+})
