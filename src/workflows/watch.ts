@@ -99,7 +99,7 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
   stream.onClose(unsubscribe)
 }
 
-/** The scope at the client's version, while the stream waits for which an outage or the shutdown ends it. */
+/** The scope at the client's version; an outage or the shutdown ends the stream while it waits, as it ends the others. */
 async function pastState(d: WatchDeps, r: WatchRequest, stream: EventStream): Promise<ReadonlyMap<string, IndexEntry> | undefined> {
   const stop = d.hub.onOutage((err) => stream.fail(err))
   try {
