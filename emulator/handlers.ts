@@ -29,6 +29,8 @@ export interface HandlerCtx {
   auth: Auth
   watches: WatchHub
   logs: PodLogs
+  /** lists serve resourceVersionMatch=Exact (EmulatorOptions.resourceVersionMatch) */
+  exactLists: boolean
 }
 
 const DISCOVERY_PATHS = /^\/(api|apis|version|healthz|livez|readyz|openapi)(\/.*)?$/
@@ -69,7 +71,7 @@ export async function handleResource(ctx: HandlerCtx, r: ResourceRequest, req: I
     }
     case 'list': {
       const sel = parseSelector(def, q.get('labelSelector'), q.get('fieldSelector'))
-      const exact = exactVersion(q, objects.store)
+      const exact = ctx.exactLists ? exactVersion(q, objects.store) : undefined
       const result = listEntries(objects.store, def, namespace || undefined, sel, intParam(q, 'limit'), q.get('continue') ?? undefined, exact)
       if (wantsTable(req.headers.accept)) {
         const meta: Record<string, unknown> = { resourceVersion: String(result.rv) }

@@ -88,7 +88,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   for (const ns of opts.namespaces ?? ['default']) ensureNamespace(ns)
 
   let url = ''
-  const handler = createRequestHandler({ objects, auth, watches, logs, faults, serverAddress: () => url.replace(/^https?:\/\//, '') })
+  const handler = createRequestHandler({
+    objects, auth, watches, logs, faults, exactLists: opts.resourceVersionMatch ?? true, serverAddress: () => url.replace(/^https?:\/\//, ''),
+  })
   const server: Server = cert ? createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, handler) : createHttpServer(handler)
   server.on('clientError', (_err, socket) => socket.destroy())
   let connections = 0

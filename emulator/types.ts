@@ -73,6 +73,8 @@ export interface EmulatorOptions {
   namespaces?: string[]
   /** interval of BOOKMARK events on watches with allowWatchBookmarks=true (default 1000 ms) */
   bookmarkIntervalMs?: number
+  /** false: lists ignore resourceVersionMatch and answer with the current state, as apiservers before 1.19 do */
+  resourceVersionMatch?: boolean
 }
 
 export interface Emulator {

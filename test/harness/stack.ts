@@ -29,6 +29,8 @@ export interface Stack {
 export interface StackOptions {
   authMode?: string[]
   users?: EmulatorUser[]
+  /** the emulator's resourceVersionMatch option (false: an apiserver before 1.19) */
+  resourceVersionMatch?: boolean
   args?: string[]
   /** the token req() sends by default; default: the emulator's admin token */
   token?: string | null
@@ -45,7 +47,7 @@ export interface StackOptions {
 /** A Kubernetes API emulator plus our server against it through a kubeconfig, both on ephemeral ports. */
 export async function startStack(t: TestContext, opts: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'argo-test-'))
-  const emulator = await startEmulator({ namespaces: ['default', 'argo'], users: opts.users, tls: true })
+  const emulator = await startEmulator({ namespaces: ['default', 'argo'], users: opts.users, tls: true, resourceVersionMatch: opts.resourceVersionMatch })
   const kubeconfig = await emulator.writeKubeconfig(join(dir, 'kubeconfig'))
   const authArgs = (opts.authMode ?? ['client']).flatMap((m) => ['--auth-mode', m])
   const databaseUrl = opts.database === true ? await freshDatabase() : opts.database || undefined
