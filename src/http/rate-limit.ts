@@ -31,6 +31,7 @@ function clientKey(req: FastifyRequest, headers: readonly string[]): string {
 export function installRateLimit(app: FastifyInstance, opts: RateLimitOptions): void {
   if (opts.perSecond <= 0) return
   const buckets = new Map<string, { second: number; left: number }>()
+  let resetOf = { second: -1, text: '' }
   // Buckets of past seconds are full again: forgotten, so the map holds only this second's clients.
   const sweep = setInterval(() => {
     const now = Math.floor(Date.now() / SECOND)
@@ -45,7 +46,9 @@ export function installRateLimit(app: FastifyInstance, opts: RateLimitOptions): 
     if (!b || b.second !== second) buckets.set(key, (b = { second, left: opts.perSecond }))
     const allowed = b.left > 0
     if (allowed) b.left--
-    const reset = rfc1123((second + 1) * SECOND)
+    // Formatted once a second, not once a request.
+    if (resetOf.second !== second) resetOf = { second, text: rfc1123((second + 1) * SECOND) }
+    const reset = resetOf.text
     // On the raw response, so streams (which write their own head) carry them too, as upstream's do.
     reply.raw.setHeader('X-RateLimit-Limit', String(opts.perSecond))
     reply.raw.setHeader('X-RateLimit-Remaining', String(b.left))

@@ -22,11 +22,12 @@ const isPrefaceStart = (b: Buffer) => b.length > 0 && b.subarray(0, PREFACE.leng
  */
 export function serverFactory(tls: { key: string; cert: string } | undefined) {
   return (handler: Handler, opts: FactoryOptions): http.Server => {
+    const either = handler as unknown as Http2Handler
     const h2Handler: Http2Handler = (req, res) => {
       // HTTP/2 ends a body with the stream, content-length optional; fastify reads a body only when content-length
       // or transfer-encoding announces one, so one without content-length is announced as of unknown length.
       if (req.headers['content-length'] === undefined && !req.stream.endAfterHeaders) req.headers['transfer-encoding'] = 'chunked'
-      ;(handler as unknown as Http2Handler)(req, res)
+      either(req, res)
     }
     const sessions = new Set<http2.Http2Session>()
     // Streams open at once per connection: Go's HTTP/2 server's default (upstream's), not Node's unlimited.
@@ -50,7 +51,7 @@ export function serverFactory(tls: { key: string; cert: string } | undefined) {
     }
     let server: http.Server
     if (tls) {
-      const h2 = http2.createSecureServer({ ...h2Options, ...tls, allowHTTP1: true }, (req, res) => req.httpVersionMajor === 2 ? h2Handler(req, res) : (handler as unknown as Http2Handler)(req, res))
+      const h2 = http2.createSecureServer({ ...h2Options, ...tls, allowHTTP1: true }, (req, res) => (req.httpVersionMajor === 2 ? h2Handler : either)(req, res))
       track(h2)
       // The same TLS server carries HTTP/1.1: typed as one for fastify, which uses only what both have.
       server = h2 as unknown as http.Server

@@ -89,29 +89,22 @@ export class KubeClient {
   /** What an Informer lists and watches: an Argo resource in `namespace`, or everywhere when ''. */
   listSource(res: ArgoResource, namespace: string): ListSource {
     const base = `/apis/${res.group}/${res.version}`
-    const path = namespace && res.namespaced ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`
-    return {
-      kubeConfig: this.kubeConfig,
-      list: (p, progress, signal) => listPage(this.kubeConfig, path, p, progress, signal),
-      watchPath: path,
-      what: res.plural,
-    }
+    return this.#source(namespace && res.namespaced ? `${base}/namespaces/${namespace}/${res.plural}` : `${base}/${res.plural}`, res.plural)
   }
 
   /** core/v1 Events in `namespace` (or everywhere when ''), as an Informer source. */
   eventSource(namespace: string): ListSource {
-    const path = namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events'
-    return { kubeConfig: this.kubeConfig, list: (p, progress, signal) => listPage(this.kubeConfig, path, p, progress, signal), watchPath: path, what: 'events' }
+    return this.#source(namespace ? `/api/v1/namespaces/${namespace}/events` : '/api/v1/events', 'events')
   }
 
   /** One ConfigMap in `namespace`, as an Informer source (the watch covers the namespace's ConfigMaps). */
   configMapSource(namespace: string, name: string): ListSource {
-    return {
-      kubeConfig: this.kubeConfig,
-      list: (p, progress, signal) => listPage(this.kubeConfig, `/api/v1/namespaces/${namespace}/configmaps`, { ...p, fieldSelector: `metadata.name=${name}` }, progress, signal),
-      watchPath: `/api/v1/namespaces/${namespace}/configmaps`,
-      what: 'configmaps',
-    }
+    return this.#source(`/api/v1/namespaces/${namespace}/configmaps`, 'configmaps', { fieldSelector: `metadata.name=${name}` })
+  }
+
+  /** Lists (with `fixed` over the caller's parameters) and watches of `path`, with this client's credentials. */
+  #source(path: string, what: string, fixed: ListParams = {}): ListSource {
+    return { kubeConfig: this.kubeConfig, list: (p, progress, signal) => listPage(this.kubeConfig, path, { ...p, ...fixed }, progress, signal), watchPath: path, what }
   }
 
   /** SelfSubjectAccessReview: may this identity do `attrs`? A bad token fails with 401. */

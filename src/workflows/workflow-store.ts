@@ -101,11 +101,7 @@ export class WorkflowStore implements InformerHandler {
     const entries = this.#pending ?? []
     this.#pending = undefined
     // What listeners have seen, to diff the new list against: not this server's writes the watch never brought.
-    const previous = this.#synced ? new Map(this.#byUid) : undefined
-    for (const [uid, u] of this.#unpublished) {
-      if (u.seen) previous?.set(uid, u.seen)
-      else previous?.delete(uid)
-    }
+    const previous = this.#synced ? new Map(this.published('').map((e) => [e.uid, e])) : undefined
     this.#unpublished.clear()
     this.#synced = true
     this.#byUid.clear()
