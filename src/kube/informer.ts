@@ -39,6 +39,13 @@ export interface InformerOptions {
    * outage, not a silent hang. The requests themselves are still awaited.
    */
   stallMs?: number
+  /**
+   * How long a watch may stay silent (no event, no bookmark) while the probes find the API answering at another
+   * resourceVersion before it is taken for stuck and re-opened from where it was: a connection a NAT or load
+   * balancer dropped without a word stays open here until timeoutSeconds. client-go notices the same within ~45 s
+   * by HTTP/2 pings; a quiet watch on a busy cluster costs one re-opened watch per this interval.
+   */
+  stuckMs?: number
 }
 
 /**
@@ -62,6 +69,8 @@ export class Informer {
   #answeredAt = Date.now()
   #failing = false
   #rv = ''
+  /** how long the watch re-opened as stuck had been silent, until the new one says something */
+  #reopenedAfter: number | undefined
   #stopped = false
   #abort: AbortController | undefined
   /** aborts the lists in flight when the informer stops */
@@ -74,6 +83,7 @@ export class Informer {
     this.#handler = handler
     this.#opts = {
       pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, stallMs: opts.stallMs ?? 10_000,
+      stuckMs: opts.stuckMs ?? 30_000,
       log: opts.log, onHealth: opts.onHealth,
     }
     this.#synced = new Promise((r) => { this.#resolveSynced = r })
@@ -144,7 +154,9 @@ export class Informer {
       let gone = false
       let ended = false
       let heard = Date.now()
-      const { stallMs, watchTimeoutSeconds } = this.#opts
+      /** when this watch last said anything (heard also moves with the probes' answers) */
+      let spoke = Date.now()
+      const { stallMs, stuckMs, watchTimeoutSeconds } = this.#opts
       // A silent watch may be a quiet namespace or a stalled apiserver: a one-item list tells them apart. Probed
       // exactly stallMs after the last word, so a stall is noticed within two stalls of it (outageTiming).
       let idle: NodeJS.Timeout | undefined
@@ -156,7 +168,16 @@ export class Informer {
         if (ended) return
         const quiet = Date.now() - heard
         if (quiet < stallMs) return waitIdle(stallMs - quiet)
-        this.#answered((progress) => this.#source.list({ limit: 1 }, progress, this.#stopping.signal), 'a list').then(() => this.#healthy(), (err: unknown) => this.#unhealthy(err))
+        this.#answered((progress) => this.#source.list({ limit: 1 }, progress, this.#stopping.signal), 'a list').then((page) => {
+          this.#healthy()
+          // The API has moved on and this watch has said nothing for long: re-opened from the same version, it
+          // replays what this one held back (or 410s into a re-list). Nothing is lost either way.
+          const now = page.metadata.resourceVersion
+          if (!ended && now && now !== this.#rv && Date.now() - spoke >= stuckMs) {
+            this.#reopenedAfter = Date.now() - spoke
+            this.#abort?.abort()
+          }
+        }, (err: unknown) => this.#unhealthy(err))
           .finally(() => {
             heard = Date.now()
             if (!ended) waitIdle(stallMs)
@@ -169,8 +190,14 @@ export class Informer {
       this.#answered(watch.watch(this.#source.watchPath, {
         resourceVersion: this.#rv, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds,
       }, (type: string, obj: KubeObject) => {
-        heard = Date.now()
+        heard = spoke = Date.now()
         this.#healthy()
+        if (this.#reopenedAfter !== undefined) {
+          // Logged only when the new watch's first word is a change the old one held back: a quiet watch
+          // re-opened for nothing (its first word a bookmark) is not worth a line every stuckMs.
+          if (type !== 'BOOKMARK') this.#opts.log?.(`the watch of ${this.#source.what} had said nothing for ${Math.round(this.#reopenedAfter / 1000)} s while changes were made: it was stuck, and was re-opened`)
+          this.#reopenedAfter = undefined
+        }
         const rv = obj?.metadata?.resourceVersion
         if (type === 'ERROR') {
           const code = (obj as { code?: number }).code

@@ -12,24 +12,32 @@ import { Workflows, type KubeObject } from '../../src/kube/resources.js'
 const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
 const create = (name: string) => ({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { entrypoint: 'm' } })
 
-test('a watch still open well past the timeoutSeconds it asked for is closed and resumed: nothing missed', async (t) => {
-  const emulator = await startEmulator({ namespaces: ['argo'], tls: true })
+/** An emulator, a KubeClient on it, and an informer of argo's workflows recording what it is told and logs. */
+async function informerOn(t: import('node:test').TestContext, emulatorOpts: Parameters<typeof startEmulator>[0], opts: ConstructorParameters<typeof Informer>[2]) {
+  const emulator = await startEmulator(emulatorOpts)
   const dir = await mkdtemp(join(tmpdir(), 'informer-'))
   t.after(async () => { await emulator.close(); await rm(dir, { recursive: true, force: true }) })
   const kube = new KubeClient(loadKubeConfig({ kind: 'file', path: await emulator.writeKubeconfig(join(dir, 'kubeconfig')) }))
   const seen: string[] = []
-  const health: string[] = []
+  const logs: string[] = []
   const handler: InformerHandler = {
     beginSync: () => {},
     syncPage: (objects: KubeObject[]) => { for (const o of objects) seen.push(`list ${o.metadata.name}`) },
     endSync: () => {},
     onEvent: (type, obj) => void seen.push(`${type} ${obj.metadata.name}`),
   }
+  const informer = new Informer(kube.listSource(Workflows, 'argo'), handler, { ...opts, log: (m) => void logs.push(m) })
+  t.after(() => informer.stop())
+  return { emulator, informer, seen, logs }
+}
+
+test('a watch still open well past the timeoutSeconds it asked for is closed and resumed: nothing missed', async (t) => {
+  const health: string[] = []
+  const { emulator, informer, seen } = await informerOn(t, { namespaces: ['argo'], tls: true },
+    { watchTimeoutSeconds: 1, stallMs: 200, onHealth: (e) => void health.push(e ? e.message : 'ok') })
   emulator.create(WF, create('a'))
   // The first watch is answered and then says nothing, ever, while the apiserver itself keeps answering.
   emulator.fault({ path: /workflows$/, watch: true, hang: true })
-  const informer = new Informer(kube.listSource(Workflows, 'argo'), handler, { watchTimeoutSeconds: 1, stallMs: 200, onHealth: (e) => void health.push(e ? e.message : 'ok') })
-  t.after(() => informer.stop())
   informer.start()
   await informer.synced
   emulator.create(WF, create('b'))
@@ -38,4 +46,32 @@ test('a watch still open well past the timeoutSeconds it asked for is closed and
   assert.deepEqual(seen, ['list a', 'ADDED b'])
   assert.equal(emulator.requestCount({ path: /workflows$/, watch: true }), 2, 'one stuck watch, then one that works')
   assert.deepEqual(health, [], 'the apiserver answered the probes: no outage was reported')
+})
+
+test('a watch that says nothing while the API moves on is re-opened long before its timeoutSeconds: nothing missed, and logged', async (t) => {
+  const { emulator, informer, seen, logs } = await informerOn(t, { namespaces: ['argo'], tls: true }, { stallMs: 200, stuckMs: 1_000 })
+  emulator.create(WF, create('a'))
+  // A connection dropped without a word (NAT, load balancer): answered, then silent for good; other requests work.
+  emulator.fault({ path: /workflows$/, watch: true, hang: true })
+  informer.start()
+  await informer.synced
+  emulator.create(WF, create('b'))
+  const until = Date.now() + 10_000 // the watch asked for timeoutSeconds=300: before, 'b' came after 5 minutes
+  while (!seen.includes('ADDED b') && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+  assert.deepEqual(seen, ['list a', 'ADDED b'])
+  assert.equal(emulator.requestCount({ path: /workflows$/, watch: true }), 2, 'the stuck watch, then one from the same version')
+  assert.equal(logs.filter((m) => /watch of .*workflows.* had said nothing for \d+ s while changes were made: it was stuck/.test(m)).length, 1, logs.join('\n'))
+})
+
+test('a quiet watch on a cluster where nothing changes is left open: silence alone is not a stuck watch', async (t) => {
+  // Bookmarks every 60 s, as an apiserver's watch cache sends them: the watch says nothing during the test.
+  const { emulator, informer, seen, logs } = await informerOn(t, { namespaces: ['argo'], tls: true, bookmarkIntervalMs: 60_000 }, { stallMs: 100, stuckMs: 300 })
+  emulator.create(WF, create('a'))
+  informer.start()
+  await informer.synced
+  await new Promise((r) => setTimeout(r, 1_500))
+  assert.deepEqual(seen, ['list a'])
+  assert.equal(emulator.requestCount({ path: /workflows$/, watch: true }), 1, 'one watch, never re-opened')
+  assert.ok(emulator.requestCount({ path: /workflows$/, watch: false }) >= 3, 'the silent watch was probed meanwhile')
+  assert.deepEqual(logs, [])
 })
