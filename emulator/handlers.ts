@@ -35,13 +35,18 @@ export interface HandlerCtx {
 
 const DISCOVERY_PATHS = /^\/(api|apis|version|healthz|livez|readyz|openapi)(\/.*)?$/
 
-function patchTypeOf(ct: string | undefined): PatchType {
-  const t = (ct ?? '').split(';')[0]?.trim().toLowerCase()
-  if (t === 'application/merge-patch+json') return 'merge'
-  if (t === 'application/json-patch+json') return 'json'
-  if (t === 'application/strategic-merge-patch+json') return 'strategic'
-  if (t === 'application/apply-patch+yaml') return 'apply'
-  throw errors.unsupportedMediaType(ct ?? '')
+const PATCH_TYPES: Record<string, PatchType> = {
+  'application/apply-patch+yaml': 'apply', 'application/json-patch+json': 'json', 'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+}
+
+/** The patch type of a content type the resource accepts: custom resources take no strategic merge (no schema of it). */
+function patchTypeOf(def: ResourceDef, ct: string | undefined): PatchType {
+  const accepted = Object.keys(PATCH_TYPES).filter((t) => !(def.group === 'argoproj.io' && PATCH_TYPES[t] === 'strategic'))
+  const t = (ct ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+  const type = accepted.includes(t) ? PATCH_TYPES[t] : undefined
+  if (!type) throw errors.unsupportedMediaType(accepted)
+  return type
 }
 
 function intParam(q: URLSearchParams, name: string): number | undefined {
@@ -101,7 +106,7 @@ export async function handleResource(ctx: HandlerCtx, r: ResourceRequest, req: I
       return sendJson(resp, 200, objects.update(def, namespace, name, body, { dryRun: dryRun(q), subresource: r.sub }))
     }
     case 'patch': {
-      const type = patchTypeOf(req.headers['content-type'])
+      const type = patchTypeOf(def, req.headers['content-type'])
       const body = parseBody(await readBody(req), type === 'apply' ? 'application/yaml' : 'application/json')
       if (type !== 'json' && !isObject(body)) throw errors.badRequest('the patch must be a JSON object')
       if (type === 'apply' && isObject(body) && !objects.store.get(def, namespace, name)) {

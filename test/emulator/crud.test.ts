@@ -134,15 +134,26 @@ test('status subresource only changes status', async () => {
   assert.deepEqual(p.json.status, { phase: 'Succeeded' })
 })
 
-test('merge, strategic and JSON patches; test op failure is rejected', async () => {
+test('merge and JSON patches (strategic on built-ins only); test op failure is rejected', async () => {
   await call(emu, 'POST', WF_PATH, { body: wf('patch-1', { a: '1', b: '2' }) })
   const mp = await call(emu, 'PATCH', `${WF_PATH}/patch-1`, { body: { metadata: { labels: { a: null, c: '3' } }, spec: { x: { y: 1 } } }, contentType: 'application/merge-patch+json' })
   assert.equal(mp.status, 200)
   assert.deepEqual(meta(mp.json).labels, { b: '2', c: '3' })
   assert.deepEqual(mp.json.spec, { entrypoint: 'main', x: { y: 1 } })
 
+  // As the apiserver: a custom resource has no strategic-merge schema, so that patch type is not accepted (kubectl
+  // falls back to a merge patch); a built-in takes it.
   const sp = await call(emu, 'PATCH', `${WF_PATH}/patch-1`, { body: { spec: { x: null } }, contentType: 'application/strategic-merge-patch+json' })
-  assert.deepEqual(sp.json.spec, { entrypoint: 'main' })
+  assert.equal(sp.status, 415)
+  assert.equal(sp.json.reason, 'UnsupportedMediaType')
+  assert.equal(sp.json.message, 'the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json')
+  const CM_PATH = '/api/v1/namespaces/argo/configmaps'
+  assert.equal((await call(emu, 'POST', CM_PATH, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'patch-cm' }, data: { a: '1', b: '2' } } })).status, 201)
+  const cm = await call(emu, 'PATCH', `${CM_PATH}/patch-cm`, { body: { data: { a: null } }, contentType: 'application/strategic-merge-patch+json' })
+  assert.equal(cm.status, 200)
+  assert.deepEqual(cm.json.data, { b: '2' })
+  const cleared = await call(emu, 'PATCH', `${WF_PATH}/patch-1`, { body: { spec: { x: null } }, contentType: 'application/merge-patch+json' })
+  assert.deepEqual(cleared.json.spec, { entrypoint: 'main' })
 
   const ops = [
     { op: 'test', path: '/spec/entrypoint', value: 'main' },
