@@ -10,6 +10,8 @@ export interface RequestInfo {
   method: string
   path: string
   watch: boolean
+  /** the query string, without `?` */
+  query: string
 }
 
 export class Faults {
@@ -55,6 +57,10 @@ export class Faults {
       if (rule.watch !== undefined && rule.watch !== r.watch) continue
       rule.path.lastIndex = 0
       if (!rule.path.test(r.path)) continue
+      if (rule.query) {
+        rule.query.lastIndex = 0
+        if (!rule.query.test(r.query)) continue
+      }
       a.remaining--
       if (a.remaining <= 0) this.#rules.splice(i, 1)
       return rule

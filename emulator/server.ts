@@ -73,7 +73,7 @@ async function handle(ctx: ServerCtx, req: IncomingMessage, resp: ServerResponse
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname
   const q = url.searchParams
   const watch = boolParam(q, 'watch')
-  const info = { method, path, watch }
+  const info = { method, path, watch, query: url.search.slice(1) }
   ctx.faults.record(info)
   const fault = ctx.faults.take(info)
   if (fault) {

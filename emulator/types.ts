@@ -26,6 +26,8 @@ export interface FaultRule {
   path: RegExp
   /** include watch requests (?watch=true); default: both */
   watch?: boolean
+  /** matched against the query string (without `?`), e.g. /resourceVersion=12(&|$)/ */
+  query?: RegExp
   status?: number // respond with a kind: Status error of this code
   delayMs?: number // delay before handling (or before the error)
   /** answer 200 and send nothing more, never ending the response (a stuck watch behind a live apiserver) */

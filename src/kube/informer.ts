@@ -211,7 +211,9 @@ export class Informer {
         clearTimeout(idle)
         clearTimeout(deadline)
         this.#abort = undefined
-        if (gone) resolve('gone')
+        // 410 Gone as an ERROR event (the watch cache), or as the answer to the watch request itself (an apiserver
+        // serving from etcd, a proxy): either way that version is gone and only a re-list resumes.
+        if (gone || (err as { statusCode?: unknown } | null)?.statusCode === 410) resolve('gone')
         else if (err && !this.#stopped && !isAbort(err)) reject(err instanceof Error ? err : new Error(String(err)))
         else resolve('closed')
       }), 'a watch').then((ac) => {

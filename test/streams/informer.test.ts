@@ -75,3 +75,23 @@ test('a quiet watch on a cluster where nothing changes is left open: silence alo
   assert.ok(emulator.requestCount({ path: /workflows$/, watch: false }) >= 3, 'the silent watch was probed meanwhile')
   assert.deepEqual(logs, [])
 })
+
+test('a watch refused with HTTP 410 (not an ERROR event in the stream) re-lists, rather than asking again for the expired version', async (t) => {
+  const { emulator, informer, seen } = await informerOn(t, { namespaces: ['argo'], tls: true }, { stallMs: 200 })
+  emulator.create(WF, create('a'))
+  informer.start()
+  await informer.synced
+  while (emulator.openWatches() === 0) await new Promise((r) => setTimeout(r, 20))
+  const expired = informer.resourceVersion
+  // From now on the API refuses that version outright, as one without a watch cache (or a proxy) answers 410.
+  emulator.fault({ path: /workflows$/, watch: true, status: 410, query: new RegExp(`resourceVersion=${expired}(&|$)`), times: Infinity })
+  emulator.dropWatches()
+  emulator.create(WF, create('b'))
+  const until = Date.now() + 10_000
+  while (!seen.includes('list b') && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+  assert.deepEqual(seen, ['list a', 'list a', 'list b'], 'one re-list, with what changed meanwhile')
+  emulator.create(WF, create('c'))
+  while (!seen.includes('ADDED c') && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+  assert.deepEqual(seen.slice(3), ['ADDED c'], 'then watched from the new list')
+  assert.equal(emulator.requestCount({ path: /workflows$/, watch: true }), 3, 'the first watch, the refused one, the one after the re-list')
+})
