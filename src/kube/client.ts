@@ -156,6 +156,7 @@ export class KubeClient {
   /**
    * A watch on `path` (e.g. /api/v1/namespaces/argo/pods) as this identity. `onDone` gets undefined when the server
    * closed the watch, else the error (an ApiError when the apiserver answered one). Returns the stop function.
+   * A watch refused with 410 Gone is an ERROR event with code 410, then a close.
    */
   async watch(path: string, query: Record<string, string | number | boolean | undefined>,
     onEvent: (type: string, obj: KubeObject) => void, onDone: (err?: unknown) => void): Promise<() => void> {
@@ -163,6 +164,12 @@ export class KubeClient {
     const ac = await new Watch(this.kubeConfig).watch(path, query, onEvent, (err: unknown) => {
       if (stopped) return
       const status = (err as { statusCode?: unknown } | null)?.statusCode
+      // 410 as the answer to the watch (an apiserver serving from etcd, a proxy) is told as the watch cache tells
+      // it, an ERROR event in the stream, so callers handle one form: the version is gone, re-read.
+      if (status === 410) {
+        onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired', metadata: {} } as KubeObject)
+        return onDone(undefined)
+      }
       onDone(!err ? undefined : typeof status === 'number' ? new ApiError(grpcCodeOfHttp(status), String((err as Error).message)) : toApiError(err))
     })
     return () => {

@@ -166,3 +166,31 @@ test("a log read is answered while the server's own watch is still out, since th
   assert.equal(logs.status, 200)
   assert.deepEqual(logs.results, [{ content: 'done', podName: 'wf-o-1' }], logs.body)
 })
+
+test('a pod watch refused with HTTP 410 re-reads the pods and follows on: a pod created meanwhile is still picked up', async (t) => {
+  const stack = await startStack(t)
+  const em = stack.emulator
+  await runningWorkflow(stack, 'wf-g', 1, 'early', at(`${T}1.000Z`))
+  const res = await stack.req(`/api/v1/workflows/${NS}/wf-g/log?logOptions.follow=true`)
+  const first = await readUntil(res, (s) => s.includes('early'))
+  await eventually(() => em.openWatches(/\/pods$/) === 1, 'the pod watch')
+  // Every version up to now is refused outright (410 as the answer, not as an event in the stream), as an API that
+  // compacted them and serves watches without a cache does.
+  createPod(em, 'other', 'marker', 'Pending')
+  const upTo = Number(em.get(PODS, 'marker')?.metadata.resourceVersion)
+  const versions = Array.from({ length: upTo }, (_, i) => i + 1).join('|')
+  em.fault({ path: /\/pods$/, watch: true, status: 410, query: new RegExp(`resourceVersion=(${versions})(&|$)`), times: Infinity })
+  em.dropWatches()
+  createPod(em, 'wf-g', 'wf-g-2', 'Running')
+  em.appendPodLog(NS, 'wf-g-2', 'main', 'late', new Date())
+  let text = first.text
+  const decoder = new TextDecoder()
+  const until = Date.now() + 10_000 // before, the watch was asked for the refused version 8 times over ~20 s, then the stream failed
+  while (!text.includes('late') && Date.now() < until) {
+    const { done, value } = await within(until - Date.now(), first.reader.read(), "the new pod's line")
+    if (done) break
+    text += decoder.decode(value, { stream: true })
+  }
+  assert.match(text, /"content":"late","podName":"wf-g-2"/)
+  await first.reader.cancel()
+})
