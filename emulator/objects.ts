@@ -135,6 +135,7 @@ export class Objects {
     this.#checkNamespace(res, namespace)
     this.#validateName(res, m.name)
     if (this.store.get(res, namespace, m.name)) throw errors.alreadyExists(res.group, res.resource, m.name)
+    if (typeof m.resourceVersion === 'string' && /^\d+$/.test(m.resourceVersion) && Number(m.resourceVersion) !== 0) throw errors.resourceVersionOnCreate()
     m.uid = randomUUID()
     m.creationTimestamp = nowRFC3339()
     m.generation = 1

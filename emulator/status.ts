@@ -25,7 +25,8 @@ export class ApiError extends Error {
   }
 
   toStatus(): StatusBody {
-    const s: Omit<StatusBody, 'code'> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason }
+    const s: Omit<StatusBody, 'code'> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message }
+    if (this.reason) s.reason = this.reason // StatusReasonUnknown ("") is omitted
     if (this.details) s.details = this.details
     return { ...s, code: this.code }
   }
@@ -71,6 +72,8 @@ export const errors = {
   notFoundPath: () => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}),
   methodNotAllowed: (verb: string) => new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${verb})`, {}),
   unsupportedMediaType: (accepted: readonly string[]) => new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`),
+  /** etcd3 store's Create: a plain error, so a 500 with no reason (a version that does not parse is let through) */
+  resourceVersionOnCreate: () => new ApiError(500, '', 'resourceVersion should not be set on objects to be created'),
   expired: (message: string) => new ApiError(410, 'Expired', message),
   timeout: (message: string) => new ApiError(504, 'Timeout', message),
   internal: (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),

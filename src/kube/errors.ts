@@ -29,6 +29,13 @@ const reasonCodes: Record<string, GrpcCode> = {
   Gone: GrpcCode.InvalidArgument,
 }
 
+/**
+ * Client mistakes the apiserver reports as plain errors (500, no reason): etcd's store refuses a create that carries
+ * a resourceVersion, kept "to help users not submit data that they sourced incorrectly" (kubernetes#62836), e.g. a
+ * workflow posted back as `get` returned it. Upstream passes the 500 on; the request is at fault, so 400 here.
+ */
+const CLIENT_FAULTS = new Set(['resourceVersion should not be set on objects to be created'])
+
 /** An apiserver answer that is not a success: its Status body's message and reason, else its HTTP code. */
 export function statusError(code: number, body: unknown, cause?: unknown): ApiError {
   const status = parseBody(body)
@@ -36,6 +43,7 @@ export function statusError(code: number, body: unknown, cause?: unknown): ApiEr
     ? status.message
     : code === 401 ? 'Unauthorized' : `kubernetes API error ${code}`
   const reason = typeof status?.reason === 'string' ? reasonCodes[status.reason] : undefined
+  if (code === 500 && !reason && CLIENT_FAULTS.has(message)) return new ApiError(GrpcCode.InvalidArgument, message, { cause })
   return new ApiError(reason ?? grpcCodeOfHttp(code), message, { cause })
 }
 

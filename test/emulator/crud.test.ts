@@ -238,3 +238,17 @@ test('direct API: create/get/list/patch/remove/subscribe', () => {
   assert.deepEqual(seen, ['ADDED:direct-1', 'MODIFIED:direct-1', 'DELETED:direct-1'])
   assert.throws(() => emu.create({ ...WF, namespace: 'argo' }, wf('direct-3')), /already exists/)
 })
+
+test('a create carrying a resourceVersion is refused as etcd3 refuses it (500, no reason); one that does not parse is let through', async () => {
+  const withRv = (name: string, resourceVersion: string) => ({ ...wf(name), metadata: { ...wf(name).metadata, resourceVersion } })
+  const refused = await call(emu, 'POST', WF_PATH, { body: withRv('rv-1', '12') })
+  assert.equal(refused.status, 500)
+  assert.deepEqual(refused.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'resourceVersion should not be set on objects to be created', code: 500 })
+  assert.equal((await call(emu, 'GET', `${WF_PATH}/rv-1`)).status, 404, 'nothing stored')
+  // kubernetes#113847: a version that is not a number (or is 0) is not checked, and the stored object gets its own
+  for (const [name, rv] of [['rv-2', '-1'], ['rv-3', '0']] as const) {
+    const created = await call(emu, 'POST', WF_PATH, { body: withRv(name, rv) })
+    assert.equal(created.status, 201)
+    assert.match(String(meta(created.json).resourceVersion), /^[1-9]\d*$/)
+  }
+})

@@ -50,6 +50,8 @@ test('bad input is a 400 code 3 naming the problem, and changes nothing', async 
     ['unknown entrypoint', { json: { workflow: { ...aWorkflow(), spec: { ...aWorkflow().spec, entrypoint: 'nope' } } } }, /nope/],
     ['bad boolean', { json: { workflow: aWorkflow(), serverDryRun: 'yes' } }, /serverDryRun/],
     ['a JSON array', { body: '[1]', headers: { 'content-type': 'application/json' } }, /array/],
+    // a workflow posted back as GET returned it: the apiserver's 500 (upstream passes it on) is the client's fault
+    ['a resourceVersion', { json: { workflow: { ...aWorkflow(), metadata: { name: 'copied', resourceVersion: '12' } } } }, /^resourceVersion should not be set on objects to be created$/],
   ]
   for (const [name, init, message] of cases) {
     const res = await s.json<{ code: number; message: string }>('/api/v1/workflows/argo', { method: 'POST', ...init })
