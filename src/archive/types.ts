@@ -1,4 +1,4 @@
-import type { Requirement } from '../lib/label-selector.js'
+import type { StoreQuery } from '../workflows/store-query.js'
 import type { SortKey } from '../workflows/workflow-index.js'
 
 /** Where archive rows live: every query is scoped by these (spec §6.3). */
@@ -9,23 +9,12 @@ export interface ArchiveScope {
   managedNamespace: string
 }
 
-/** The filters of ListArchivedWorkflows and of the archive half of ListWorkflows (spec §2.4, §6.4). */
-export interface ArchiveFilter {
-  /** '' = every namespace */
-  namespace: string
-  namespaceNot?: boolean
-  name?: { op: 'Exact' | 'Contains' | 'Prefix' | 'NotEquals'; value: string }
+/**
+ * The filters of ListArchivedWorkflows and of the archive half of ListWorkflows (spec §2.4, §6.4): the live list's
+ * (its `after` read as rows strictly after that (finishedat DESC, uid), its `offset` as rows to skip), plus namePrefix.
+ */
+export interface ArchiveFilter extends Omit<StoreQuery, 'countRemaining'> {
   namePrefix?: string
-  labels: Requirement[]
-  createdAfter?: number
-  finishedBefore?: number
-  startedAfter?: number
-  startedBefore?: number
-  /** keyset position (finishedat DESC, uid): rows strictly after it */
-  after?: SortKey
-  /** legacy decimal continue: rows to skip */
-  offset?: number
-  limit: number
 }
 
 /**

@@ -1,7 +1,8 @@
 import { LabelInstanceId } from '../lib/instance-id.js'
 import type { Requirement } from '../lib/label-selector.js'
 import { compareKeys, type SortKey } from '../workflows/workflow-index.js'
-import type { ArchivedListing, MergedPage, PageItem, StoreQuery, WorkflowStore } from '../workflows/workflow-store.js'
+import type { ArchivedListing, MergedPage, PageItem, StoreQuery } from '../workflows/store-query.js'
+import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveReader } from './archive-read-repository.js'
 import { ARCHIVING_STATUS, type ArchiveFilter, type ArchiveSummary } from './types.js'
 

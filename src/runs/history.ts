@@ -5,7 +5,7 @@ import { validateLabelValue } from '../lib/label-selector.js'
 import { encodeContinue, parseListRequest } from '../workflows/list-query.js'
 import { listDenied } from '../workflows/service.js'
 import { pageOf, type ListDeps } from '../workflows/list.js'
-import type { PageItem } from '../workflows/workflow-store.js'
+import type { PageItem } from '../workflows/store-query.js'
 import { runSummary, type Run, type RunSummary } from './stats.js'
 
 export type OwnerKind = 'WorkflowTemplate' | 'ClusterWorkflowTemplate' | 'CronWorkflow'

@@ -3,7 +3,7 @@ import { parseTime, TIME_RANGE } from '../http/query.js'
 import { parseGoBool } from '../config/schema.js'
 import { LabelSelectorError, parseLabelSelector, type Requirement } from '../lib/label-selector.js'
 import type { SortKey } from './workflow-index.js'
-import type { StoreQuery } from './workflow-store.js'
+import type { StoreQuery } from './store-query.js'
 
 export interface ListRequest {
   namespace: string

@@ -6,7 +6,8 @@ import { applyFields, parseFields, type FieldMask } from '../lib/fields.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { encodeContinue, parseListRequest, type ListRequest } from './list-query.js'
 import { listDenied } from './service.js'
-import type { ArchivedListing, PageItem, StoreQuery, WorkflowStore } from './workflow-store.js'
+import type { ArchivedListing, PageItem, StoreQuery } from './store-query.js'
+import type { WorkflowStore } from './workflow-store.js'
 
 export interface ListDeps {
   store: WorkflowStore

@@ -2,59 +2,8 @@ import type { InformerEvent, InformerHandler } from '../kube/informer.js'
 import { diffEntries } from '../kube/diff.js'
 import { HubEvent } from '../kube/watch-hub.js'
 import type { KubeObject } from '../kube/resources.js'
-import { matchesLabels, type Requirement } from '../lib/label-selector.js'
-import {
-  compareKeys, firstAfter, insertSorted, removeSorted, toEntry, type IndexEntry, type SortKey,
-} from './workflow-index.js'
-
-const NARROW_FACTOR = 50
-
-export interface StoreQuery {
-  /** '' = every namespace */
-  namespace: string
-  /** with `namespace`: every namespace except this one (fieldSelector metadata.namespace!=) */
-  namespaceNot?: boolean
-  labels: Requirement[]
-  name?: { op: 'Exact' | 'Contains' | 'Prefix' | 'NotEquals'; value: string }
-  createdAfter?: number
-  finishedBefore?: number
-  startedAfter?: number
-  startedBefore?: number
-  /** keyset position to continue after */
-  after?: SortKey
-  /** legacy numeric continue: matches to skip */
-  offset?: number
-  limit: number
-  countRemaining?: boolean
-}
-
-export interface StorePage {
-  items: IndexEntry[]
-  more: boolean
-  remaining?: number
-}
-
-/** One list item, live or archived, in the common order, as wire JSON. */
-export interface PageItem extends SortKey {
-  readonly json: Buffer | string
-  /** a live workflow whose nodes the controller compressed or offloaded (IndexEntry); archived rows are whole */
-  readonly dehydrated?: boolean
-}
-
-/** A page of live and archived workflows as one sequence. */
-export interface MergedPage {
-  items: PageItem[]
-  more: boolean
-  remaining?: number
-}
-
-/**
- * The archive's side of listing (implemented by src/archive/unified.ts): pages over the cache and the archive as
- * one keyset-paged sequence. Declared here so listing depends on the shape, not on the archive.
- */
-export interface ArchivedListing {
-  page(q: StoreQuery): Promise<MergedPage>
-}
+import { compareKeys, insertSorted, removeSorted, toEntry, type IndexEntry } from './workflow-index.js'
+import { narrowByLabels, pageOf, type StorePage, type StoreQuery } from './store-query.js'
 
 /**
  * The server's watch-fed, indexed copy of every Workflow: entries sorted as upstream sorts lists, per namespace and
@@ -218,75 +167,7 @@ export class WorkflowStore implements InformerHandler {
 
   query(q: StoreQuery): StorePage {
     const scope = q.namespace && !q.namespaceNot ? this.#byNs.get(q.namespace) ?? [] : this.#all
-    const candidates = this.#narrow(q.labels, scope.length)
-    const source = candidates ?? scope
-    const matches = (e: IndexEntry) => this.#matches(e, q)
-    const start = q.after ? firstAfter(source, q.after) : 0
-    const items: IndexEntry[] = []
-    let skip = q.offset ?? 0
-    let i = start
-    const max = q.limit > 0 ? q.limit : Infinity
-    for (; i < source.length && items.length < max; i++) {
-      const e = source[i] as IndexEntry
-      if (!matches(e)) continue
-      if (skip > 0) { skip--; continue }
-      items.push(e)
-    }
-    let more = false
-    let remaining: number | undefined
-    if (q.countRemaining) {
-      remaining = 0
-      for (; i < source.length; i++) if (matches(source[i] as IndexEntry)) remaining++
-      more = remaining > 0
-    } else {
-      for (; i < source.length; i++) if (matches(source[i] as IndexEntry)) { more = true; break }
-    }
-    return { items, more, remaining }
-  }
-
-  /**
-   * When an equality requirement selects few workflows, page through just those instead of scanning the scope.
-   * Scanning costs about limit × scope / k entries for k candidates, sorting them k·log k: narrow only when
-   * k² < NARROW_FACTOR × scope, i.e. when the candidates are a small fraction of the scope.
-   */
-  #narrow(reqs: Requirement[], scopeSize: number): IndexEntry[] | undefined {
-    let best: Iterable<string> | undefined
-    let bestSize = Infinity
-    for (const r of reqs) {
-      if (r.operator !== '=' && r.operator !== '==' && r.operator !== 'in') continue
-      const byValue = this.#labels.get(r.key)
-      const sets = r.values.map((v) => byValue?.get(v)).filter((x): x is Set<string> => x !== undefined)
-      const size = sets.reduce((n, x) => n + x.size, 0)
-      if (size < bestSize) {
-        bestSize = size
-        best = sets.length === 1 ? sets[0] : new Set(sets.flatMap((x) => [...x]))
-      }
-    }
-    if (!best || bestSize * bestSize > NARROW_FACTOR * scopeSize) return undefined
-    const out: IndexEntry[] = []
-    for (const uid of best) {
-      const e = this.#byUid.get(uid)
-      if (e) out.push(e)
-    }
-    return out.sort(compareKeys)
-  }
-
-  #matches(e: IndexEntry, q: StoreQuery): boolean {
-    if (q.namespace && (q.namespaceNot ? e.namespace === q.namespace : e.namespace !== q.namespace)) return false
-    if (q.labels.length && !matchesLabels(q.labels, e.labels)) return false
-    if (q.name) {
-      const { op, value } = q.name
-      if (op === 'Exact' && e.name !== value) return false
-      if (op === 'NotEquals' && e.name === value) return false
-      if (op === 'Contains' && !e.name.includes(value)) return false
-      if (op === 'Prefix' && !e.name.startsWith(value)) return false
-    }
-    if (q.createdAfter !== undefined && e.created < q.createdAfter) return false
-    if (q.finishedBefore !== undefined && (!e.finished || e.finished > q.finishedBefore)) return false
-    // inclusive bounds, as upstream's (spec §6.4)
-    if (q.startedAfter !== undefined && (!e.started || e.started < q.startedAfter)) return false
-    if (q.startedBefore !== undefined && (!e.started || e.started > q.startedBefore)) return false
-    return true
+    return pageOf(narrowByLabels(q.labels, this.#labels, this.#byUid, scope.length) ?? scope, q)
   }
 
   /** Called synchronously with every change, in order (the watch hub and the archiver listen here). */
