@@ -106,6 +106,11 @@ export function listSql(scope: ArchiveScope, f: ArchiveFilter, labelIndex = fals
     ORDER BY d.finishedat DESC, d.uid${limit}${offset}`
 }
 
+/** The get-by-uid query, exported so the benchmark runs exactly this SQL through pg directly. */
+export function getByUidSql(scope: ArchiveScope, uid: string): RawBuilder<{ w: string }> {
+  return sql<{ w: string }>`SELECT w.workflow::text AS w FROM argo_archived_workflows w WHERE ${scopeSql(scope)} AND w.uid = ${uid}`
+}
+
 type Json = string | null
 interface SummaryRow {
   uid: string; name: string; namespace: string; phase: string; finishedat: Date
@@ -158,8 +163,7 @@ export class ArchiveReader {
   }
 
   async getByUid(uid: string): Promise<Record<string, unknown> | undefined> {
-    const { rows } = await execute(this.#db, sql<{ w: string }>`SELECT w.workflow::text AS w FROM argo_archived_workflows w
-      WHERE ${scopeSql(this.#scope)} AND w.uid = ${uid}`)
+    const { rows } = await execute(this.#db, getByUidSql(this.#scope, uid))
     return rows[0] ? JSON.parse(decodeNulls(rows[0].w)) as Record<string, unknown> : undefined
   }
 
