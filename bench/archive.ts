@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RawBuilder } from 'kysely'
@@ -63,14 +65,37 @@ function rawSql(c: pg.Client, query: RawBuilder<unknown>): () => Promise<unknown
   return () => c.query(q.sql, q.parameters as unknown[])
 }
 
-/** A call through the API and its SQL through pg, side by side: the ratio compares calls made under the same load. */
+/**
+ * The floor of any Node server for this call: a bare node:http server that runs the same SQL and answers the API's
+ * bytes for it, with no routing, authorization or serialization.
+ */
+async function floorServer(c: pg.Client, query: RawBuilder<unknown>, body: Buffer): Promise<{ url: string; close: () => void }> {
+  const raw = rawSql(c, query)
+  const server = http.createServer((_req, res) => void raw().then(() => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
+    res.end(body)
+  }))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() }
+}
+
+/**
+ * A call through the API and its SQL through pg, side by side: the ratio compares calls made under the same load.
+ * Then the floor against the same SQL, the same way: how much of the ratio no Node server could avoid.
+ */
 async function versusRaw(url: string, auth: Record<string, string>, c: pg.Client, query: RawBuilder<unknown>) {
   const api = getter(url, auth)
+  const body = Buffer.from(await (await fetch(url, { headers: auth })).arrayBuffer())
+  const bare = await floorServer(c, query, body)
+  const floor = getter(bare.url, {})
   try {
     const [viaApi, raw] = await timedSideBySide(N, 20, [api.call, rawSql(c, query)])
-    return { api: viaApi as Latency, raw: raw as Latency }
+    const [viaFloor, rawAgain] = await timedSideBySide(N, 20, [floor.call, rawSql(c, query)])
+    return { api: viaApi as Latency, raw: raw as Latency, floor: (viaFloor as Latency).p50 / (rawAgain as Latency).p50 }
   } finally {
     api.close()
+    floor.close()
+    bare.close()
   }
 }
 
@@ -165,6 +190,7 @@ export async function run(): Promise<void> {
   const emulator = await startEmulator({ namespaces: ['argo'], tls: true })
   const kubeconfig = await emulator.writeKubeconfig(join(dir, 'kubeconfig'))
   console.log(`archive benchmark: ${N} sequential requests per measurement (API and its raw SQL alternated call by call); selector ${SELECTOR} (1 in 20 rows)`)
+  console.log('  floor: a bare node:http server running the same SQL and answering the same bytes, alternated with the raw SQL the same way')
   const results = []
   try {
     for (const rows of SIZES) results.push(await measureSize(pgs.url, rows, kubeconfig, emulator.adminToken))
@@ -174,7 +200,7 @@ export async function run(): Promise<void> {
   for (const r of results) {
     console.log(`  ${r.rows.toString().padStart(8)} rows (~${((r.avg ?? 0) / 1024).toFixed(1)} KB each):`)
     for (const [what, m] of [['page of 50          ', r.page], ['page of 50, selector', r.pageSel], ['get by uid          ', r.get]] as const) {
-      console.log(`    ${what}   API p50 ${fmt(m.api.p50)} p99 ${fmt(m.api.p99)} ms | raw SQL p50 ${fmt(m.raw.p50)} p99 ${fmt(m.raw.p99)} ms | API/raw p50 ${fmt(m.api.p50 / m.raw.p50)} p99 ${fmt(m.api.p99 / m.raw.p99)}`)
+      console.log(`    ${what}   API p50 ${fmt(m.api.p50)} p99 ${fmt(m.api.p99)} ms | raw SQL p50 ${fmt(m.raw.p50)} p99 ${fmt(m.raw.p99)} ms | API/raw p50 ${fmt(m.api.p50 / m.raw.p50)} p99 ${fmt(m.api.p99 / m.raw.p99)} | floor/raw p50 ${fmt(m.floor)}`)
     }
   }
   const [small, large] = [results[0], results[results.length - 1]]
