@@ -43,7 +43,8 @@ export interface InformerOptions {
    * How long a watch may stay silent (no event, no bookmark) while the probes find the API answering at another
    * resourceVersion before it is taken for stuck and re-opened from where it was: a connection a NAT or load
    * balancer dropped without a word stays open here until timeoutSeconds. client-go notices the same within ~45 s
-   * by HTTP/2 pings; a quiet watch on a busy cluster costs one re-opened watch per this interval.
+   * by HTTP/2 pings. The default is past the apiserver's bookmark period (its watch cache sends one a minute), so a
+   * live watch on a quiet namespace is never taken for stuck.
    */
   stuckMs?: number
 }
@@ -83,7 +84,7 @@ export class Informer {
     this.#handler = handler
     this.#opts = {
       pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, stallMs: opts.stallMs ?? 10_000,
-      stuckMs: opts.stuckMs ?? 30_000,
+      stuckMs: opts.stuckMs ?? 75_000,
       log: opts.log, onHealth: opts.onHealth,
     }
     this.#synced = new Promise((r) => { this.#resolveSynced = r })
