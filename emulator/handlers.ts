@@ -11,7 +11,7 @@ import { exactVersion, listEntries, listJson } from './list.js'
 import { parseSelector } from './selectors.js'
 import { tableJson, wantsTable } from './table.js'
 import { boolParam, parseBody, readBody, sendJson, sendJsonChunks } from './http.js'
-import { errors } from './status.js'
+import { ApiError, errors } from './status.js'
 
 export interface ResourceRequest {
   def: ResourceDef
@@ -76,8 +76,9 @@ export async function handleResource(ctx: HandlerCtx, r: ResourceRequest, req: I
     }
     case 'list': {
       const sel = parseSelector(def, q.get('labelSelector'), q.get('fieldSelector'))
-      const exact = ctx.exactLists ? exactVersion(q, objects.store) : undefined
-      const result = listEntries(objects.store, def, namespace || undefined, sel, intParam(q, 'limit'), q.get('continue') ?? undefined, exact)
+      const limit = intParam(q, 'limit')
+      const exact = ctx.exactLists ? exactVersion(q, objects.store, limit) : undefined
+      const result = listEntries(objects.store, def, namespace || undefined, sel, limit, q.get('continue') ?? undefined, exact)
       if (wantsTable(req.headers.accept)) {
         const meta: Record<string, unknown> = { resourceVersion: String(result.rv) }
         if (result.continue) meta.continue = result.continue
@@ -119,6 +120,7 @@ export async function handleResource(ctx: HandlerCtx, r: ResourceRequest, req: I
     case 'delete': {
       const body = await readJson(req)
       const pre = isObject(body) && isObject(body.preconditions) ? body.preconditions : {}
+      checkPropagationPolicy(q.get('propagationPolicy') ?? (isObject(body) ? body.propagationPolicy : undefined))
       const { obj, gone } = objects.delete(def, namespace, name, {
         dryRun: dryRun(q, body),
         preconditions: { uid: typeof pre.uid === 'string' ? pre.uid : undefined, resourceVersion: typeof pre.resourceVersion === 'string' ? pre.resourceVersion : undefined },
@@ -142,6 +144,18 @@ export async function handleResource(ctx: HandlerCtx, r: ResourceRequest, req: I
     default:
       throw errors.methodNotAllowed(r.verb)
   }
+}
+
+/**
+ * DeleteOptions.propagationPolicy as ValidateDeleteOptions checks it (apimachinery/pkg/apis/meta/v1/validation):
+ * 422 for a value that is not a policy. The policies themselves are not emulated (no garbage collector: every
+ * delete is as Background).
+ */
+function checkPropagationPolicy(policy: unknown): void {
+  if (policy === undefined || policy === null || policy === '' || ['Foreground', 'Background', 'Orphan'].includes(String(policy))) return
+  const cause = `Unsupported value: ${JSON.stringify(String(policy))}: supported values: "Foreground", "Background", "Orphan", "nil"`
+  throw new ApiError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: ${cause}`,
+    { group: 'meta.k8s.io', kind: 'DeleteOptions', causes: [{ reason: 'FieldValueNotSupported', message: cause, field: 'propagationPolicy' }] })
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -4,7 +4,9 @@ import { apiVersionOf } from './resources.js'
 import type { Entry, Store } from './store.js'
 import type { Selector } from './selectors.js'
 import { isEmptySelector, matches } from './selectors.js'
-import { errors } from './status.js'
+import { ApiError, errors } from './status.js'
+
+const INCONSISTENT_CONTINUE = 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.'
 
 export interface ListResult {
   rv: number
@@ -41,11 +43,24 @@ function decodeContinue(token: string): ContinueToken {
   return exact === true ? { v, rv, start, exact } : { v, rv, start }
 }
 
-/** A list's resourceVersion and resourceVersionMatch, checked as the apiserver checks them (ValidateListOptions). */
-export function exactVersion(q: URLSearchParams, store: Store): number | undefined {
+/**
+ * A list's resourceVersion and resourceVersionMatch, checked as the apiserver checks them (ValidateListOptions), and
+ * the version an exact list is of. Without resourceVersionMatch, as the etcd3 store's GetList (storage/etcd3/store.go;
+ * test/integration/apiserver/apiserver_test.go testListOptionsCase): a version with a continue token is refused, and
+ * a paged list (limit) at a version other than 0 is of that exact version (410 once compacted); an unpaged one is
+ * "not older than" it, and one the server has not reached yet is refused as too large.
+ */
+export function exactVersion(q: URLSearchParams, store: Store, limit?: number): number | undefined {
   const match = q.get('resourceVersionMatch')
   const rv = q.get('resourceVersion') ?? ''
-  if (!match) return undefined
+  if (!match) {
+    if (!rv || rv === '0') return undefined
+    if (q.get('continue')) throw errors.badRequest('specifying resource version is not allowed when using continue')
+    const n = /^\d{1,15}$/.test(rv) ? Number(rv) : NaN
+    if (!Number.isSafeInteger(n)) return undefined
+    if (n > store.rv) throw errors.timeout(`Too large resource version: ${n}, current: ${store.rv}`)
+    return limit !== undefined && limit > 0 ? n : undefined
+  }
   if (match !== 'Exact' && match !== 'NotOlderThan') throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`)
   if (!rv) throw errors.badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided')
   if (q.get('continue')) throw errors.badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided')
@@ -70,6 +85,9 @@ export function listEntries(store: Store, res: ResourceDef, namespace: string | 
     snapshot = t.rv
     after = t.start
     past = t.exact === true
+    // The first page's revision compacted meanwhile (etcd3 store.go interpretListError, handleCompactedErrorForPaging):
+    // 410, with a token that goes on from the same key at the latest version, for whoever accepts an inconsistent list.
+    if (!past && snapshot < store.historyStartRV) throw new ApiError(410, 'Expired', INCONSISTENT_CONTINUE, undefined, encodeContinue(store.rv, t.start))
   }
   const source = past ? pastEntries(store, res, namespace, snapshot, after, cont !== undefined) : store.scan(res, namespace, after)
   const max = limit && limit > 0 ? limit : Infinity
@@ -98,9 +116,8 @@ export function listEntries(store: Store, res: ResourceDef, namespace: string | 
 function pastEntries(store: Store, res: ResourceDef, namespace: string | undefined, rv: number, after: string | undefined, continuing: boolean): Entry[] {
   const all = store.entriesAt(res, namespace, rv)
   if (!all) {
-    throw errors.expired(continuing
-      ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
-      : `The resourceVersion for the provided list is too old.`)
+    if (continuing && after !== undefined) throw new ApiError(410, 'Expired', INCONSISTENT_CONTINUE, undefined, encodeContinue(store.rv, after))
+    throw errors.expired('The resourceVersion for the provided list is too old.')
   }
   return after === undefined ? all : all.filter((e) => e.key > after)
 }

@@ -34,6 +34,40 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return Number(v)
 }
 
+type Rec = Record<string, unknown>
+const rec = (v: unknown): Rec | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined)
+const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+
+/**
+ * Why the kubelet will not serve this container's log, as it words it (pkg/kubelet/kubelet_pods.go
+ * validateContainerLogStatus; the apiserver relays it as a 400): a container that has not started has no log, nor a
+ * previous one that never ran. Only for pods whose status lists their containers (as a kubelet writes it, and the
+ * runner does); a pod a test stored without container statuses is served as it is.
+ */
+function kubeletRefusal(status: unknown, container: string, pod: string, previous: boolean): string | undefined {
+  const s = rec(status)
+  if (!s || !Array.isArray(s.containerStatuses)) return undefined
+  const all = [s.containerStatuses, s.initContainerStatuses, s.ephemeralContainerStatuses].flatMap((l) => (Array.isArray(l) ? l : []))
+  const cs = all.map(rec).find((c) => c !== undefined && c.name === container)
+  const id = `container ${JSON.stringify(container)} in pod ${JSON.stringify(pod)}`
+  if (!cs) return `${id} is not available`
+  const state = rec(cs.state) ?? {}
+  const last = rec(rec(cs.lastState)?.terminated)
+  const waiting = rec(state.waiting)
+  const terminated = rec(state.terminated)
+  if (previous) return last && str(last.containerID) ? undefined : `previous terminated container ${JSON.stringify(container)} in pod ${JSON.stringify(pod)} not found`
+  if (state.running !== undefined && state.running !== null) return undefined
+  if (terminated) return str(terminated.containerID) || (last && str(last.containerID)) ? undefined : `${id} is terminated`
+  if (last) return str(last.containerID) ? undefined : `${id} is terminated`
+  if (waiting) {
+    const reason = str(waiting.reason)
+    if (reason === 'ErrImagePull') return `${id} is waiting to start: image can't be pulled`
+    if (reason === 'ImagePullBackOff') return `${id} is waiting to start: trying and failing to pull image`
+    return `${id} is waiting to start: ${reason}`
+  }
+  return `${id} is waiting to start - no logs yet`
+}
+
 export class PodLogs {
   readonly #logs = new Map<string, Map<string, LogLine[]>>()
   readonly #followers = new Map<string, Set<Follower>>()
@@ -114,6 +148,8 @@ export class PodLogs {
     } else if (all.length > 0 && !all.includes(container)) {
       throw errors.badRequest(`container ${container} is not valid for pod ${pod.name}`)
     }
+    const unreadable = kubeletRefusal(obj.status, container, pod.name, ['true', '1'].includes(q.get('previous') ?? ''))
+    if (unreadable) throw errors.badRequest(unreadable)
     const tail = intParam(q, 'tailLines')
     const sinceSeconds = intParam(q, 'sinceSeconds')
     let limit = intParam(q, 'limitBytes') ?? Infinity

@@ -6,6 +6,7 @@ import { apiVersionOf, findResource, RESOURCES } from './resources.js'
 import type { Entry, Store } from './store.js'
 import { parseJson } from './store.js'
 import { ApiError, errors } from './status.js'
+import { invalidMetadata, metadataErrors } from './meta-validation.js'
 import { applyJsonPatch, JsonPatchError, mergePatch } from '../src/lib/json-patch.js'
 
 export interface WriteOpts {
@@ -134,6 +135,8 @@ export class Objects {
     if (typeof m.name !== 'string') throw errors.badRequest('metadata.name must be a string')
     this.#checkNamespace(res, namespace)
     this.#validateName(res, m.name)
+    const invalid = metadataErrors(obj)
+    if (invalid.length) throw invalidMetadata(res.group, res.kind, m.name, invalid)
     if (this.store.get(res, namespace, m.name)) throw errors.alreadyExists(res.group, res.resource, m.name)
     if (typeof m.resourceVersion === 'string' && /^\d+$/.test(m.resourceVersion) && Number(m.resourceVersion) !== 0) throw errors.resourceVersionOnCreate()
     m.uid = randomUUID()
@@ -220,6 +223,8 @@ export class Objects {
           { name: String(m.name), group: res.group || undefined, kind: res.kind, causes: [{ reason: 'FieldValueForbidden', message: cause, field: 'metadata.finalizers' }] })
       }
     }
+    const invalid = metadataErrors(next)
+    if (invalid.length) throw invalidMetadata(res.group, res.kind, String(m.name), invalid)
     m.resourceVersion = String(existing.rv)
     const oldGen = typeof old.metadata.generation === 'number' ? old.metadata.generation : 1
     m.generation = specOf(next) === specOf(old) ? oldGen : oldGen + 1

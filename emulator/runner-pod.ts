@@ -1,4 +1,5 @@
 // Leaf nodes of the simulated controller: pods (the "kubelet" part), pod-less nodes and suspend nodes.
+import { createHash } from 'node:crypto'
 import type { KubeObject } from './types.js'
 import type { WfNode, WorkflowRun } from './runner-run.js'
 import { isoNow, podName, rec, recs, simulate, str, strs } from './runner-util.js'
@@ -72,7 +73,14 @@ async function execPod(run: WorkflowRun, node: WfNode, tmpl: Rec, templateName?:
       run.ctx.log(`pod ${run.ns}/${name}: patch failed`, err)
     }
   }
-  const statuses = (state: (c: string) => Rec): Rec[] => names(mains).map((c) => ({ name: c, image: c === 'wait' ? WAIT.image : str(mains.find((m) => m.container.name === c)?.container.image) ?? '', ready: false, restartCount: 0, state: state(c) }))
+  // A started container has an ID (the kubelet serves logs by it: one without an ID has none to serve).
+  const containerID = (c: string) => `containerd://${createHash('sha256').update(`${run.uid}/${name}/${c}`).digest('hex')}`
+  const statuses = (state: (c: string) => Rec): Rec[] => names(mains).map((c) => {
+    const st = state(c)
+    const started = st.running !== undefined || st.terminated !== undefined
+    if (st.terminated !== undefined) st.terminated = { ...rec(st.terminated), containerID: containerID(c) }
+    return { name: c, image: c === 'wait' ? WAIT.image : str(mains.find((m) => m.container.name === c)?.container.image) ?? '', ready: false, restartCount: 0, state: st, ...(started ? { containerID: containerID(c) } : {}) }
+  })
 
   run.setPhase(node, 'Pending')
   if (!em.get(ref, name)) {
@@ -97,6 +105,9 @@ async function execPod(run: WorkflowRun, node: WfNode, tmpl: Rec, templateName?:
     try {
       em.create(ref, pod)
     } catch (err) {
+      // As the controller: a pod the apiserver refuses (e.g. a workflow name too long for the workflow label, 63
+      // characters at most) fails its node with the apiserver's message.
+      if ((err as { code?: unknown }).code === 422) return run.setPhase(node, 'Error', (err as Error).message)
       run.ctx.log(`pod ${run.ns}/${name}: create failed`, err)
     }
   }

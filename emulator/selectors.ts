@@ -41,7 +41,10 @@ export function extractFields(res: ResourceDef, obj: KubeObject): Record<string,
 
 export function parseFieldSelector(res: ResourceDef, s: string): FieldRequirement[] {
   try {
-    return parseFields(s, new Set(['metadata.name', 'metadata.namespace', ...extraFields(res)]))
+    // A cluster-scoped custom resource has no metadata.namespace field (apiextensions-apiserver
+    // pkg/apiserver/conversion/converter.go, crConverter.ConvertFieldLabel).
+    const namespaceField = res.namespaced || res.group !== 'argoproj.io' ? ['metadata.namespace'] : []
+    return parseFields(s, new Set(['metadata.name', ...namespaceField, ...extraFields(res)]))
   } catch (e) {
     if (e instanceof FieldSelectorError) throw new ApiError(400, 'BadRequest', e.message)
     throw e

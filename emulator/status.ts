@@ -11,7 +11,8 @@ export interface StatusDetails {
 export interface StatusBody {
   kind: 'Status'
   apiVersion: 'v1'
-  metadata: Record<string, never>
+  /** a list's metadata: only the continue token of an expired paged list (etcd3 handleCompactedErrorForPaging) */
+  metadata: { continue?: string }
   status: 'Failure' | 'Success'
   message?: string
   reason?: string
@@ -20,12 +21,12 @@ export interface StatusBody {
 }
 
 export class ApiError extends Error {
-  constructor(readonly code: number, readonly reason: string, message: string, readonly details?: StatusDetails) {
+  constructor(readonly code: number, readonly reason: string, message: string, readonly details?: StatusDetails, readonly continueToken?: string) {
     super(message)
   }
 
   toStatus(): StatusBody {
-    const s: Omit<StatusBody, 'code'> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message }
+    const s: Omit<StatusBody, 'code'> = { kind: 'Status', apiVersion: 'v1', metadata: this.continueToken ? { continue: this.continueToken } : {}, status: 'Failure', message: this.message }
     if (this.reason) s.reason = this.reason // StatusReasonUnknown ("") is omitted
     if (this.details) s.details = this.details
     return { ...s, code: this.code }
