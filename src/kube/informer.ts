@@ -174,9 +174,9 @@ export class Informer {
           // The API has moved on and this watch has said nothing for long: re-opened from the same version, it
           // replays what this one held back (or 410s into a re-list). Nothing is lost either way.
           const now = page.metadata.resourceVersion
-          if (!ended && now && now !== this.#rv && Date.now() - spoke >= stuckMs) {
+          if (!ended && this.#abort && now && now !== this.#rv && Date.now() - spoke >= stuckMs) {
             this.#reopenedAfter = Date.now() - spoke
-            this.#abort?.abort()
+            this.#abort.abort()
           }
         }, (err: unknown) => this.#unhealthy(err))
           .finally(() => {

@@ -52,7 +52,7 @@ export interface ArchivedListing {
 const NARROW_FACTOR = 50
 
 /** The page of `source` (entries in list order) that `q` asks for, and whether more match after it. */
-export function pageOf(source: readonly IndexEntry[], q: StoreQuery): StorePage {
+export function queryEntries(source: readonly IndexEntry[], q: StoreQuery): StorePage {
   const matches = (e: IndexEntry) => matchesQuery(e, q)
   const start = q.after ? firstAfter(source, q.after) : 0
   const items: IndexEntry[] = []

@@ -3,7 +3,7 @@ import { diffEntries } from '../kube/diff.js'
 import { HubEvent } from '../kube/watch-hub.js'
 import type { KubeObject } from '../kube/resources.js'
 import { compareKeys, insertSorted, removeSorted, toEntry, type IndexEntry } from './workflow-index.js'
-import { narrowByLabels, pageOf, type StorePage, type StoreQuery } from './store-query.js'
+import { narrowByLabels, queryEntries, type StorePage, type StoreQuery } from './store-query.js'
 
 /**
  * The server's watch-fed, indexed copy of every Workflow: entries sorted as upstream sorts lists, per namespace and
@@ -167,7 +167,7 @@ export class WorkflowStore implements InformerHandler {
 
   query(q: StoreQuery): StorePage {
     const scope = q.namespace && !q.namespaceNot ? this.#byNs.get(q.namespace) ?? [] : this.#all
-    return pageOf(narrowByLabels(q.labels, this.#labels, this.#byUid, scope.length) ?? scope, q)
+    return queryEntries(narrowByLabels(q.labels, this.#labels, this.#byUid, scope.length) ?? scope, q)
   }
 
   /** Called synchronously with every change, in order (the watch hub and the archiver listen here). */
