@@ -6,6 +6,7 @@ import { identityOf } from '../auth/hook.js'
 import { ApiError } from '../http/errors.js'
 import { asApiError } from '../http/error-handler.js'
 import { NamespaceParams, listOptionsQuery } from '../http/query.js'
+import { parsePosition } from '../kube/hub-event.js'
 import { refuseInOutage } from '../kube/outage.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
 import { FieldSelectorError, matchesFields, parseFieldSelector } from '../lib/field-selector.js'
@@ -55,9 +56,14 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
         refuseInOutage(scope.hub)
         stream.open()
         if (from === undefined) {
-          // The store is in no resourceVersion order: only the last event of a snapshot carries an id, the watch's
-          // position, so a reconnect resumes exactly after the snapshot and one cut off half-way starts over.
-          const snapshot = [...scope.store.values()].filter(matches)
+          // A version older than the hub's history (this server restarted, or started after the client's last
+          // event): every Event of a newer version, in version order, is what changed since. Events frames carry
+          // no type (spec §2.9), so a deletion has nothing to say either way; the rest of a snapshot the client has.
+          const since = resume && scope.hub.predates(resume) ? parsePosition(resume)?.rv : undefined
+          const snapshot = [...scope.store.values()].filter((e) => matches(e) && (since === undefined || e.resourceVersion > since))
+          if (since !== undefined) snapshot.sort((a, b) => a.resourceVersion - b.resourceVersion)
+          // Only the last event of a snapshot carries an id, the watch's position, so a reconnect resumes exactly
+          // after the snapshot and one cut off half-way starts over.
           const position = scope.hub.position
           // At the client's pace, live events held behind it (a snapshot may be larger than the buffer bound).
           stream.sendSnapshot(snapshot, (e) => e.json.toString(), position)

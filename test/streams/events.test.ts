@@ -108,3 +108,26 @@ test('an Event deleted while the watch was down is not sent again as a repeat of
   await r.until(() => r.messages().length >= 3)
   assert.deepEqual(reasons(r.messages()), ['First wf', 'Second wf', 'Third wf'])
 })
+
+test('resuming after a restart: only the Events new or changed since the client\'s id, in version order; then live ones', async (t) => {
+  const s = await startStack(t)
+  const names = (r: { messages(): { result?: Record<string, unknown> }[] }) => r.messages().map((m) => (m.result?.metadata as { name?: string } | undefined)?.name)
+  for (const name of ['e1', 'e2', 'e3']) event(s, name, 'wf-a', 'WorkflowRunning')
+  const first = await openStream(s, '/api/v1/stream/events/argo', { sse: true })
+  await first.until(() => first.messages().length === 3)
+  const last = [...first.raw.matchAll(/^id: (.+)$/gm)].at(-1)?.[1] as string
+  await s.stopServer()
+  await first.ended()
+  // While no server runs: one Event repeats (count 2, a new version), one is new.
+  event(s, 'e4', 'wf-a', 'WorkflowSucceeded')
+  s.emulator.patch(EV, 'e2', { count: 2 })
+  await s.restartServer()
+  const again = await openStream(s, '/api/v1/stream/events/argo', { sse: true, headers: { 'last-event-id': last } })
+  t.after(() => again.close())
+  await again.until(() => again.messages().length >= 2)
+  event(s, 'e5', 'wf-a', 'WorkflowSucceeded')
+  await again.until(() => names(again).includes('e5'))
+  // Before, the new server sent its whole snapshot again (e1 to e4): every Event the client had, a second time.
+  assert.deepEqual(names(again), ['e4', 'e2', 'e5'])
+  assert.equal((again.messages()[1]?.result as { count?: number } | undefined)?.count, 2)
+})
