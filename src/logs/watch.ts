@@ -15,10 +15,19 @@ export interface WatchLoopOptions {
   relist(): Promise<string>
   /** the watch cannot go on (denied, or failing for too long) */
   onError(err: ApiError): void
+  /** asked of the apiserver, so each watch is renewed; default WATCH_SECONDS */
+  timeoutSeconds?: number
 }
 
 const MAX_FAILURES = 8
 const HEALTHY_MS = 5_000
+/**
+ * Short, so a follow's watches are renewed often: one the apiserver (or a proxy) stops feeding, or a connection
+ * dropped without a word, holds back new pods and the workflow's end for at most this long and a bit.
+ */
+const WATCH_SECONDS = 60
+/** past the timeout asked for (a quarter of it, at most this), a watch still open is taken for stuck and replaced */
+const STUCK_AFTER_MS = 15_000
 
 /**
  * A watch with the caller's credentials that survives the apiserver closing it (timeouts, restarts): it resumes
@@ -30,6 +39,8 @@ export function watchLoop(o: WatchLoopOptions): () => void {
   let stopped = false
   let stopWatch: (() => void) | undefined
   let timer: NodeJS.Timeout | undefined
+  /** replaces the current watch once it is open well past its timeoutSeconds */
+  let stuck: NodeJS.Timeout | undefined
   let failures = 0
 
   const retry = (err: unknown) => {
@@ -47,9 +58,11 @@ export function watchLoop(o: WatchLoopOptions): () => void {
     if (stopped) return
     let gone = false
     const began = Date.now()
+    const timeoutSeconds = o.timeoutSeconds ?? WATCH_SECONDS
+    let ended = false
     try {
-      stopWatch = await o.kube.watch(o.path, {
-        labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, resourceVersion: rv, allowWatchBookmarks: true,
+      const stop = await o.kube.watch(o.path, {
+        labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds,
       }, (type, obj) => {
         if (stopped) return
         if (type === 'ERROR') {
@@ -60,6 +73,8 @@ export function watchLoop(o: WatchLoopOptions): () => void {
         if (next) rv = next
         if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') o.onEvent(type, obj)
       }, (err) => {
+        ended = true
+        clearTimeout(stuck)
         stopWatch = undefined
         if (stopped) return
         if (gone) return void relist()
@@ -70,7 +85,16 @@ export function watchLoop(o: WatchLoopOptions): () => void {
         else failures++
         void start()
       })
-      if (stopped) stopWatch()
+      if (stopped) return stop()
+      if (ended) return // refused or closed already: its done has taken the next step
+      stopWatch = stop
+      // Stopped here, this watch says nothing more (its done is not called): the next one starts from `rv`.
+      stuck = setTimeout(() => {
+        stop()
+        stopWatch = undefined
+        void start()
+      }, timeoutSeconds * 1000 + Math.min(STUCK_AFTER_MS, timeoutSeconds * 250))
+      stuck.unref()
     } catch (err) {
       retry(err)
     }
@@ -89,6 +113,7 @@ export function watchLoop(o: WatchLoopOptions): () => void {
   return () => {
     stopped = true
     clearTimeout(timer)
+    clearTimeout(stuck)
     stopWatch?.()
   }
 }
