@@ -139,6 +139,7 @@ export class Objects {
     if (invalid.length) throw invalidMetadata(res.group, res.kind, m.name, invalid)
     if (this.store.get(res, namespace, m.name)) throw errors.alreadyExists(res.group, res.resource, m.name)
     if (typeof m.resourceVersion === 'string' && /^\d+$/.test(m.resourceVersion) && Number(m.resourceVersion) !== 0) throw errors.resourceVersionOnCreate()
+    dropEmpty(m)
     m.uid = randomUUID()
     m.creationTimestamp = nowRFC3339()
     m.generation = 1
@@ -209,6 +210,7 @@ export class Objects {
       throw errors.notFoundPath()
     }
     const m = next.metadata
+    dropEmpty(m)
     const om: Record<string, unknown> = old.metadata
     for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds']) {
       if (om[k] === undefined) delete m[k]
@@ -275,5 +277,16 @@ export class Objects {
       const names = [...this.store.scan(r, namespace)].map((e) => e.name)
       for (const n of names) this.delete(r, namespace, n, { force: true })
     }
+  }
+}
+
+/**
+ * Metadata as the apiserver stores it, custom resources included (their metadata goes through the typed ObjectMeta,
+ * whose maps and lists are omitempty): an empty `labels: {}` or `finalizers: []` is not kept.
+ */
+function dropEmpty(m: KubeObject['metadata']): void {
+  for (const f of ['labels', 'annotations', 'finalizers', 'ownerReferences']) {
+    const v = m[f]
+    if ((Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0)) delete m[f]
   }
 }

@@ -252,3 +252,13 @@ test('a create carrying a resourceVersion is refused as etcd3 refuses it (500, n
     assert.match(String(meta(created.json).resourceVersion), /^[1-9]\d*$/)
   }
 })
+
+test('empty labels, annotations and finalizers are not kept, as the typed ObjectMeta custom resources go through', async () => {
+  const c = await call(emu, 'POST', WF_PATH, { body: { ...wf('empty-1'), metadata: { name: 'empty-1', labels: {}, annotations: {}, finalizers: [] } } })
+  assert.equal(c.status, 201)
+  assert.deepEqual(Object.keys(meta(c.json)).filter((k) => ['labels', 'annotations', 'finalizers'].includes(k)), [])
+  const labelled = await call(emu, 'PATCH', `${WF_PATH}/empty-1`, { body: { metadata: { labels: { a: '1' } } }, contentType: 'application/merge-patch+json' })
+  assert.deepEqual(meta(labelled.json).labels, { a: '1' })
+  const cleared = await call(emu, 'PATCH', `${WF_PATH}/empty-1`, { body: { metadata: { labels: { a: null } } }, contentType: 'application/merge-patch+json' })
+  assert.equal('labels' in meta(cleared.json), false, 'the last label removed: no labels map left')
+})
