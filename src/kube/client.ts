@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream'
 import {
-  AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, Watch, setHeaderOptions,
+  AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions,
   type KubeConfig, type V1Lease,
 } from '@kubernetes/client-node'
 import { apiClient } from './agents.js'
@@ -8,6 +8,7 @@ import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
 import { toApiError } from './errors.js'
 import { listPage } from './list-page.js'
 import { streamPodLog, type PodLogOptions } from './pod-log.js'
+import { openWatch, type WatchQuery } from './watch-request.js'
 import type { ListSource } from './informer.js'
 import type { AccessAttributes, ArgoResource, KubeList, KubeObject, ListParams, PodSummary } from './resources.js'
 
@@ -158,18 +159,11 @@ export class KubeClient {
    * closed the watch, else the error (an ApiError when the apiserver answered one). Returns the stop function.
    * A watch refused with 410 Gone is an ERROR event with code 410, then a close.
    */
-  async watch(path: string, query: Record<string, string | number | boolean | undefined>,
-    onEvent: (type: string, obj: KubeObject) => void, onDone: (err?: unknown) => void): Promise<() => void> {
+  async watch(path: string, query: WatchQuery, onEvent: (type: string, obj: KubeObject) => void, onDone: (err?: unknown) => void): Promise<() => void> {
     let stopped = false
-    const ac = await new Watch(this.kubeConfig).watch(path, query, onEvent, (err: unknown) => {
+    const ac = await openWatch(this.kubeConfig, path, query, onEvent, (err: unknown) => {
       if (stopped) return
       const status = (err as { statusCode?: unknown } | null)?.statusCode
-      // 410 as the answer to the watch (an apiserver serving from etcd, a proxy) is told as the watch cache tells
-      // it, an ERROR event in the stream, so callers handle one form: the version is gone, re-read.
-      if (status === 410) {
-        onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired', metadata: {} } as KubeObject)
-        return onDone(undefined)
-      }
       onDone(!err ? undefined : typeof status === 'number' ? new ApiError(grpcCodeOfHttp(status), String((err as Error).message)) : toApiError(err))
     })
     return () => {

@@ -1,5 +1,6 @@
-import { Watch, type KubeConfig } from '@kubernetes/client-node'
+import type { KubeConfig } from '@kubernetes/client-node'
 import type { KubeList, KubeObject, ListParams } from './resources.js'
+import { openWatch } from './watch-request.js'
 
 /** Where an informer lists and watches: one resource in one namespace or all (KubeClient.listSource). */
 export interface ListSource {
@@ -187,8 +188,7 @@ export class Informer {
       waitIdle(stallMs)
       // The apiserver ends a watch after timeoutSeconds; one still open well after that is stuck: resume elsewhere.
       let deadline: NodeJS.Timeout | undefined
-      const watch = new Watch(this.#source.kubeConfig)
-      this.#answered(watch.watch(this.#source.watchPath, {
+      this.#answered(openWatch(this.#source.kubeConfig, this.#source.watchPath, {
         resourceVersion: this.#rv, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds,
       }, (type: string, obj: KubeObject) => {
         heard = spoke = Date.now()
@@ -212,9 +212,8 @@ export class Informer {
         clearTimeout(idle)
         clearTimeout(deadline)
         this.#abort = undefined
-        // 410 Gone as an ERROR event (the watch cache), or as the answer to the watch request itself (an apiserver
-        // serving from etcd, a proxy): either way that version is gone and only a re-list resumes.
-        if (gone || (err as { statusCode?: unknown } | null)?.statusCode === 410) resolve('gone')
+        // 410 Gone (an ERROR event, however the API answered it: openWatch): only a re-list resumes.
+        if (gone) resolve('gone')
         else if (err && !this.#stopped && !isAbort(err)) reject(err instanceof Error ? err : new Error(String(err)))
         else resolve('closed')
       }), 'a watch').then((ac) => {
