@@ -50,6 +50,8 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
           matchesFields(fields, (f) => (f === 'metadata.name' ? e.name : f === 'metadata.namespace' ? e.namespace : e.fields[f] ?? ''))
         const lastEventId = req.headers['last-event-id']
         const resume = typeof lastEventId === 'string' && lastEventId ? lastEventId : req.query['listOptions.resourceVersion']
+        // An id another replica sent may be ahead of this one's watch for a moment: resumed exactly once it catches up.
+        if (resume) await scope.hub.catchUp(resume)
         // An id this stream sent (a resourceVersion, or `rv.n`: see Position in kube/hub-event.ts).
         const from = resume && resume !== '0' && scope.hub.canResumeFrom(resume) ? resume : undefined
         // Nothing stale goes out before an outage error: the client is refused with a 503 instead.

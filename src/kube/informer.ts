@@ -48,6 +48,8 @@ export interface InformerOptions {
    * live watch on a quiet namespace is never taken for stuck.
    */
   stuckMs?: number
+  /** Told of every bookmark: each change up to that resourceVersion has been handed to the handler. */
+  onBookmark?: (resourceVersion: string) => void
 }
 
 /**
@@ -65,7 +67,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export class Informer {
   readonly #source: ListSource
   readonly #handler: InformerHandler
-  readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth'>> & Pick<InformerOptions, 'log' | 'onHealth'>
+  readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth' | 'onBookmark'>> & Pick<InformerOptions, 'log' | 'onHealth' | 'onBookmark'>
   #stallReported = false
   /** when the API last answered anything: where an outage starts */
   #answeredAt = Date.now()
@@ -86,7 +88,7 @@ export class Informer {
     this.#opts = {
       pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, stallMs: opts.stallMs ?? 10_000,
       stuckMs: opts.stuckMs ?? 75_000,
-      log: opts.log, onHealth: opts.onHealth,
+      log: opts.log, onHealth: opts.onHealth, onBookmark: opts.onBookmark,
     }
     this.#synced = new Promise((r) => { this.#resolveSynced = r })
   }
@@ -207,6 +209,7 @@ export class Informer {
         }
         if (rv) this.#rv = rv
         if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.#handler.onEvent(type, obj, this.#rv)
+        else if (type === 'BOOKMARK' && rv) this.#opts.onBookmark?.(rv)
       }, (err: unknown) => {
         ended = true
         clearTimeout(idle)

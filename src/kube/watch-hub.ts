@@ -22,6 +22,9 @@ export interface HubOptions {
   outageMs: number
 }
 
+/** How long a client resuming from a position this hub has not reached yet waits for it (see catchUp). */
+export const CATCH_UP_MS = 3_000
+
 /** Bytes an event keeps in the history: its object, and the previous one and its DELETED form when kept. */
 const eventBytes = (ev: HubEvent): number => ev.entry.json.length + 2 * (ev.prev?.json.length ?? 0)
 
@@ -60,6 +63,8 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   #failingSince = 0
   #failure: Error | undefined
   #outageTimer: NodeJS.Timeout | undefined
+  /** clients waiting for this hub to reach the position they resume from (see catchUp) */
+  readonly #waiting = new Set<{ at: Position; done: () => void }>()
 
   constructor(opts: HubOptions) {
     this.#opts = opts
@@ -76,6 +81,44 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
     this.#historyBytes = 0
     this.#start = { rv, n: 0 }
     if (rv > this.#pos.rv) this.#pos = this.#start
+    this.#wake()
+  }
+
+  /**
+   * A watch bookmark: every change up to `rv` has been published. The position moves, so ids up to it resume here,
+   * and the history does not: no event lies in between.
+   */
+  advance(rv: number): void {
+    if (rv <= this.#pos.rv) return
+    this.#pos = { rv, n: 0 }
+    this.#wake()
+  }
+
+  /**
+   * Resolves once `from` is not ahead of what this hub has published, or after `ms`. A client may resume from an id
+   * another replica sent, whose watch is a little ahead of this one's: as the apiserver's watch cache waits (up to
+   * 3 s, waitUntilFreshAndBlock) for a resourceVersion it has not reached, rather than answer from older state.
+   */
+  catchUp(from: string, ms = CATCH_UP_MS): Promise<void> {
+    const at = parsePosition(from)
+    if (!at || comparePositions(at, this.#pos) <= 0 || this.outage) return Promise.resolve()
+    return new Promise((resolve) => {
+      const w = {
+        at,
+        done: () => {
+          clearTimeout(timer)
+          this.#waiting.delete(w)
+          resolve()
+        },
+      }
+      const timer = setTimeout(w.done, ms)
+      timer.unref()
+      this.#waiting.add(w)
+    })
+  }
+
+  #wake(): void {
+    for (const w of this.#waiting) if (comparePositions(w.at, this.#pos) <= 0) w.done()
   }
 
   /** Whether the events after `from` (an id this hub sent, or a resourceVersion) are all still retained. */
@@ -104,6 +147,7 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
       this.#historyBytes -= eventBytes(old)
       this.#start = old.position
     }
+    if (this.#waiting.size) this.#wake()
     const { entry, prev } = event
     // The common case, labels and fields unchanged, costs one test per client.
     if (prev) for (const sub of this.#subs) offer(sub, event, prev)
@@ -167,6 +211,7 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
       this.#subs.clear()
       for (const fail of [...this.#outageListeners]) fail(e)
       this.#outageListeners.clear()
+      for (const w of this.#waiting) w.done()
     }, Math.max(0, this.#opts.outageMs - (Date.now() - since)))
     this.#outageTimer.unref()
   }
@@ -178,6 +223,7 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   /** Stops; with `reason`, every subscriber and outage listener is told (their streams end with it). */
   close(reason?: ApiError): void {
     clearTimeout(this.#outageTimer)
+    for (const w of this.#waiting) w.done()
     if (reason) {
       for (const sub of [...this.#subs]) sub.fail(reason)
       for (const fail of [...this.#outageListeners]) fail(reason)

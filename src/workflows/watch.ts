@@ -66,6 +66,8 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
     (!r.namespace || e.namespace === r.namespace) &&
     matchesLabels(labels, e.labels) &&
     matchesFields(fields, (f) => (f === 'metadata.name' ? e.name : e.namespace))
+  // An id another replica sent may be ahead of this one's watch for a moment: resumed exactly once it catches up.
+  if (r.resumeFrom) await d.hub.catchUp(r.resumeFrom)
   // An id this stream sent (a resourceVersion, or `rv.n` for events placed after one: see Position in kube/hub-event.ts).
   const from = r.resumeFrom && r.resumeFrom !== '0' && d.hub.canResumeFrom(r.resumeFrom) ? r.resumeFrom : undefined
   // Checked again with nothing sent yet: a reconnect during an outage gets the 503 alone, not a stale snapshot
