@@ -7,20 +7,23 @@ import pg from 'pg'
 import { generateServerCert } from '../../emulator/tls.js'
 import { startLocalPostgres, type LocalPostgres } from '../../src/sandbox/postgres.js'
 
-let shared: Promise<LocalPostgres> | undefined
+let shared: Promise<{ pg: LocalPostgres; dir: string }> | undefined
 
 // The Postgres child process would keep the test file's process alive: stop it once the file's tests are done.
 after(async () => {
-  if (shared) await (await shared).stop()
+  if (!shared) return
+  const { pg: server, dir } = await shared
+  await server.stop()
+  await rm(dir, { recursive: true, force: true })
 })
 
 /** One embedded Postgres per test process, started on first use and stopped after the file's last test. */
-function sharedPostgres(): Promise<LocalPostgres> {
+async function sharedPostgres(): Promise<LocalPostgres> {
   shared ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'argo-test-pg-'))
-    return startLocalPostgres(join(dir, 'data'), { persistent: false })
+    return { pg: await startLocalPostgres(join(dir, 'data'), { persistent: false }), dir }
   })()
-  return shared
+  return (await shared).pg
 }
 
 export function withDatabase(url: string, database: string): string {
