@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
-import { isUndefinedTable, type Db } from '../db/database.js'
+import { execute, isUndefinedTable, type Db } from '../db/database.js'
+import { ApiError } from '../http/errors.js'
 import type { OffloadedNodeSource } from '../workflows/hydrate.js'
 
 /**
@@ -17,15 +18,18 @@ export class OffloadedNodes implements OffloadedNodeSource {
     this.#table = table
   }
 
-  /** The nodes' JSON text saved under (uid, version); undefined when there is no such row, or no such table. */
+  /**
+   * The nodes' JSON text saved under (uid, version); undefined when there is no such row, or no such table.
+   * Through execute, as every request-path query: Postgres unreachable is 503 code 14, not a 500.
+   */
   async get(uid: string, version: string): Promise<string | undefined> {
     try {
-      const r = await sql<{ nodes: string }>`SELECT nodes::text AS nodes FROM ${sql.table(this.#table)}
-        WHERE clustername = ${this.#clusterName} AND uid = ${uid} AND version = ${version}`.execute(this.#db.kysely)
+      const r = await execute(this.#db, sql<{ nodes: string }>`SELECT nodes::text AS nodes FROM ${sql.table(this.#table)}
+        WHERE clustername = ${this.#clusterName} AND uid = ${uid} AND version = ${version}`)
       return r.rows[0]?.nodes
     } catch (err) {
       // offloading was never on (the controller creates the table only then)
-      if (isUndefinedTable(err)) return undefined
+      if (err instanceof ApiError && isUndefinedTable(err.cause)) return undefined
       throw err
     }
   }
