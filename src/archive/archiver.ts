@@ -7,7 +7,8 @@ import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
-import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
+import { finalizersOf, FINISHED, held, released, toRecord, type Obj } from './record.js'
+import { ARCHIVING_STATUS } from './types.js'
 
 export interface ArchiverOptions {
   store: WorkflowStore
@@ -28,17 +29,6 @@ export interface ArchiverOptions {
 
 interface Item { entry: IndexEntry; deleted: boolean }
 
-const FINISHED = new Set(['Succeeded', 'Failed', 'Error'])
-const HOLD = Buffer.from(JSON.stringify(ARCHIVE_FINALIZER))
-/** Pending with our finalizer: the label is checked first, so only those workflows' JSON is searched. */
-const held = (e: IndexEntry): boolean => e.labels[ARCHIVING_STATUS] === 'Pending' && e.json.includes(HOLD)
-type Obj = { metadata: Record<string, unknown>; status?: Record<string, unknown> }
-const finalizersOf = (m: Record<string, unknown>): string[] => Array.isArray(m.finalizers) ? m.finalizers.filter((f): f is string => typeof f === 'string') : []
-/** The finalizers without ours, as a merge patch writes them: null removes the list. */
-const released = (finalizers: string[]): string[] | null => {
-  const rest = finalizers.filter((f) => f !== ARCHIVE_FINALIZER)
-  return rest.length ? rest : null
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
@@ -75,6 +65,9 @@ export class Archiver {
   #unsubscribe: (() => void) | undefined
   #rescan: NodeJS.Timeout | undefined
   #idle: (() => void)[] = []
+  /** queued workflows not labelled yet: while writes fail they are held anyway (see #holdQueued) */
+  readonly #unheld = new Set<string>()
+  #holding = 0
   /** uid → the version this replica last wrote; the echoes of its own label patches are not archived again */
   readonly #written = new Map<string, number>()
   archived = 0
@@ -110,14 +103,20 @@ export class Archiver {
   configure(s: { enabled: boolean; selector: Requirement[] }): void {
     this.#selector = s.selector
     this.#enabled = s.enabled
-    if (!s.enabled) for (const [uid, item] of this.#queue) if (!item.deleted) this.#queue.delete(uid)
+    if (!s.enabled) this.#dropLive()
     if (this.#leader && this.#synced) this.#scan()
   }
 
   setLeader(leader: boolean): void {
     this.#leader = leader
     if (leader && this.#synced) this.#scan()
-    if (!leader) for (const [uid, item] of this.#queue) if (!item.deleted) this.#queue.delete(uid)
+    if (!leader) this.#dropLive()
+  }
+
+  /** Forgets the queued live workflows (deletions stay: every replica writes those). */
+  #dropLive(): void {
+    for (const [uid, item] of this.#queue) if (!item.deleted) this.#queue.delete(uid)
+    this.#unheld.clear()
   }
 
   stop(): void {
@@ -160,12 +159,16 @@ export class Archiver {
     const old = this.#queue.get(item.entry.uid)
     // The newest version wins; a deletion is kept as such (its last state cannot be labelled any more).
     if (old && old.entry.resourceVersion > item.entry.resourceVersion) return
-    this.#queue.set(item.entry.uid, old?.deleted ? { entry: item.entry, deleted: true } : item)
+    const queued = old?.deleted ? { entry: item.entry, deleted: true } : item
+    this.#queue.set(item.entry.uid, queued)
+    if (!queued.deleted && !queued.entry.labels[ARCHIVING_STATUS]) this.#unheld.add(item.entry.uid)
+    else this.#unheld.delete(item.entry.uid)
     this.#pump()
   }
 
   #pump(): void {
     if (this.#stopped) return
+    if (this.#backoff) this.#holdQueued()
     const wait = this.#retryAt - Date.now()
     if (wait > 0) {
       this.#retryTimer ??= setTimeout(() => {
@@ -189,6 +192,7 @@ export class Archiver {
       if (!next) break
       const item = this.#queue.get(next) as Item
       this.#queue.delete(next)
+      this.#unheld.delete(next)
       this.#busy.add(next)
       this.#running++
       void this.#work(item, probe).finally(() => {
@@ -197,6 +201,30 @@ export class Archiver {
         if (!this.#queue.size && !this.#running) for (const r of this.#idle.splice(0)) r()
         this.#pump()
       })
+    }
+  }
+
+  /**
+   * While writes fail, the queue waits for the database, in this replica's memory: a workflow in it that is deleted
+   * and then every replica restarted before Postgres is back would be lost. Holding it (Pending and our finalizer)
+   * takes only Kubernetes, so it is done now for each, a few at a time; its write comes when the database is back.
+   */
+  #holdQueued(): void {
+    while (this.#holding < 4 && this.#leader && this.#unheld.size) {
+      const uid = this.#unheld.values().next().value as string
+      this.#unheld.delete(uid)
+      const item = this.#queue.get(uid)
+      if (!item || item.deleted || this.#busy.has(uid)) continue
+      const obj = JSON.parse(item.entry.json.toString('utf8')) as Obj
+      if (!FINISHED.has(String(obj.status?.phase ?? '')) || !this.#eligible(item.entry)) continue
+      this.#holding++
+      // Its labelled version comes back through the watch and replaces this one in the queue.
+      void this.#markPending(item.entry, obj)
+        .catch((err: unknown) => this.#o.log(`archive: cannot label workflow ${item.entry.namespace}/${item.entry.name} Pending: ${(err as Error).message}`))
+        .finally(() => {
+          this.#holding--
+          if (this.#backoff) this.#holdQueued()
+        })
     }
   }
 
@@ -244,10 +272,7 @@ export class Archiver {
     let rv = String(entry.resourceVersion)
     let finalizers = finalizersOf(obj.metadata)
     if (!item.deleted && !entry.labels[ARCHIVING_STATUS]) {
-      // Recorded on the live object first (as the controller does): a crash after this point is visible. A workflow
-      // already marked for deletion takes no new finalizer (the apiserver refuses it).
-      const hold = obj.metadata.deletionTimestamp === undefined && !finalizers.includes(ARCHIVE_FINALIZER)
-      const patched = await this.#mark(namespace, name, rv, { status: 'Pending', ...(hold ? { finalizers: [...finalizers, ARCHIVE_FINALIZER] } : {}) })
+      const patched = await this.#markPending(entry, obj)
       if (!patched) return
       rv = patched.resourceVersion ?? rv
       finalizers = patched.finalizers ?? []
@@ -259,6 +284,17 @@ export class Archiver {
     await this.#mark(namespace, name, rv, { status: 'Archived', ...release })
     // Only once labelled: a failed label patch must be retried, not skipped as already done.
     this.#written.set(entry.uid, Number(rv))
+  }
+
+  /**
+   * Recorded on the live object before its row is written (as the controller does): a crash after this point is
+   * visible, and a deletion waits for the row. A workflow already marked for deletion takes no new finalizer (the
+   * apiserver refuses it). Undefined when a newer version exists or it is gone.
+   */
+  #markPending(entry: IndexEntry, obj: Obj) {
+    const finalizers = finalizersOf(obj.metadata)
+    const hold = obj.metadata.deletionTimestamp === undefined && !finalizers.includes(ARCHIVE_FINALIZER)
+    return this.#mark(entry.namespace, entry.name, String(entry.resourceVersion), { status: 'Pending', ...(hold ? { finalizers: [...finalizers, ARCHIVE_FINALIZER] } : {}) })
   }
 
   /**
@@ -281,18 +317,4 @@ export class Archiver {
       throw err
     }
   }
-}
-
-function toRecord(obj: Obj, e: IndexEntry, phase: string, rv: string): ArchiveRecord {
-  const labels = { ...e.labels, [ARCHIVING_STATUS]: 'Persisted' }
-  // The archived copy does not carry our finalizer: a workflow re-created from it must not wait for the archive.
-  const { finalizers: _f, ...meta } = obj.metadata
-  const finalizers = released(finalizersOf(obj.metadata))
-  const status = obj.status ?? {}
-  // Without status.finishedAt (upstream writes Go's zero time, which the TTL would delete at once): when it was archived
-  const finishedAt = new Date(e.finished || Date.now()).toISOString()
-  const startedAt = typeof status.startedAt === 'string' && status.startedAt ? status.startedAt : finishedAt
-  const creationTimestamp = typeof obj.metadata.creationTimestamp === 'string' ? obj.metadata.creationTimestamp : null
-  const json = JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', ...obj, metadata: { ...meta, ...(finalizers ? { finalizers } : {}), resourceVersion: rv, labels } })
-  return { uid: e.uid, name: e.name, namespace: e.namespace, phase, startedAt, finishedAt, creationTimestamp, resourceVersion: rv, labels, json }
 }

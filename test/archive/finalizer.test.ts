@@ -38,6 +38,30 @@ test('a workflow deleted while Postgres is down, with every server restarted mea
   assert.equal(got.body.metadata.labels['workflows.argoproj.io/workflow-archiving-status'], 'Persisted')
 })
 
+test('while Postgres is down, every workflow that finishes is held, not only the one probing the database: deleted, then every server restarted, none is lost', async (t) => {
+  const pg = await ownPostgres(t)
+  const lines: string[] = []
+  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  await pg.stop()
+  finished(s, 'first')
+  await until('the wait grown to 2 s', () => lines.some((l) => l.includes('retrying in 2000 ms')), 20_000)
+  // Finished during the backoff: before, they waited in this server's memory, unlabelled, one probe (2 s, then 4 s
+  // and more) each, and one deleted meanwhile was gone for good once every server restarted.
+  for (let i = 0; i < 5; i++) finished(s, `late-${i}`)
+  const held = (name: string) => liveStatus(s, name) === 'Pending' && (s.emulator.get(WF, name)?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER)
+  await until('all five held', () => [0, 1, 2, 3, 4].every((i) => held(`late-${i}`)), 1_500)
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await s.req(`/api/v1/workflows/argo/late-${i}`, { method: 'DELETE' })).status, 200)
+    assert.ok(s.emulator.get(WF, `late-${i}`)?.metadata.deletionTimestamp, `late-${i} held for the archive`)
+  }
+  await s.stopServer()
+  await s.restartServer()
+  await pg.start()
+  await until('all deleted once archived', () => s.emulator.list(WF).length === 1, 30_000)
+  const rows = await sqlQuery<{ name: string }>(pg.url, 'SELECT name FROM argo_archived_workflows ORDER BY name')
+  assert.deepEqual(rows.map((r) => r.name), ['first', 'late-0', 'late-1', 'late-2', 'late-3', 'late-4'])
+})
+
 test('held workflows the archive no longer takes are let go: archiving turned off, a retry', async (t) => {
   const pg = await ownPostgres(t)
   const s = await startStack(t, {

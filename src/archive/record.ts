@@ -1,0 +1,32 @@
+import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
+import type { IndexEntry } from '../workflows/workflow-index.js'
+import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
+
+// How a finished workflow becomes an archive row, and the finalizer that holds it in Kubernetes until then.
+
+export const FINISHED = new Set(['Succeeded', 'Failed', 'Error'])
+const HOLD = Buffer.from(JSON.stringify(ARCHIVE_FINALIZER))
+/** Pending with our finalizer: the label is checked first, so only those workflows' JSON is searched. */
+export const held = (e: IndexEntry): boolean => e.labels[ARCHIVING_STATUS] === 'Pending' && e.json.includes(HOLD)
+export type Obj = { metadata: Record<string, unknown>; status?: Record<string, unknown> }
+export const finalizersOf = (m: Record<string, unknown>): string[] => Array.isArray(m.finalizers) ? m.finalizers.filter((f): f is string => typeof f === 'string') : []
+/** The finalizers without ours, as a merge patch writes them: null removes the list. */
+export const released = (finalizers: string[]): string[] | null => {
+  const rest = finalizers.filter((f) => f !== ARCHIVE_FINALIZER)
+  return rest.length ? rest : null
+}
+
+/** The row for a finished workflow as the live object `obj` (cached as `e`) holds it, labelled Persisted at version `rv`. */
+export function toRecord(obj: Obj, e: IndexEntry, phase: string, rv: string): ArchiveRecord {
+  const labels = { ...e.labels, [ARCHIVING_STATUS]: 'Persisted' }
+  // The archived copy does not carry our finalizer: a workflow re-created from it must not wait for the archive.
+  const { finalizers: _f, ...meta } = obj.metadata
+  const finalizers = released(finalizersOf(obj.metadata))
+  const status = obj.status ?? {}
+  // Without status.finishedAt (upstream writes Go's zero time, which the TTL would delete at once): when it was archived
+  const finishedAt = new Date(e.finished || Date.now()).toISOString()
+  const startedAt = typeof status.startedAt === 'string' && status.startedAt ? status.startedAt : finishedAt
+  const creationTimestamp = typeof obj.metadata.creationTimestamp === 'string' ? obj.metadata.creationTimestamp : null
+  const json = JSON.stringify({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', ...obj, metadata: { ...meta, ...(finalizers ? { finalizers } : {}), resourceVersion: rv, labels } })
+  return { uid: e.uid, name: e.name, namespace: e.namespace, phase, startedAt, finishedAt, creationTimestamp, resourceVersion: rv, labels, json }
+}
