@@ -67,7 +67,7 @@ export class EventWatches {
       // A deletion a re-list found (after a 410) has no version of its own (diffEntries): its object is the state
       // already sent, and the Events stream's frames carry no type (spec §2.9), so it would go out as an exact
       // repeat of that frame. It is dropped; a live deletion comes with the deletion's own version.
-      store.subscribe((ev) => ev.type === 'DELETED' && ev.rv === 0 ? undefined : hub.publish(ev))
+      store.subscribe((ev) => ev.relisted ? undefined : hub.publish(ev))
       const informer = new Informer(this.#kube.eventSource(namespace), store, {
         onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(this.#outageMs),
         onBookmark: (rv) => hub.advance(Number(rv) || 0),

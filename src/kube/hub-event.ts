@@ -18,9 +18,9 @@ export type HubEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
  * Where an event sits in a hub's sequence, and so the SSE `id:` it goes out with and a client resumes from
  * (spec §3: upstream sends no ids; ours let EventSource's Last-Event-ID resume). An event the apiserver
  * versioned, arriving in order, sits at its resourceVersion and its id is that number, as in a Kubernetes
- * watch. An event without a version of its own (a deletion a re-list after a 410 found, see diff.ts), or one
- * arriving after a later version was published (a watch event behind a read-your-write), sits right after the
- * current position: the n-th such at rv is (rv, n), id `rv.n`. Every event so has its own id, ids grow in the
+ * watch. A deletion a re-list after a 410 found has no version of its own: it sits at the latest it can have had
+ * (diff.ts). One at a version already published (several such deletions, a watch event behind a read-your-write)
+ * sits right after the current position: the n-th such at rv is (rv, n), id `rv.n`. Every event so has its own id, ids grow in the
  * order clients receive events, and resuming after any id replays exactly what followed it: no gap, no
  * duplicate, however many events one re-list synthesizes. Ids compare as (rv, n) pairs, not decimals.
  */
@@ -53,8 +53,11 @@ export class HubEvent<E extends HubEntry = HubEntry> {
   #added: HubEvent<E> | undefined
   #deleted: HubEvent<E> | undefined
 
-  /** `rv`: the version the apiserver gave this change; none for a deletion only a re-list saw (diff.ts). */
-  constructor(readonly type: HubEventType, readonly entry: E, rv?: number, prev?: E) {
+  /**
+   * `rv`: the version the apiserver gave this change; for a deletion only a re-list saw (`relisted`), the latest
+   * version it can have happened at (diff.ts).
+   */
+  constructor(readonly type: HubEventType, readonly entry: E, rv?: number, prev?: E, readonly relisted = false) {
     this.#pos = { rv: rv ?? 0, n: 0 }
     this.prev = type === 'MODIFIED' && prev && !sameSelectable(prev, entry) ? prev : undefined
   }

@@ -44,7 +44,7 @@ export class KeyedStore<E extends HubEntry> implements InformerHandler {
     this.#byUid = this.#pending ?? new Map()
     this.#pending = undefined
     this.resourceVersion = Number(resourceVersion) || 0
-    if (this.#synced) for (const ev of diffEntries(before, this.#byUid)) this.#emit(ev)
+    if (this.#synced) for (const ev of diffEntries(before, this.#byUid, this.resourceVersion)) this.#emit(ev)
     this.#synced = true
   }
 

@@ -70,7 +70,7 @@ export class WorkflowStore implements InformerHandler {
     for (const ns of this.#byNs.values()) ns.sort(compareKeys)
     this.#resourceVersion = resourceVersion
     // After a re-list (a 410), what changed while the watch was down is published as the watch would have.
-    if (previous) for (const ev of diffEntries(previous, this.#byUid)) this.#emit(ev)
+    if (previous) for (const ev of diffEntries(previous, this.#byUid, Number(resourceVersion) || 0)) this.#emit(ev)
   }
 
   /** A change from the watch: applied, and published to listeners in the watch's order. */

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
@@ -132,3 +133,20 @@ export const argoGroupRules = (verbs: string[], namespaces?: string[]) => [
   { verbs, apiGroups: ['argoproj.io'], resources: ['workflows'], ...(namespaces ? { namespaces } : {}) },
   { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'] },
 ]
+
+/** The stack's requests (req, json, openStream's), sent to another replica (Stack.startReplica). */
+export function onReplica(s: Stack, replica: Server): Stack {
+  const url = `http://127.0.0.1:${(replica.app.server.address() as AddressInfo).port}`
+  const req: Stack['req'] = (path, init = {}) => {
+    const headers = new Headers(init.headers)
+    headers.set('authorization', `Bearer ${s.emulator.adminToken}`)
+    return fetch(url + path, { ...init, headers })
+  }
+  return {
+    ...s, url, req,
+    json: async (path, init) => {
+      const res = await req(path, init)
+      return { status: res.status, body: await res.json() as never, headers: res.headers }
+    },
+  }
+}

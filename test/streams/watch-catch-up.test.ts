@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
-import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
-import type { Server } from '../../src/server.js'
-import { startStack, type Stack } from '../harness/stack.js'
+import { onReplica, startStack, type Stack } from '../harness/stack.js'
 import { openStream } from '../harness/streams.js'
 import { brief, sseWatchFrames } from './sse.js'
 
@@ -20,23 +18,6 @@ async function until(test: () => boolean): Promise<void> {
   while (!test()) await new Promise((r) => setTimeout(r, 10))
 }
 
-/** The stack's requests, sent to another replica. */
-function at(s: Stack, replica: Server): Stack {
-  const url = `http://127.0.0.1:${(replica.app.server.address() as AddressInfo).port}`
-  const req: Stack['req'] = (path, init = {}) => {
-    const headers = new Headers(init.headers)
-    headers.set('authorization', `Bearer ${s.emulator.adminToken}`)
-    return fetch(url + path, { ...init, headers })
-  }
-  return {
-    ...s, url, req,
-    json: async (path, init) => {
-      const res = await req(path, init)
-      return { status: res.status, body: await res.json() as never, headers: res.headers }
-    },
-  }
-}
-
 test('a client moving to a replica whose watch is behind resumes exactly once it catches up: no snapshot again, nothing twice', async (t) => {
   const s = await startStack(t)
   seed(s, 'one')
@@ -44,7 +25,7 @@ test('a client moving to a replica whose watch is behind resumes exactly once it
   await until(() => s.emulator.openWatches(/workflows/) === 1)
   // The second replica's watch runs 1.5 s behind the apiserver (a lagging watch cache, a slow link); the first's not.
   s.emulator.fault({ method: 'GET', watch: true, path: /workflows$/, lagMs: 1500, times: Infinity })
-  const b = at(s, await s.startReplica())
+  const b = onReplica(s, await s.startReplica())
   await until(() => s.emulator.openWatches(/workflows/) === 2)
 
   const onA = await openStream(s, ARGO, { sse: true })
