@@ -152,8 +152,12 @@ export function openDatabase(connectionString: string, opts: { max?: number; sta
     keepAliveInitialDelayMillis: 60_000,
     options: SESSION_OPTIONS,
   })
-  // An idle client losing its connection (Postgres restarted) must not crash the process; the next query reconnects.
+  // A client losing its connection (Postgres restarted, a failover, pg_terminate_backend) must not crash the process.
+  // Idle in the pool, pg-pool reports it on the pool; checked out with no statement running (between the statements
+  // of a transaction), pg emits it on the client, where pg-pool listens only while the client is idle. The work on it
+  // fails on its next statement, and the pool drops the broken client when it is released.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { kysely, query: (text, parameters) => pool.query(text, [...parameters]), close: () => kysely.destroy() }
 }
