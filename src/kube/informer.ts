@@ -69,6 +69,8 @@ export class Informer {
   readonly #handler: InformerHandler
   readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth' | 'onBookmark'>> & Pick<InformerOptions, 'log' | 'onHealth' | 'onBookmark'>
   #stallReported = false
+  /** when the current watch was accepted; 0 before that */
+  #openedAt = 0
   /** when the API last answered anything: where an outage starts */
   #answeredAt = Date.now()
   #failing = false
@@ -140,11 +142,15 @@ export class Informer {
           await this.#list()
           needList = false
         }
+        this.#openedAt = 0
         const outcome = await this.#watchOnce()
         if (outcome === 'gone') needList = true
         backoff = 200
       } catch (err) {
         if (this.#stopped) return
+        // A watch that worked for longer than the wait before it lost a connection (a flaky load balancer), not an
+        // API that refuses: re-opened at once. Doubling here left the scope unwatched for up to 10 s per cut.
+        if (this.#openedAt && Date.now() - this.#openedAt >= backoff) backoff = 200
         this.#unhealthy(err)
         this.#opts.log?.(`watch of ${this.#source.what} failed; retrying in ${backoff} ms`, err)
         await sleep(backoff)
@@ -223,6 +229,7 @@ export class Informer {
         this.#abort = ac
         // client-node resolves even when the watch was refused (it has called `done` first): not healthy then.
         if (ended) return
+        this.#openedAt = Date.now()
         this.#healthy()
         deadline = setTimeout(() => ac.abort(), watchTimeoutSeconds * 1000 + 2 * stallMs)
         deadline.unref()

@@ -95,3 +95,31 @@ test('a watch refused with HTTP 410 (not an ERROR event in the stream) re-lists,
   assert.deepEqual(seen.slice(3), ['ADDED c'], 'then watched from the new list')
   assert.equal(emulator.requestCount({ path: /workflows$/, watch: true }), 3, 'the first watch, the refused one, the one after the re-list')
 })
+
+test('a watch that worked and then lost its connection is re-opened at once each time; only failing attempts back off', async (t) => {
+  const { emulator, informer, seen, logs } = await informerOn(t, { namespaces: ['argo'], tls: true }, { stallMs: 5_000 })
+  informer.start()
+  await informer.synced
+  const watching = async () => {
+    while (emulator.openWatches() === 0) await new Promise((r) => setTimeout(r, 10))
+  }
+  // Connections cut every ~0.4 s (a flaky load balancer), each after the watch delivered a change.
+  for (let i = 0; i < 5; i++) {
+    await watching()
+    emulator.create(WF, create(`w${i}`))
+    while (!seen.includes(`ADDED w${i}`)) await new Promise((r) => setTimeout(r, 10))
+    await new Promise((r) => setTimeout(r, 400))
+    emulator.dropWatches()
+  }
+  await watching()
+  const waits = logs.filter((l) => l.includes('retrying in')).map((l) => /retrying in (\d+) ms/.exec(l)?.[1])
+  // Before, each cut doubled the wait (200, 400, 800, 1600, 3200 ms, then 10 s), as if the API were failing.
+  assert.deepEqual(waits, ['200', '200', '200', '200', '200'])
+  // Refused attempts still back off: a cut after the watch worked, then refusals.
+  await new Promise((r) => setTimeout(r, 500))
+  const refuse = emulator.fault({ path: /workflows$/, watch: true, status: 500, times: Infinity })
+  emulator.dropWatches()
+  while (logs.filter((l) => l.includes('retrying in')).length < 8) await new Promise((r) => setTimeout(r, 20))
+  assert.deepEqual(logs.filter((l) => l.includes('retrying in')).slice(5).map((l) => /retrying in (\d+) ms/.exec(l)?.[1]), ['200', '400', '800'])
+  refuse()
+})
