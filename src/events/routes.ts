@@ -63,7 +63,8 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
           // no type (spec §2.9), so a deletion has nothing to say either way; the rest of a snapshot the client has.
           const since = resume && scope.hub.predates(resume) ? parsePosition(resume)?.rv : undefined
           const snapshot = [...scope.store.values()].filter((e) => matches(e) && (since === undefined || e.resourceVersion > since))
-          if (since !== undefined) snapshot.sort((a, b) => a.resourceVersion - b.resourceVersion)
+          // In version order either way: the last Event's resourceVersion is where an NDJSON client resumes.
+          snapshot.sort((a, b) => a.resourceVersion - b.resourceVersion)
           // Only the last event of a snapshot carries an id, the watch's position, so a reconnect resumes exactly
           // after the snapshot and one cut off half-way starts over.
           const position = scope.hub.position

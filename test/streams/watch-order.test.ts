@@ -49,3 +49,33 @@ test('a watch opened after this server created a workflow, before the watch brou
   await sse.until((raw) => raw.includes('"marker"'))
   assert.deepEqual(brief(sseWatchFrames(sse.raw)), [`ADDED x@${created.body.metadata.resourceVersion}`, `ADDED marker@${marker.metadata.resourceVersion}`])
 })
+
+test('a snapshot comes in resourceVersion order: an NDJSON client resuming from its last object\'s version resumes exactly, workflows and Events', async (t) => {
+  const s = await startStack(t)
+  const wf = (name: string) => s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name }, spec: { entrypoint: 'm' } })
+  const ev = (name: string) => s.emulator.create({ group: '', resource: 'events', namespace: 'argo' }, {
+    apiVersion: 'v1', kind: 'Event', metadata: { name }, involvedObject: { kind: 'Workflow', name: 'w', namespace: 'argo' }, reason: 'r', message: name,
+  })
+  // Created in the reverse of name order, and the first changed last.
+  for (const name of ['c', 'b', 'a']) wf(name)
+  s.emulator.patch(WF, 'c', { metadata: { labels: { changed: 'yes' } } })
+  for (const name of ['e3', 'e2', 'e1']) ev(name)
+  for (const [path, count] of [['/api/v1/workflow-events/argo', 3], ['/api/v1/stream/events/argo', 3]] as const) {
+    const first = await openStream(s, path)
+    await first.until(() => first.messages().length === count)
+    first.close()
+    type Obj = { metadata: { name: string; resourceVersion: string } }
+    const objects = first.messages().map((m) => ((m.result as { object?: Obj }).object ?? m.result) as Obj)
+    const versions = objects.map((o) => Number(o.metadata.resourceVersion))
+    // Before, in name order: the last object was not the newest, and a resume from it got the newer ones again.
+    assert.deepEqual(versions, [...versions].sort((x, y) => x - y), `${path}: ${objects.map((o) => o.metadata.name).join()}`)
+    const last = objects.at(-1)?.metadata.resourceVersion as string
+    const resumed = await openStream(s, `${path}?listOptions.resourceVersion=${last}`)
+    t.after(() => resumed.close())
+    const marker = path.includes('workflow-events') ? wf(`marker${count}`) : ev('marker')
+    await resumed.until(() => resumed.messages().length >= 1)
+    await new Promise((r) => setTimeout(r, 200))
+    const names = resumed.messages().map((m) => (((m.result as { object?: Obj }).object ?? m.result) as Obj).metadata.name)
+    assert.deepEqual(names, [marker.metadata.name], path)
+  }
+})
