@@ -20,9 +20,9 @@ export type HubEventType = 'ADDED' | 'MODIFIED' | 'DELETED'
  * versioned, arriving in order, sits at its resourceVersion and its id is that number, as in a Kubernetes
  * watch. A deletion a re-list after a 410 found has no version of its own: it sits at the latest it can have had
  * (diff.ts). One at a version already published (several such deletions, a watch event behind a read-your-write)
- * sits right after the current position: the n-th such at rv is (rv, n), id `rv.n`. Every event so has its own id, ids grow in the
- * order clients receive events, and resuming after any id replays exactly what followed it: no gap, no
- * duplicate, however many events one re-list synthesizes. Ids compare as (rv, n) pairs, not decimals.
+ * sits right after the current position: the n-th such at rv is (rv, n), id `rv.n`. Every event so has its own
+ * id, ids grow in the order clients receive events, and resuming after any id replays exactly what followed it:
+ * no gap, no duplicate, however many events one re-list synthesizes. Ids compare as (rv, n) pairs, not decimals.
  */
 export interface Position {
   readonly rv: number
