@@ -41,6 +41,7 @@ export function parsePosition(id: string | number): Position | undefined {
 
 export class HubEvent<E extends HubEntry = HubEntry> {
   #result: string | undefined
+  #sent: E | undefined
   /** wire frames of this event, built once per framing and shared by every client (see EventStream.sendShared) */
   readonly frames = new Map<string, Buffer>()
   /**
@@ -81,11 +82,24 @@ export class HubEvent<E extends HubEntry = HubEntry> {
   placeAt(pos: Position): void {
     this.#pos = pos
     this.#id = undefined
+    this.#sent = undefined
+    this.#result = undefined
+  }
+
+  /**
+   * The entry as clients get it. A deletion a re-list found carries the last state seen, at the version it is
+   * placed at, as a watch's DELETED carries the deletion's version: a client without ids (NDJSON) resumes from that
+   * version. `entry` keeps the version last seen (the archive must not take that state for a newer one).
+   */
+  get sent(): E {
+    if (!this.relisted) return this.entry
+    this.#sent ??= atVersion(this.entry, this.#pos.rv)
+    return this.#sent
   }
 
   /** `{"type":…,"object":…}`, serialized once and shared by every client. */
   get watchResult(): string {
-    this.#result ??= `{"type":"${this.type}","object":${this.entry.json.toString()}}`
+    this.#result ??= `{"type":"${this.type}","object":${this.sent.json.toString()}}`
     return this.#result
   }
 

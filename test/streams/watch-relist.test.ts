@@ -97,3 +97,32 @@ test('a snapshot taken right after synthesized deletions resumes after them, not
   await resumed.until((raw) => raw.includes('"marker"'))
   assert.deepEqual(brief(sseWatchFrames(resumed.raw)), [`ADDED marker@${rvOf(marker)}`])
 })
+
+test('a deletion a re-list found carries the version it is placed at: an NDJSON client resuming from it gets nothing again', async (t) => {
+  const s = await startStack(t)
+  seed(s, 'gone')
+  seed(s, 'keep')
+  const nd = await openStream(s, '/api/v1/workflow-events/argo')
+  await nd.until(() => nd.messages().length === 2)
+  const unblock = s.emulator.fault({ path: /workflows/, watch: true, status: 503, times: Infinity })
+  s.emulator.dropWatches()
+  s.emulator.patch(WF, 'keep', { status: { phase: 'Succeeded' } })
+  s.emulator.remove(WF, 'gone')
+  s.emulator.compact()
+  unblock()
+  await nd.until(() => nd.messages().length === 4)
+  nd.close()
+  type Frame = { type: string; object: { metadata: { name: string; resourceVersion: string }; status?: { phase?: string } } }
+  const [modified, deleted] = nd.messages().slice(2).map((m) => m.result as Frame)
+  assert.deepEqual([modified?.type, modified?.object.metadata.name, deleted?.type, deleted?.object.metadata.name], ['MODIFIED', 'keep', 'DELETED', 'gone'])
+  // The body it had (Running), at the version of its place: after the MODIFIED, as the deletion came after it.
+  assert.equal(deleted?.object.status?.phase, 'Running')
+  assert.ok(Number(deleted?.object.metadata.resourceVersion) > Number(modified?.object.metadata.resourceVersion), JSON.stringify(deleted?.object.metadata))
+  // Before, it carried its last version seen (before the MODIFIED): a resume from it sent both again.
+  const resumed = await openStream(s, `/api/v1/workflow-events/argo?listOptions.resourceVersion=${deleted?.object.metadata.resourceVersion}`)
+  t.after(() => resumed.close())
+  const marker = seed(s, 'marker')
+  await resumed.until((raw) => raw.includes('"marker"'))
+  assert.deepEqual(watchEvents(resumed), ['ADDED marker'])
+  assert.equal((resumed.messages()[0]?.result as Frame).object.metadata.resourceVersion, rvOf(marker))
+})
