@@ -77,19 +77,20 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
-/** RSS of a server from startServerProcess right after a full GC, in MB: what its live objects hold. */
-export async function rssAfterGcMb(child: ChildProcess): Promise<number> {
-  const done = new Promise<void>((resolve) => {
+/** RSS and V8's live bytes (heap used + external) of a server from startServerProcess right after a full GC, in MB. */
+export async function afterGc(child: ChildProcess): Promise<{ rssMb: number; liveMb: number }> {
+  const live = new Promise<number>((resolve) => {
     const on = (d: Buffer) => {
-      if (!d.toString().includes('gc done')) return
+      const m = /gc done (\d+)/.exec(d.toString())
+      if (!m) return
       child.stdout?.off('data', on)
-      resolve()
+      resolve(Number(m[1]) / 1048576)
     }
     child.stdout?.on('data', on)
   })
   child.kill('SIGUSR2')
-  await done
-  return rssMb(child.pid as number)
+  const liveMb = await live
+  return { rssMb: rssMb(child.pid as number), liveMb }
 }
 
 /** CPU time (user + system) a process has used so far, in ms (Linux; clock ticks of 10 ms). */

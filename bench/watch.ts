@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { startEmulator } from '../emulator/index.js'
-import { cpuMs, fmt, ONE_IP, percentile, rssAfterGcMb, rssMb, startServerProcess } from './lib.js'
+import { afterGc, cpuMs, fmt, ONE_IP, percentile, rssMb, startServerProcess } from './lib.js'
 
 const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
 const RATE = 50 // workflow updates per second
@@ -91,7 +91,7 @@ const tick = (start: number, i: number) => new Promise((r) => setTimeout(r, Math
 
 async function level(t: Target, clients: number) {
   const pid = t.child.pid as number
-  const baseRss = t.rss ? await rssAfterGcMb(t.child) : NaN // the same process just before these clients connect
+  const base = t.rss ? await afterGc(t.child) : undefined // the same process just before these clients connect
   const per = Math.ceil(clients / WORKERS)
   const workers = Array.from({ length: Math.min(WORKERS, clients) }, (_, w) =>
     new Worker(clientCode, { eval: true, workerData: { url: t.url, clients: Math.min(per, clients - w * per) } }))
@@ -101,7 +101,8 @@ async function level(t: Target, clients: number) {
   })))
   await new Promise((r) => setTimeout(r, 1000))
   const idleRss = rssMb(pid)
-  const gcRss = t.rss ? await rssAfterGcMb(t.child) : NaN
+  const gc = t.rss ? await afterGc(t.child) : undefined
+  const gcRss = gc?.rssMb ?? NaN
   // One second of updates first, not measured: the first events to 1,000 just-connected clients run cold code in
   // the fresh client threads and the server (a one-off backlog of up to ~100 ms that drains within a second).
   workers.forEach((w) => w.postMessage('measure'))
@@ -130,7 +131,8 @@ async function level(t: Target, clients: number) {
     await w.terminate()
   }
   lat.sort((a, b) => a - b)
-  return { clients, events: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), rss, idleRss, gcRss, growthKb: ((gcRss - baseRss) * 1024) / clients, cpu }
+  return { clients, events: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), rss, idleRss, gcRss, growthKb: ((gcRss - (base?.rssMb ?? NaN)) * 1024) / clients,
+    liveKb: (((gc?.liveMb ?? NaN) - (base?.liveMb ?? NaN)) * 1024) / clients, cpu }
 }
 
 async function startFloor(objectJson: () => string): Promise<Target> {
@@ -175,7 +177,7 @@ export async function run(): Promise<void> {
     const [floorOne, floorThousand] = floors as [typeof floors[0], typeof floors[0]]
     console.log(`  p99(1000)/p99(1) = ${fmt(thousand.p99 / one.p99)} (target <= 3); the floor's: ${fmt(floorThousand.p99 / floorOne.p99)}; ours/floor at 1000 clients: p50 ${fmt(thousand.p50 / floorThousand.p50)}, p99 ${fmt(thousand.p99 / floorThousand.p99)}`)
     const perClient = (a: number, b: number) => `${(((a - b) * 1024) / 999).toFixed(1)} KB`
-    console.log(`  RSS growth per client at 1000 = ${thousand.growthKb.toFixed(1)} KB (after a full GC, before and after they connect; target <= 50); between levels without a GC ${perClient(thousand.idleRss, one.idleRss)} connected, ${perClient(thousand.rss, one.rss)} after the updates (V8 heap sizing)`)
+    console.log(`  RSS growth per client at 1000 = ${thousand.growthKb.toFixed(1)} KB (after a full GC, before and after they connect; target <= 50); between levels without a GC ${perClient(thousand.idleRss, one.idleRss)} connected, ${perClient(thousand.rss, one.rss)} after the updates (V8 heap sizing); V8's live bytes (heap used + external, after a full GC) ${thousand.liveKb.toFixed(1)} KB per client`)
   } finally {
     child.kill('SIGTERM')
     floor?.child.kill('SIGTERM')
