@@ -137,12 +137,12 @@ export class Informer {
     let backoff = 200
     let needList = true
     while (!this.#stopped) {
+      this.#openedAt = 0
       try {
         if (needList) {
           await this.#list()
           needList = false
         }
-        this.#openedAt = 0
         const outcome = await this.#watchOnce()
         if (outcome === 'gone') needList = true
         backoff = 200

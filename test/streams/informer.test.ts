@@ -123,3 +123,21 @@ test('a watch that worked and then lost its connection is re-opened at once each
   assert.deepEqual(logs.filter((l) => l.includes('retrying in')).slice(5).map((l) => /retrying in (\d+) ms/.exec(l)?.[1]), ['200', '400', '800'])
   refuse()
 })
+
+test('a watch that worked and then answered 410, followed by re-lists that fail, backs off: the old watch does not reset the wait', async (t) => {
+  const { emulator, informer, logs } = await informerOn(t, { namespaces: ['argo'], tls: true }, { stallMs: 5_000 })
+  emulator.create(WF, create('a'))
+  informer.start()
+  await informer.synced
+  while (emulator.openWatches() === 0) await new Promise((r) => setTimeout(r, 10))
+  await new Promise((r) => setTimeout(r, 400))
+  // Every list fails, after 300 ms (a loaded apiserver): the time since the old watch opened grows past each wait.
+  emulator.fault({ path: /workflows$/, watch: false, status: 500, delayMs: 300, times: Infinity })
+  emulator.create(WF, create('b'))
+  emulator.compact()
+  emulator.dropWatches()
+  const waits = () => logs.filter((l) => l.includes('retrying in')).map((l) => /retrying in (\d+) ms/.exec(l)?.[1])
+  while (waits().length < 5) await new Promise((r) => setTimeout(r, 20))
+  // The cut of a watch that worked, then the 410 and failing lists: 200, 400, 800, … (before: 200 again and again).
+  assert.deepEqual(waits().slice(0, 5), ['200', '200', '400', '800', '1600'])
+})
