@@ -51,7 +51,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   store.subscribe((event) => hub.publish(event))
   const informer = new Informer(kube.listSource(Workflows, managedNamespace), store, {
     log: app0log, onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(outageMs),
-    onBookmark: (rv) => hub.advance(Number(rv) || 0),
+    onProgress: (rv) => hub.advance(Number(rv) || 0),
   })
   const ready = () => waitFor(informer.synced, SYNC_WAIT_MS)
   const stream = { heartbeatMs: config.sseHeartbeatSeconds * 1000, maxBufferBytes: config.streamBufferBytes }

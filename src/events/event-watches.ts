@@ -70,7 +70,7 @@ export class EventWatches {
       store.subscribe((ev) => ev.relisted ? undefined : hub.publish(ev))
       const informer = new Informer(this.#kube.eventSource(namespace), store, {
         onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(this.#outageMs),
-        onBookmark: (rv) => hub.advance(Number(rv) || 0),
+        onProgress: (rv) => hub.advance(Number(rv) || 0),
       })
       informer.start()
       void informer.synced.then(() => hub.reset(store.resourceVersion))

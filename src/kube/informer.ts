@@ -48,8 +48,11 @@ export interface InformerOptions {
    * live watch on a quiet namespace is never taken for stuck.
    */
   stuckMs?: number
-  /** Told of every bookmark: each change up to that resourceVersion has been handed to the handler. */
-  onBookmark?: (resourceVersion: string) => void
+  /**
+   * Told whenever every change up to a resourceVersion has been handed to the handler: at a watch bookmark, and at
+   * the end of a list (after a 410, the list's version is usually past the last change in scope: the cluster's).
+   */
+  onProgress?: (resourceVersion: string) => void
 }
 
 /**
@@ -67,7 +70,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export class Informer {
   readonly #source: ListSource
   readonly #handler: InformerHandler
-  readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth' | 'onBookmark'>> & Pick<InformerOptions, 'log' | 'onHealth' | 'onBookmark'>
+  readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth' | 'onProgress'>> & Pick<InformerOptions, 'log' | 'onHealth' | 'onProgress'>
   #stallReported = false
   /** when the current watch was accepted; 0 before that */
   #openedAt = 0
@@ -90,7 +93,7 @@ export class Informer {
     this.#opts = {
       pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, stallMs: opts.stallMs ?? 10_000,
       stuckMs: opts.stuckMs ?? 75_000,
-      log: opts.log, onHealth: opts.onHealth, onBookmark: opts.onBookmark,
+      log: opts.log, onHealth: opts.onHealth, onProgress: opts.onProgress,
     }
     this.#synced = new Promise((r) => { this.#resolveSynced = r })
   }
@@ -129,6 +132,7 @@ export class Informer {
     } while (cont)
     this.#rv = rv
     this.#handler.endSync(rv)
+    if (rv) this.#opts.onProgress?.(rv)
     this.#healthy()
     this.#resolveSynced()
   }
@@ -215,7 +219,7 @@ export class Informer {
         }
         if (rv) this.#rv = rv
         if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') this.#handler.onEvent(type, obj, this.#rv)
-        else if (type === 'BOOKMARK' && rv) this.#opts.onBookmark?.(rv)
+        else if (type === 'BOOKMARK' && rv) this.#opts.onProgress?.(rv)
       }, (err: unknown) => {
         ended = true
         clearTimeout(idle)

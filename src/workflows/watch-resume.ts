@@ -30,11 +30,12 @@ export function pastEntryOf(store: WorkflowStore): (obj: KubeObject) => IndexEnt
  * every client (diff.ts): DELETED for what is gone, then ADDED and MODIFIED by version, each as its selectors see
  * it; nothing for what is unchanged.
  */
-export function changesSince(past: ReadonlyMap<string, IndexEntry>, current: readonly IndexEntry[], matches: (e: IndexEntry) => boolean): HubEvent<IndexEntry>[] {
+export function changesSince(past: ReadonlyMap<string, IndexEntry>, current: readonly IndexEntry[], matches: (e: IndexEntry) => boolean, rv: number): HubEvent<IndexEntry>[] {
   const now = new Map(current.map((e) => [e.uid, e]))
   const sub = { matches }
   const out: HubEvent<IndexEntry>[] = []
-  for (const ev of diffEntries(past, now)) {
+  // `rv`, the store's version (the cluster's): a deletion's place is at most that, at least the client's version.
+  for (const ev of diffEntries(past, now, rv)) {
     const seen = asSeenBy(sub, ev, ev.type === 'MODIFIED' ? past.get(ev.entry.uid) : undefined)
     if (seen) out.push(seen)
   }

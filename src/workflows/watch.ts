@@ -86,7 +86,7 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
     const current = d.store.published(r.namespace)
     const object = async (e: IndexEntry) => e.dehydrated ? await d.hydrate(e.json.toString()) : e.json.toString()
     if (past) {
-      stream.sendSnapshot(changesSince(past, current, matches), async (ev) => `{"type":"${ev.type}","object":${await object(ev.sent)}}`, d.hub.position)
+      stream.sendSnapshot(changesSince(past, current, matches, Number(d.store.resourceVersion) || 0), async (ev) => `{"type":"${ev.type}","object":${await object(ev.sent)}}`, d.hub.position)
     } else {
       // In version order: an NDJSON client (no ids) resuming from the last object's resourceVersion it got, as a
       // client of a Kubernetes watch does, resumes after the whole snapshot, not from an older one of its objects.

@@ -43,12 +43,14 @@ export interface StackOptions {
   logStream?: { write(line: string): void }
   /** the archive: true = a fresh database on this test process's embedded Postgres; a string = that URL */
   database?: boolean | string
+  /** the emulator's watch bookmark interval (default 1 s; an apiserver sends about one a minute) */
+  bookmarkIntervalMs?: number
 }
 
 /** A Kubernetes API emulator plus our server against it through a kubeconfig, both on ephemeral ports. */
 export async function startStack(t: TestContext, opts: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'argo-test-'))
-  const emulator = await startEmulator({ namespaces: ['default', 'argo'], users: opts.users, tls: true, resourceVersionMatch: opts.resourceVersionMatch })
+  const emulator = await startEmulator({ namespaces: ['default', 'argo'], users: opts.users, tls: true, resourceVersionMatch: opts.resourceVersionMatch, bookmarkIntervalMs: opts.bookmarkIntervalMs })
   const kubeconfig = await emulator.writeKubeconfig(join(dir, 'kubeconfig'))
   const authArgs = (opts.authMode ?? ['client']).flatMap((m) => ['--auth-mode', m])
   const databaseUrl = opts.database === true ? await freshDatabase() : opts.database || undefined

@@ -126,3 +126,34 @@ test('a deletion a re-list found carries the version it is placed at: an NDJSON 
   assert.deepEqual(watchEvents(resumed), ['ADDED marker'])
   assert.equal((resumed.messages()[0]?.result as Frame).object.metadata.resourceVersion, rvOf(marker))
 })
+
+test('after a re-list, a watch from the list\'s version (list, then watch) resumes at once: the re-list moved the position there', async (t) => {
+  // Bookmarks as rare as an apiserver's (one a minute): nothing else moves the position on a quiet scope.
+  const s = await startStack(t, { bookmarkIntervalMs: 60_000 })
+  seed(s, 'one')
+  const first = await openStream(s, '/api/v1/workflow-events/argo')
+  await first.until(() => first.messages().length === 1)
+  first.close()
+  const unblock = s.emulator.fault({ path: /workflows/, watch: true, status: 503, times: Infinity })
+  s.emulator.dropWatches()
+  s.emulator.patch(WF, 'one', { status: { phase: 'Succeeded' } })
+  // Something else in the cluster moves its version past the last workflow change.
+  s.emulator.create({ group: '', resource: 'configmaps', namespace: 'argo' }, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'elsewhere' } })
+  s.emulator.compact()
+  unblock()
+  let listed = ''
+  for (const end = Date.now() + 10_000; !listed;) {
+    const list = await s.json<{ metadata: { resourceVersion: string }; items: { status: { phase?: string } }[] }>('/api/v1/workflows/argo')
+    if (list.body.items[0]?.status.phase === 'Succeeded') listed = list.body.metadata.resourceVersion
+    assert.ok(Date.now() < end, 'never re-listed')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const watch = await openStream(s, `/api/v1/workflow-events/argo?listOptions.resourceVersion=${listed}`)
+  t.after(() => watch.close())
+  const marker = seed(s, 'marker')
+  await watch.until((raw) => raw.includes('"marker"'))
+  // Before, the position stayed at the last workflow change, below the list's version: the client waited 3 s for a
+  // bookmark that did not come, then got a snapshot (ADDED one) before the marker.
+  assert.deepEqual(watchEvents(watch), ['ADDED marker'])
+  assert.equal((watch.messages()[0]?.result as { object: { metadata: { resourceVersion: string } } }).object.metadata.resourceVersion, rvOf(marker))
+})

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { startStack, type Stack } from '../harness/stack.js'
-import { openStream } from '../harness/streams.js'
+import { openStream, watchEvents } from '../harness/streams.js'
 import { brief, sseWatchFrames } from './sse.js'
 
 // A client reconnecting with a Last-Event-ID older than what the server's history holds (the server restarted, or
@@ -116,11 +116,12 @@ test('clients resuming from more distinct versions than are read at once take tu
   const clients = await Promise.all(ids.map((id) => openStream(s, ARGO, { sse: true, headers: { 'last-event-id': id } })))
   t.after(() => clients.forEach((r) => r.close()))
   for (const c of clients) await c.until((raw) => raw.includes('"w0"'))
-  // Each is told of w0's deletion (not sent a snapshot without it), then of what changed after its own position.
+  // Each is told of what changed after its own position and of w0's deletion (not sent a snapshot without it), in
+  // version order: w0 went after the changes.
   const seen = clients.map((c) => brief(sseWatchFrames(c.raw)).map((b) => b.replace(/@.*/, '')))
   assert.deepEqual(seen, [
-    ['DELETED w0', 'MODIFIED w2', 'MODIFIED w3'],
-    ['DELETED w0', 'MODIFIED w3'],
+    ['MODIFIED w2', 'MODIFIED w3', 'DELETED w0'],
+    ['MODIFIED w3', 'DELETED w0'],
     ['DELETED w0'],
   ])
 })
@@ -154,4 +155,27 @@ test('an apiserver that ignores resourceVersionMatch (before 1.19): its current 
   await resumed.until((raw) => sseWatchFrames(raw).length === 1)
   // Diffed with the current list, it would have said nothing at all: a snapshot is at least complete.
   assert.deepEqual(brief(sseWatchFrames(resumed.raw)).map((b) => b.replace(/@.*/, '')), ['ADDED kept'])
+})
+
+test('resuming after a restart, a deletion carries a version past the client\'s, so an NDJSON client resumes after it', async (t) => {
+  const s = await startStack(t)
+  seed(s, 'a')
+  const gone = seed(s, 'gone')
+  const last = rvOf(gone)
+  await s.stopServer()
+  s.emulator.remove(WF, 'gone')
+  await s.restartServer()
+  const nd = await openStream(s, `${ARGO}?listOptions.resourceVersion=${last}`)
+  t.after(() => nd.close())
+  await nd.until(() => nd.messages().length === 1)
+  const deleted = (nd.messages()[0]?.result as { type: string; object: { metadata: { name: string; resourceVersion: string } } })
+  assert.deepEqual([deleted.type, deleted.object.metadata.name], ['DELETED', 'gone'])
+  // Before, it was placed at most at the scope's newest object (a), below the version the client resumed from.
+  assert.ok(Number(deleted.object.metadata.resourceVersion) > Number(last), deleted.object.metadata.resourceVersion)
+  const marker = seed(s, 'marker')
+  const again = await openStream(s, `${ARGO}?listOptions.resourceVersion=${deleted.object.metadata.resourceVersion}`)
+  t.after(() => again.close())
+  await again.until((raw) => raw.includes('"marker"'))
+  assert.deepEqual(watchEvents(again), ['ADDED marker'])
+  assert.equal((again.messages()[0]?.result as { object: { metadata: { resourceVersion: string } } }).object.metadata.resourceVersion, rvOf(marker))
 })
