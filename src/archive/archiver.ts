@@ -218,12 +218,15 @@ export class Archiver {
       const obj = JSON.parse(item.entry.json.toString('utf8')) as Obj
       if (!FINISHED.has(String(obj.status?.phase ?? '')) || !this.#eligible(item.entry)) continue
       this.#holding++
-      // Its labelled version comes back through the watch and replaces this one in the queue.
+      // Busy meanwhile: no write of it races the label patch. Its labelled version comes back through the watch and
+      // replaces this one in the queue.
+      this.#busy.add(uid)
       void this.#markPending(item.entry, obj)
         .catch((err: unknown) => this.#o.log(`archive: cannot label workflow ${item.entry.namespace}/${item.entry.name} Pending: ${(err as Error).message}`))
         .finally(() => {
           this.#holding--
-          if (this.#backoff) this.#holdQueued()
+          this.#busy.delete(uid)
+          this.#pump()
         })
     }
   }
@@ -232,7 +235,8 @@ export class Archiver {
   async #work(item: Item, probe: boolean): Promise<void> {
     if (this.#stopped || (!item.deleted && !this.#leader)) return
     try {
-      await this.#archive(item)
+      // A probe that wrote nothing (a newer version on its way, a hold in between) says nothing of the database.
+      if (!(await this.#archive(item)) && this.#backoff) return
       if (this.#backoff) this.#o.log('archive: writing again')
       this.#backoff = 0
       this.#retryAt = 0
@@ -247,43 +251,46 @@ export class Archiver {
     }
   }
 
-  async #archive(item: Item): Promise<void> {
+  /** @returns whether the row was written (false: nothing to write, or a newer version will come through the watch) */
+  async #archive(item: Item): Promise<boolean> {
     let { entry } = item
     const live = this.#o.store.get(entry.uid)
     if (!item.deleted && live) {
       if (live.resourceVersion > entry.resourceVersion) {
-        if (!this.#eligible(live) && !held(live)) return // e.g. already labelled Archived
+        if (!this.#eligible(live) && !held(live)) return false // e.g. already labelled Archived
         entry = live
       }
     }
     const done = this.#written.get(entry.uid)
-    if (!item.deleted && done !== undefined && done >= entry.resourceVersion) return
+    if (!item.deleted && done !== undefined && done >= entry.resourceVersion) return false
     const obj = JSON.parse(entry.json.toString('utf8')) as Obj
     const phase = String(obj.status?.phase ?? '')
     const { namespace, name } = entry
     if (!FINISHED.has(phase) || (!item.deleted && !this.#eligible(entry))) {
       if (!item.deleted && held(entry)) await this.#mark(namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
-      return
+      return false
+    }
+    let rv = String(entry.resourceVersion)
+    let finalizers = finalizersOf(obj.metadata)
+    // Held before anything is read from the database (offloaded nodes): a workflow that fails there is held already.
+    if (!item.deleted && !entry.labels[ARCHIVING_STATUS]) {
+      const patched = await this.#markPending(entry, obj)
+      if (!patched) return false
+      rv = patched.resourceVersion ?? rv
+      finalizers = patched.finalizers ?? []
     }
     if (obj.status && this.#o.offloaded) {
       const lost = await hydrateNodes(obj.status, entry.uid, this.#o.offloaded)
       if (lost) this.#o.log(`archive: workflow ${namespace}/${name} (${entry.uid}): ${lost}`)
     }
-    let rv = String(entry.resourceVersion)
-    let finalizers = finalizersOf(obj.metadata)
-    if (!item.deleted && !entry.labels[ARCHIVING_STATUS]) {
-      const patched = await this.#markPending(entry, obj)
-      if (!patched) return
-      rv = patched.resourceVersion ?? rv
-      finalizers = patched.finalizers ?? []
-    }
     const written = await this.#o.writer.upsert(toRecord(obj, entry, phase, rv))
     if (written) this.archived++
-    if (item.deleted) return
+    if (item.deleted) return true
     const release = finalizers.includes(ARCHIVE_FINALIZER) ? { finalizers: released(finalizers) } : {}
     await this.#mark(namespace, name, rv, { status: 'Archived', ...release })
     // Only once labelled: a failed label patch must be retried, not skipped as already done.
     this.#written.set(entry.uid, Number(rv))
+    return true
   }
 
   /**

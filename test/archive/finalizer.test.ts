@@ -86,3 +86,14 @@ test('held workflows the archive no longer takes are let go: archiving turned of
   assert.equal(del.status, 200)
   assert.equal(s.emulator.get(WF, 'off'), undefined)
 })
+
+test('a workflow whose nodes are offloaded, finishing while Postgres is down, is held too: the hold comes before the read of its nodes', async (t) => {
+  const pg = await ownPostgres(t)
+  const s = await startStack(t, { database: pg.url, args: archiveArgs })
+  await pg.stop()
+  const wf = finished(s, 'offloaded')
+  s.emulator.patch(WF, 'offloaded', { status: { nodes: null, offloadNodeStatusVersion: 'fnv:1' } })
+  assert.ok(wf.metadata.uid)
+  // Before, its nodes were read first: that failed, and it waited unlabelled for the database like any write.
+  await until('held', () => liveStatus(s, 'offloaded') === 'Pending' && (s.emulator.get(WF, 'offloaded')?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER), 10_000)
+})
