@@ -27,8 +27,8 @@ export function pastEntryOf(store: WorkflowStore): (obj: KubeObject) => IndexEnt
 
 /**
  * What a client that had everything up to a past version is told to bring it up to date, as the 410 re-list tells
- * every client (diff.ts): DELETED for what is gone, then ADDED and MODIFIED by version, each as its selectors see
- * it; nothing for what is unchanged.
+ * every client (diff.ts): ADDED, MODIFIED and DELETED (for what is gone) in version order, each as its selectors
+ * see it; nothing for what is unchanged.
  */
 export function changesSince(past: ReadonlyMap<string, IndexEntry>, current: readonly IndexEntry[], matches: (e: IndexEntry) => boolean, rv: number): HubEvent<IndexEntry>[] {
   const now = new Map(current.map((e) => [e.uid, e]))
