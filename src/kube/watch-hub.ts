@@ -23,7 +23,7 @@ export interface HubOptions {
 }
 
 /** How long a client resuming from a position this hub has not reached yet waits for it (see catchUp). */
-export const CATCH_UP_MS = 3_000
+const CATCH_UP_MS = 3_000
 
 /** Bytes an event keeps in the history: its object, and the previous one and its DELETED form when kept. */
 const eventBytes = (ev: HubEvent): number => ev.entry.json.length + 2 * (ev.prev?.json.length ?? 0)
@@ -85,8 +85,8 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   }
 
   /**
-   * A watch bookmark: every change up to `rv` has been published. The position moves, so ids up to it resume here,
-   * and the history does not: no event lies in between.
+   * Every change up to `rv` has been published (a watch bookmark, the end of a list). The position moves, so ids up
+   * to it resume here, and the history does not: no event lies in between.
    */
   advance(rv: number): void {
     if (rv <= this.#pos.rv) return

@@ -31,6 +31,14 @@ async function informerOn(t: import('node:test').TestContext, emulatorOpts: Para
   return { emulator, informer, seen, logs }
 }
 
+/** Until the emulator has a watch open. */
+async function watching(emulator: { openWatches(): number }): Promise<void> {
+  while (emulator.openWatches() === 0) await new Promise((r) => setTimeout(r, 10))
+}
+
+/** The waits the informer logged before each retry, in ms. */
+const retryWaits = (logs: string[]) => logs.flatMap((l) => /retrying in (\d+) ms/.exec(l)?.[1] ?? [])
+
 test('a watch still open well past the timeoutSeconds it asked for is closed and resumed: nothing missed', async (t) => {
   const health: string[] = []
   const { emulator, informer, seen } = await informerOn(t, { namespaces: ['argo'], tls: true },
@@ -81,7 +89,7 @@ test('a watch refused with HTTP 410 (not an ERROR event in the stream) re-lists,
   emulator.create(WF, create('a'))
   informer.start()
   await informer.synced
-  while (emulator.openWatches() === 0) await new Promise((r) => setTimeout(r, 20))
+  await watching(emulator)
   const expired = informer.resourceVersion
   // From now on the API refuses that version outright, as one without a watch cache (or a proxy) answers 410.
   emulator.fault({ path: /workflows$/, watch: true, status: 410, query: new RegExp(`resourceVersion=${expired}(&|$)`), times: Infinity })
@@ -100,27 +108,23 @@ test('a watch that worked and then lost its connection is re-opened at once each
   const { emulator, informer, seen, logs } = await informerOn(t, { namespaces: ['argo'], tls: true }, { stallMs: 5_000 })
   informer.start()
   await informer.synced
-  const watching = async () => {
-    while (emulator.openWatches() === 0) await new Promise((r) => setTimeout(r, 10))
-  }
   // Connections cut every ~0.4 s (a flaky load balancer), each after the watch delivered a change.
   for (let i = 0; i < 5; i++) {
-    await watching()
+    await watching(emulator)
     emulator.create(WF, create(`w${i}`))
     while (!seen.includes(`ADDED w${i}`)) await new Promise((r) => setTimeout(r, 10))
     await new Promise((r) => setTimeout(r, 400))
     emulator.dropWatches()
   }
-  await watching()
-  const waits = logs.filter((l) => l.includes('retrying in')).map((l) => /retrying in (\d+) ms/.exec(l)?.[1])
+  await watching(emulator)
   // Before, each cut doubled the wait (200, 400, 800, 1600, 3200 ms, then 10 s), as if the API were failing.
-  assert.deepEqual(waits, ['200', '200', '200', '200', '200'])
+  assert.deepEqual(retryWaits(logs), ['200', '200', '200', '200', '200'])
   // Refused attempts still back off: a cut after the watch worked, then refusals.
   await new Promise((r) => setTimeout(r, 500))
   const refuse = emulator.fault({ path: /workflows$/, watch: true, status: 500, times: Infinity })
   emulator.dropWatches()
-  while (logs.filter((l) => l.includes('retrying in')).length < 8) await new Promise((r) => setTimeout(r, 20))
-  assert.deepEqual(logs.filter((l) => l.includes('retrying in')).slice(5).map((l) => /retrying in (\d+) ms/.exec(l)?.[1]), ['200', '400', '800'])
+  while (retryWaits(logs).length < 8) await new Promise((r) => setTimeout(r, 20))
+  assert.deepEqual(retryWaits(logs).slice(5), ['200', '400', '800'])
   refuse()
 })
 
@@ -129,15 +133,14 @@ test('a watch that worked and then answered 410, followed by re-lists that fail,
   emulator.create(WF, create('a'))
   informer.start()
   await informer.synced
-  while (emulator.openWatches() === 0) await new Promise((r) => setTimeout(r, 10))
+  await watching(emulator)
   await new Promise((r) => setTimeout(r, 400))
   // Every list fails, after 300 ms (a loaded apiserver): the time since the old watch opened grows past each wait.
   emulator.fault({ path: /workflows$/, watch: false, status: 500, delayMs: 300, times: Infinity })
   emulator.create(WF, create('b'))
   emulator.compact()
   emulator.dropWatches()
-  const waits = () => logs.filter((l) => l.includes('retrying in')).map((l) => /retrying in (\d+) ms/.exec(l)?.[1])
-  while (waits().length < 5) await new Promise((r) => setTimeout(r, 20))
+  while (retryWaits(logs).length < 5) await new Promise((r) => setTimeout(r, 20))
   // The cut of a watch that worked, then the 410 and failing lists: 200, 400, 800, … (before: 200 again and again).
-  assert.deepEqual(waits().slice(0, 5), ['200', '200', '400', '800', '1600'])
+  assert.deepEqual(retryWaits(logs).slice(0, 5), ['200', '200', '400', '800', '1600'])
 })
