@@ -13,6 +13,7 @@ import { LabelCopiesBackfill } from './label-backfill.js'
 import { LeaseElector } from './lease.js'
 import { OffloadedNodes } from './offloaded-nodes.js'
 import { resolvePersistence, type ArchivingSettings } from './persistence.js'
+import { releaseHeld } from './release.js'
 import { followArchivingSettings } from './settings-reload.js'
 import { ArchiveService, type ArchiveServiceDeps } from './service.js'
 import { archivedListing } from './unified.js'
@@ -51,7 +52,11 @@ export async function startArchive(o: {
     databaseUrl: config.databaseUrl, settings: settings.persistence, kube: o.kube, namespace: config.namespace,
     archiveTtl: config.archiveTtl, skipMigrations: config.skipMigrations, log: o.log,
   })
-  if (!p) return { service: new ArchiveService({ access: o.access, instanceId: settings.instanceID, disableValuesPattern }), close: async () => {} }
+  const release = () => releaseHeld({ store: o.store, kube: o.kube, synced: o.synced, log: o.log })
+  if (!p) {
+    const stopReleasing = release()
+    return { service: new ArchiveService({ access: o.access, instanceId: settings.instanceID, disableValuesPattern }), close: async () => stopReleasing() }
+  }
   const migrations = await startMigrations(p.url, p.offloadTable, p.skipMigrations, o.log)
   const db: Db = openDatabase(p.url)
   const scope = { clusterName: p.clusterName, instanceId: settings.instanceID, managedNamespace: o.managedNamespace }
@@ -72,10 +77,11 @@ export async function startArchive(o: {
     await db.close()
   }
   if (!p.archive) {
+    const stopReleasing = release()
     const stopFollowing = follow((s) => {
       if (s.archive) o.log('archive: persistence.archive is now true: restart the server to start archiving')
     })
-    return { service, reader, listing, offloaded, close: async () => { stopFollowing(); await closeDatabase() } }
+    return { service, reader, listing, offloaded, close: async () => { stopReleasing(); stopFollowing(); await closeDatabase() } }
   }
 
   const archiver = new Archiver({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ownPostgres, sqlQuery } from '../harness/postgres.js'
 import { startStack } from '../harness/stack.js'
-import { archiveArgs, finished, liveStatus, until, WF } from './helpers.js'
+import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
 
 const FINALIZER = 'workflows.argoproj.io/archive'
 const CM = { group: '', resource: 'configmaps', namespace: 'argo' }
@@ -96,4 +96,27 @@ test('a workflow whose nodes are offloaded, finishing while Postgres is down, is
   assert.ok(wf.metadata.uid)
   // Before, its nodes were read first: that failed, and it waited unlabelled for the database like any write.
   await until('held', () => liveStatus(s, 'offloaded') === 'Pending' && (s.emulator.get(WF, 'offloaded')?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER), 10_000)
+})
+
+test('a server started without archiving lets go of the workflows an earlier server held for the archive: they can be deleted', async (t) => {
+  // As an archiving server leaves them when Postgres was down: Pending, with our finalizer beside others.
+  for (const persistence of ['none', 'archive: false'] as const) {
+    const s = await startStack(t, {
+      database: persistence !== 'none',
+      before: (e) => {
+        finished({ emulator: e }, 'held')
+        e.patch(WF, 'held', { metadata: { labels: { [STATUS]: 'Pending' }, finalizers: ['example.com/keep', FINALIZER] } })
+        if (persistence !== 'none') e.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap' }, data: { persistence } })
+      },
+    })
+    await until(`let go (persistence: ${persistence})`, () => {
+      const f = s.emulator.get(WF, 'held')?.metadata.finalizers as string[] | undefined
+      return f?.length === 1 && f[0] === 'example.com/keep'
+    })
+    // The label stays: a server that archives again takes it.
+    assert.equal(liveStatus(s, 'held'), 'Pending')
+    s.emulator.patch(WF, 'held', { metadata: { finalizers: null } })
+    assert.equal((await s.req('/api/v1/workflows/argo/held', { method: 'DELETE' })).status, 200)
+    assert.equal(s.emulator.get(WF, 'held'), undefined)
+  }
 })

@@ -6,7 +6,7 @@ export const STATUS = 'workflows.argoproj.io/workflow-archiving-status'
 let clock = Date.parse('2026-03-01T00:00:00Z')
 
 /** A finished workflow written straight into the emulator, as a controller would leave it. */
-export function finished(s: Stack, name: string, o: { phase?: string; labels?: Record<string, string>; namespace?: string; finishedAt?: string; message?: string } = {}) {
+export function finished(s: Pick<Stack, 'emulator'>, name: string, o: { phase?: string; labels?: Record<string, string>; namespace?: string; finishedAt?: string; message?: string } = {}) {
   clock += 60_000
   const finishedAt = o.finishedAt ?? new Date(clock).toISOString().replace('.000', '')
   return s.emulator.create({ ...WF, namespace: o.namespace ?? 'argo' }, {
