@@ -1,5 +1,6 @@
 import type { KubeClient } from '../kube/client.js'
 import { Workflows } from '../kube/resources.js'
+import { isManagedBy } from '../lib/instance-id.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { finalizersOf, held, released, type Obj } from './record.js'
@@ -10,12 +11,12 @@ const RETRY_MS = 5_000
  * A server started without archiving (no persistence, or persistence.archive false) lets go of the workflows an
  * archiving server held for the archive while Postgres was down (Pending with our finalizer): nothing will write
  * their rows now, and a held workflow cannot be deleted (kubectl delete and the controller's TTL would wait for
- * good). Only those found held once the cache is synced, each until it is let go or gone; their label stays
- * Pending, so a server that archives again takes them. Another replica still archiving (a rolling change of the
- * configmap) may hold a workflow again, and is left to it: this one does not fight it.
+ * good). Only those of this instance (instanceID) found held once the cache is synced, each until it is let go or
+ * gone; their label stays Pending, so a server that archives again takes them. Another replica still archiving (a
+ * rolling change of the configmap) may hold a workflow again, and is left to it: this one does not fight it.
  * @returns a function that stops it
  */
-export function releaseHeld(o: { store: WorkflowStore; kube: KubeClient; synced: Promise<void>; log: (msg: string) => void }): () => void {
+export function releaseHeld(o: { store: WorkflowStore; kube: KubeClient; synced: Promise<void>; instanceId: string; log: (msg: string) => void }): () => void {
   const pending = new Set<string>()
   let stopped = false
   const release = (e: IndexEntry) => {
@@ -44,7 +45,8 @@ export function releaseHeld(o: { store: WorkflowStore; kube: KubeClient; synced:
   void o.synced.then(() => {
     if (stopped) return
     for (const e of o.store.entries('')) {
-      if (!held(e)) continue
+      // Another instance's server (--instanceid) may archive its own workflows.
+      if (!held(e) || !isManagedBy(e.labels, o.instanceId)) continue
       pending.add(e.uid)
       release(e)
     }

@@ -106,6 +106,9 @@ test('a server started without archiving lets go of the workflows an earlier ser
       before: (e) => {
         finished({ emulator: e }, 'held')
         e.patch(WF, 'held', { metadata: { labels: { [STATUS]: 'Pending' }, finalizers: ['example.com/keep', FINALIZER] } })
+        // Another instance's (--instanceid): its own server archives it.
+        finished({ emulator: e }, 'theirs', { labels: { 'workflows.argoproj.io/controller-instanceid': 'other', [STATUS]: 'Pending' } })
+        e.patch(WF, 'theirs', { metadata: { finalizers: [FINALIZER] } })
         if (persistence !== 'none') e.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap' }, data: { persistence } })
       },
     })
@@ -115,6 +118,7 @@ test('a server started without archiving lets go of the workflows an earlier ser
     })
     // The label stays: a server that archives again takes it.
     assert.equal(liveStatus(s, 'held'), 'Pending')
+    assert.deepEqual(s.emulator.get(WF, 'theirs')?.metadata.finalizers, [FINALIZER])
     s.emulator.patch(WF, 'held', { metadata: { finalizers: null } })
     assert.equal((await s.req('/api/v1/workflows/argo/held', { method: 'DELETE' })).status, 200)
     assert.equal(s.emulator.get(WF, 'held'), undefined)
