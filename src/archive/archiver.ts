@@ -83,7 +83,7 @@ export class Archiver {
       if (ev.type === 'DELETED' || ev.entry.labels[ARCHIVING_STATUS] === 'Archived') this.#written.delete(ev.entry.uid)
       if (ev.type === 'DELETED') {
         if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
-      } else if (this.#leader && (this.#eligible(ev.entry) || held(ev.entry))) this.#enqueue({ entry: ev.entry, deleted: false })
+      } else if (this.#leader && (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId))) this.#enqueue({ entry: ev.entry, deleted: false })
     })
     void synced.then(() => {
       this.#synced = true
@@ -142,7 +142,7 @@ export class Archiver {
   }
 
   #scan(): void {
-    for (const e of this.#o.store.entries('')) if (this.#eligible(e) || held(e)) this.#enqueue({ entry: e, deleted: false })
+    for (const e of this.#o.store.entries('')) if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })
   }
 
   /** Cheap checks on the cached entry; the phase is read from the object only when these pass. */
@@ -257,7 +257,7 @@ export class Archiver {
     const live = this.#o.store.get(entry.uid)
     if (!item.deleted && live) {
       if (live.resourceVersion > entry.resourceVersion) {
-        if (!this.#eligible(live) && !held(live)) return false // e.g. already labelled Archived
+        if (!this.#eligible(live) && !held(live, this.#o.instanceId)) return false // e.g. already labelled Archived
         entry = live
       }
     }
@@ -267,7 +267,7 @@ export class Archiver {
     const phase = String(obj.status?.phase ?? '')
     const { namespace, name } = entry
     if (!FINISHED.has(phase) || (!item.deleted && !this.#eligible(entry))) {
-      if (!item.deleted && held(entry)) await this.#mark(namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
+      if (!item.deleted && held(entry, this.#o.instanceId)) await this.#mark(namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
       return false
     }
     let rv = String(entry.resourceVersion)

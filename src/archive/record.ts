@@ -1,3 +1,4 @@
+import { isManagedBy } from '../lib/instance-id.js'
 import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
@@ -6,8 +7,12 @@ import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
 
 export const FINISHED = new Set(['Succeeded', 'Failed', 'Error'])
 const HOLD = Buffer.from(JSON.stringify(ARCHIVE_FINALIZER))
-/** Pending with our finalizer: the label is checked first, so only those workflows' JSON is searched. */
-export const held = (e: IndexEntry): boolean => e.labels[ARCHIVING_STATUS] === 'Pending' && e.json.includes(HOLD)
+/**
+ * Pending with our finalizer, and this instance's (instanceID: another instance's server archives, holds and lets go
+ * of its own). The label is checked first, so only those workflows' JSON is searched.
+ */
+export const held = (e: IndexEntry, instanceId: string): boolean =>
+  e.labels[ARCHIVING_STATUS] === 'Pending' && isManagedBy(e.labels, instanceId) && e.json.includes(HOLD)
 export type Obj = { metadata: Record<string, unknown>; status?: Record<string, unknown> }
 export const finalizersOf = (m: Record<string, unknown>): string[] => Array.isArray(m.finalizers) ? m.finalizers.filter((f): f is string => typeof f === 'string') : []
 /** The finalizers without ours, as a merge patch writes them: null removes the list. */

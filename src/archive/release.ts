@@ -1,6 +1,5 @@
 import type { KubeClient } from '../kube/client.js'
 import { Workflows } from '../kube/resources.js'
-import { isManagedBy } from '../lib/instance-id.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { finalizersOf, held, released, type Obj } from './record.js'
@@ -20,7 +19,7 @@ export function releaseHeld(o: { store: WorkflowStore; kube: KubeClient; synced:
   const pending = new Set<string>()
   let stopped = false
   const release = (e: IndexEntry) => {
-    if (!held(e)) return void pending.delete(e.uid)
+    if (!held(e, o.instanceId)) return void pending.delete(e.uid)
     const obj = JSON.parse(e.json.toString('utf8')) as Obj
     // At its version: a conflict means a newer one is on its way through the cache, and is released in turn.
     const metadata = { resourceVersion: String(e.resourceVersion), finalizers: released(finalizersOf(obj.metadata)) }
@@ -45,8 +44,7 @@ export function releaseHeld(o: { store: WorkflowStore; kube: KubeClient; synced:
   void o.synced.then(() => {
     if (stopped) return
     for (const e of o.store.entries('')) {
-      // Another instance's server (--instanceid) may archive its own workflows.
-      if (!held(e) || !isManagedBy(e.labels, o.instanceId)) continue
+      if (!held(e, o.instanceId)) continue
       pending.add(e.uid)
       release(e)
     }

@@ -124,3 +124,18 @@ test('a server started without archiving lets go of the workflows an earlier ser
     assert.equal(s.emulator.get(WF, 'held'), undefined)
   }
 })
+
+test("an archiving server leaves another instance's held workflows alone: that instance's server archives them", async (t) => {
+  const s = await startStack(t, {
+    database: true, args: archiveArgs,
+    before: (e) => {
+      finished({ emulator: e }, 'theirs', { labels: { 'workflows.argoproj.io/controller-instanceid': 'other', [STATUS]: 'Pending' } })
+      e.patch(WF, 'theirs', { metadata: { finalizers: [FINALIZER] } })
+      finished({ emulator: e }, 'ours')
+    },
+  })
+  await until('ours archived', () => liveStatus(s, 'ours') === 'Archived')
+  await s.server.archive.archiver?.idle()
+  // Before, the scan took it for one of ours that was no longer to be archived, and let it go.
+  assert.deepEqual(s.emulator.get(WF, 'theirs')?.metadata.finalizers, [FINALIZER])
+})
