@@ -139,3 +139,24 @@ test("an archiving server leaves another instance's held workflows alone: that i
   // Before, the scan took it for one of ours that was no longer to be archived, and let it go.
   assert.deepEqual(s.emulator.get(WF, 'theirs')?.metadata.finalizers, [FINALIZER])
 })
+
+test('while Postgres is down, a probe that had nothing to write (a held workflow running again, let go) does not end the backoff', async (t) => {
+  const pg = await ownPostgres(t)
+  const lines: string[] = []
+  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  await pg.stop()
+  finished(s, 'first')
+  await until('retrying', () => lines.some((l) => l.includes('retrying in')), 20_000)
+  finished(s, 'again')
+  await until('held', () => (s.emulator.get(WF, 'again')?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER))
+  // Retried by the controller: running again, so its probe lets it go and writes nothing.
+  s.emulator.patch(WF, 'again', { metadata: { labels: { 'workflows.argoproj.io/completed': 'false' } }, status: { phase: 'Running', finishedAt: null } })
+  await until('let go', () => s.emulator.get(WF, 'again')?.metadata.finalizers === undefined, 20_000)
+  const retries = lines.filter((l) => l.includes('retrying in')).length
+  await until('first probed again', () => lines.filter((l) => l.includes('retrying in')).length > retries, 20_000)
+  // Before, that probe ended the backoff: "writing again", and the whole queue dispatched against a database still down.
+  assert.deepEqual(lines.filter((l) => l.includes('writing again')), [])
+  await pg.start()
+  await until('first archived', () => liveStatus(s, 'first') === 'Archived', 30_000)
+  assert.ok(lines.some((l) => l.includes('writing again')))
+})
