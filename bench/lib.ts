@@ -77,20 +77,23 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
-/** RSS and V8's live bytes (heap used + external) of a server from startServerProcess right after a full GC, in MB. */
-export async function afterGc(child: ChildProcess): Promise<{ rssMb: number; liveMb: number }> {
-  const live = new Promise<number>((resolve) => {
+/**
+ * RSS, V8's live bytes (heap used + external) and its young generation's committed size of a server from
+ * startServerProcess right after a full GC, in MB.
+ */
+export async function afterGc(child: ChildProcess): Promise<{ rssMb: number; liveMb: number; youngMb: number }> {
+  const live = new Promise<{ liveMb: number; youngMb: number }>((resolve) => {
     const on = (d: Buffer) => {
-      const m = /gc done (\d+)/.exec(d.toString())
+      const m = /gc done (\d+) (\d+)/.exec(d.toString())
       if (!m) return
       child.stdout?.off('data', on)
-      resolve(Number(m[1]) / 1048576)
+      resolve({ liveMb: Number(m[1]) / 1048576, youngMb: Number(m[2]) / 1048576 })
     }
     child.stdout?.on('data', on)
   })
   child.kill('SIGUSR2')
-  const liveMb = await live
-  return { rssMb: rssMb(child.pid as number), liveMb }
+  const { liveMb, youngMb } = await live
+  return { rssMb: rssMb(child.pid as number), liveMb, youngMb }
 }
 
 /** CPU time (user + system) a process has used so far, in ms (Linux; clock ticks of 10 ms). */

@@ -132,7 +132,7 @@ async function level(t: Target, clients: number) {
   }
   lat.sort((a, b) => a - b)
   return { clients, events: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99), rss, idleRss, gcRss, growthKb: ((gcRss - (base?.rssMb ?? NaN)) * 1024) / clients,
-    liveKb: (((gc?.liveMb ?? NaN) - (base?.liveMb ?? NaN)) * 1024) / clients, cpu }
+    liveKb: (((gc?.liveMb ?? NaN) - (base?.liveMb ?? NaN)) * 1024) / clients, young: [base?.youngMb ?? NaN, gc?.youngMb ?? NaN], cpu }
 }
 
 async function startFloor(objectJson: () => string): Promise<Target> {
@@ -178,6 +178,9 @@ export async function run(): Promise<void> {
     console.log(`  p99(1000)/p99(1) = ${fmt(thousand.p99 / one.p99)} (target <= 3); the floor's: ${fmt(floorThousand.p99 / floorOne.p99)}; ours/floor at 1000 clients: p50 ${fmt(thousand.p50 / floorThousand.p50)}, p99 ${fmt(thousand.p99 / floorThousand.p99)}`)
     const perClient = (a: number, b: number) => `${(((a - b) * 1024) / 999).toFixed(1)} KB`
     console.log(`  RSS growth per client at 1000 = ${thousand.growthKb.toFixed(1)} KB (after a full GC, before and after they connect; target <= 50); between levels without a GC ${perClient(thousand.idleRss, one.idleRss)} connected, ${perClient(thousand.rss, one.rss)} after the updates (V8 heap sizing); V8's live bytes (heap used + external, after a full GC) ${thousand.liveKb.toFixed(1)} KB per client`)
+    // The noise in the growth: V8 sizes its young generation to the allocation rate (1 to 32 MB) and a full GC keeps it.
+    const [y0, y1] = thousand.young as [number, number]
+    console.log(`  of that growth, V8's young generation went from ${y0.toFixed(0)} to ${y1.toFixed(0)} MB (${(((y1 - y0) * 1024) / 1000).toFixed(1)} KB per client; a one-off sizing to the load, at most 32 MB)`)
   } finally {
     child.kill('SIGTERM')
     floor?.child.kill('SIGTERM')
