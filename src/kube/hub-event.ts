@@ -89,11 +89,14 @@ export class HubEvent<E extends HubEntry = HubEntry> {
   /**
    * The entry as clients get it. A deletion a re-list found carries the last state seen, at the version it is
    * placed at, as a watch's DELETED carries the deletion's version: a client without ids (NDJSON) resumes from that
-   * version. `entry` keeps the version last seen (the archive must not take that state for a newer one).
+   * version. Several placed at one version carry their ids (`rv.n`, the same as their SSE ids): resourceVersions
+   * are opaque to clients (Kubernetes API conventions), and a client that got all of them resumes after the last,
+   * not again after the first. `entry` keeps the version last seen (the archive must not take that state for a
+   * newer one).
    */
   get sent(): E {
     if (!this.relisted) return this.entry
-    this.#sent ??= atVersion(this.entry, this.#pos.rv)
+    this.#sent ??= atVersion(this.entry, this.#pos.rv, this.id)
     return this.#sent
   }
 
@@ -134,10 +137,10 @@ function sameSelectable(a: HubEntry, b: HubEntry): boolean {
   return sameRecord(a.labels, b.labels) && sameRecord(a.fields, b.fields)
 }
 
-/** The entry with its object's metadata.resourceVersion set to `rv`. */
-function atVersion<E extends HubEntry>(e: E, rv: number): E {
+/** The entry at version `rv`, its object's metadata.resourceVersion `version` (`rv`, or an id `rv.n`). */
+function atVersion<E extends HubEntry>(e: E, rv: number, version = String(rv)): E {
   const obj = JSON.parse(e.json.toString()) as { metadata?: Record<string, unknown> }
-  obj.metadata = { ...obj.metadata, resourceVersion: String(rv) }
+  obj.metadata = { ...obj.metadata, resourceVersion: version }
   const json = toWireJson(obj)
   return { ...e, resourceVersion: rv, json: typeof e.json === 'string' ? json : Buffer.from(json) }
 }

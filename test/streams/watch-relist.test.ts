@@ -127,6 +127,34 @@ test('a deletion a re-list found carries the version it is placed at: an NDJSON 
   assert.equal((resumed.messages()[0]?.result as Frame).object.metadata.resourceVersion, rvOf(marker))
 })
 
+test('deletions a re-list placed at one version carry their ids as resourceVersions: an NDJSON client resumes exactly after any of them', async (t) => {
+  const s = await startStack(t)
+  for (const name of ['d1', 'd2', 'd3']) seed(s, name)
+  const nd = await openStream(s, '/api/v1/workflow-events/argo')
+  await nd.until(() => nd.messages().length === 3)
+  const unblock = s.emulator.fault({ path: /workflows/, watch: true, status: 503, times: Infinity })
+  s.emulator.dropWatches()
+  for (const name of ['d1', 'd2', 'd3']) s.emulator.remove(WF, name)
+  s.emulator.compact()
+  unblock()
+  await nd.until(() => nd.messages().length === 6)
+  nd.close()
+  type Frame = { type: string; object: { metadata: { name: string; resourceVersion: string } } }
+  const deleted = nd.messages().slice(3).map((m) => m.result as Frame)
+  const [v1, v2, v3] = deleted.map((d) => d.object.metadata.resourceVersion)
+  // All three at the latest version they can have had, one after the other (src/kube/diff.ts).
+  assert.deepEqual(deleted.map((d) => `${d.type} ${d.object.metadata.name}`), ['DELETED d1', 'DELETED d2', 'DELETED d3'])
+  assert.deepEqual([v2, v3], [`${v1}.1`, `${v1}.2`])
+  // Before, all three carried v1: a client that had all three got the last two again.
+  seed(s, 'marker')
+  for (const [from, expected] of [[v3, []], [v2, ['DELETED d3']], [v1, ['DELETED d2', 'DELETED d3']]] as const) {
+    const resumed = await openStream(s, `/api/v1/workflow-events/argo?listOptions.resourceVersion=${from}`)
+    t.after(() => resumed.close())
+    await resumed.until((raw) => raw.includes('"marker"'))
+    assert.deepEqual(watchEvents(resumed), [...expected, 'ADDED marker'], `from ${from}`)
+  }
+})
+
 test('after a re-list, a watch from the list\'s version (list, then watch) resumes at once: the re-list moved the position there', async (t) => {
   // Bookmarks as rare as an apiserver's (one a minute): nothing else moves the position on a quiet scope.
   const s = await startStack(t, { bookmarkIntervalMs: 60_000 })
