@@ -1,5 +1,4 @@
 import type { KubeClient } from '../kube/client.js'
-import { Workflows } from '../kube/resources.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import { hydrateNodes, type OffloadedNodeSource } from '../workflows/hydrate.js'
@@ -7,6 +6,8 @@ import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
+import { FollowerHold } from './follower-hold.js'
+import { markPending, markWorkflow } from './marks.js'
 import { finalizersOf, FINISHED, held, released, toRecord, type Obj } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
 
@@ -42,6 +43,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  *   for deletion, until it is written; a finalizer on every workflow from its creation would make every deletion
  *   wait whenever no server runs, so only those waiting for the archive hold one. Held workflows that are no longer
  *   to be archived (archiving turned off, selector changed, running again) are let go;
+ * - a replica that does not lead holds a finished workflow nobody has labelled yet at once (FollowerHold): one
+ *   finishing while no replica leads (a lease duration after a leader died) waits for the next leader too;
  * - a workflow deleted before it was Pending (or forced past the finalizer) is archived from the DELETED event's
  *   last state by every replica, leader or not: the row write is idempotent (by uid, guarded by resourceVersion),
  *   so a dying leader cannot lose it.
@@ -75,6 +78,7 @@ export class Archiver {
   constructor(opts: ArchiverOptions) {
     this.#o = opts
     this.#selector = opts.selector
+    this.#followerHold = new FollowerHold({ kube: opts.kube, store: opts.store, unheld: this.#followerMayHold, log: opts.log })
   }
 
   /** Listens to the cache; archiving starts once the cache is synced and this replica leads. */
@@ -83,7 +87,9 @@ export class Archiver {
       if (ev.type === 'DELETED' || ev.entry.labels[ARCHIVING_STATUS] === 'Archived') this.#written.delete(ev.entry.uid)
       if (ev.type === 'DELETED') {
         if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
-      } else if (this.#leader && (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId))) this.#enqueue({ entry: ev.entry, deleted: false })
+      } else if (this.#leader) {
+        if (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId)) this.#enqueue({ entry: ev.entry, deleted: false })
+      } else if (this.#followerMayHold(ev.entry)) this.#followerHold.add(ev.entry)
     })
     void synced.then(() => {
       this.#synced = true
@@ -95,6 +101,8 @@ export class Archiver {
   #synced = false
   #selector: Requirement[]
   #enabled = true
+  readonly #followerHold: FollowerHold
+  readonly #followerMayHold = (e: IndexEntry) => !this.#leader && !this.#stopped && this.#synced && this.#eligible(e) && !e.labels[ARCHIVING_STATUS]
 
   /**
    * Follows the configmap (see settings-reload.ts): which workflows are archived, and whether any are. Finished
@@ -221,7 +229,7 @@ export class Archiver {
       // Busy meanwhile: no write of it races the label patch. Its labelled version comes back through the watch and
       // replaces this one in the queue.
       this.#busy.add(uid)
-      void this.#markPending(item.entry, obj)
+      void markPending(this.#o.kube, item.entry, obj)
         .catch((err: unknown) => this.#o.log(`archive: cannot label workflow ${item.entry.namespace}/${item.entry.name} Pending: ${(err as Error).message}`))
         .finally(() => {
           this.#holding--
@@ -267,14 +275,14 @@ export class Archiver {
     const phase = String(obj.status?.phase ?? '')
     const { namespace, name } = entry
     if (!FINISHED.has(phase) || (!item.deleted && !this.#eligible(entry))) {
-      if (!item.deleted && held(entry, this.#o.instanceId)) await this.#mark(namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
+      if (!item.deleted && held(entry, this.#o.instanceId)) await markWorkflow(this.#o.kube, namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
       return false
     }
     let rv = String(entry.resourceVersion)
     let finalizers = finalizersOf(obj.metadata)
     // Held before anything is read from the database (offloaded nodes): a workflow that fails there is held already.
     if (!item.deleted && !entry.labels[ARCHIVING_STATUS]) {
-      const patched = await this.#markPending(entry, obj)
+      const patched = await markPending(this.#o.kube, entry, obj)
       if (!patched) return false
       rv = patched.resourceVersion ?? rv
       finalizers = patched.finalizers ?? []
@@ -287,41 +295,9 @@ export class Archiver {
     if (written) this.archived++
     if (item.deleted) return true
     const release = finalizers.includes(ARCHIVE_FINALIZER) ? { finalizers: released(finalizers) } : {}
-    await this.#mark(namespace, name, rv, { status: 'Archived', ...release })
+    await markWorkflow(this.#o.kube, namespace, name, rv, { status: 'Archived', ...release })
     // Only once labelled: a failed label patch must be retried, not skipped as already done.
     this.#written.set(entry.uid, Number(rv))
     return true
-  }
-
-  /**
-   * Recorded on the live object before its row is written (as the controller does): a crash after this point is
-   * visible, and a deletion waits for the row. A workflow already marked for deletion takes no new finalizer (the
-   * apiserver refuses it). Undefined when a newer version exists or it is gone.
-   */
-  #markPending(entry: IndexEntry, obj: Obj) {
-    const finalizers = finalizersOf(obj.metadata)
-    const hold = obj.metadata.deletionTimestamp === undefined && !finalizers.includes(ARCHIVE_FINALIZER)
-    return this.#mark(entry.namespace, entry.name, String(entry.resourceVersion), { status: 'Pending', ...(hold ? { finalizers: [...finalizers, ARCHIVE_FINALIZER] } : {}) })
-  }
-
-  /**
-   * Patches the live workflow at version `rv`: its archiving status label and its finalizers (the whole list, which
-   * the version guards against a concurrent change).
-   * @returns the patched metadata, or undefined when the workflow changed or went meanwhile
-   */
-  async #mark(namespace: string, name: string, rv: string, m: { status?: string; finalizers?: string[] | null }) {
-    const metadata = {
-      resourceVersion: rv,
-      ...(m.status ? { labels: { [ARCHIVING_STATUS]: m.status } } : {}),
-      ...(m.finalizers !== undefined ? { finalizers: m.finalizers } : {}),
-    }
-    try {
-      return (await this.#o.kube.patch(Workflows, namespace, name, { metadata })).metadata
-    } catch (err) {
-      // 409: a newer version exists and will come through the cache; 404: deleted, the DELETED event archives it.
-      const code = (err as { code?: number }).code
-      if (code === 6 || code === 5 || code === 10) return undefined
-      throw err
-    }
   }
 }

@@ -1,7 +1,7 @@
 import type { KubeClient } from '../kube/client.js'
-import { Workflows } from '../kube/resources.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
+import { markWorkflow } from './marks.js'
 import { finalizersOf, held, released, type Obj } from './record.js'
 
 const RETRY_MS = 5_000
@@ -21,14 +21,10 @@ export function releaseHeld(o: { store: WorkflowStore; kube: KubeClient; synced:
   const release = (e: IndexEntry) => {
     if (!held(e, o.instanceId)) return void pending.delete(e.uid)
     const obj = JSON.parse(e.json.toString('utf8')) as Obj
-    // At its version: a conflict means a newer one is on its way through the cache, and is released in turn.
-    const metadata = { resourceVersion: String(e.resourceVersion), finalizers: released(finalizersOf(obj.metadata)) }
-    o.kube.patch(Workflows, e.namespace, e.name, { metadata }).then(() => {
-      o.log(`archive: archiving is off: let go of workflow ${e.namespace}/${e.name}, held for the archive by an earlier server`)
+    // At its version: undefined when a newer one is on its way through the cache (released in turn), or it is gone.
+    markWorkflow(o.kube, e.namespace, e.name, String(e.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) }).then((done) => {
+      if (done) o.log(`archive: archiving is off: let go of workflow ${e.namespace}/${e.name}, held for the archive by an earlier server`)
     }, (err: unknown) => {
-      const code = (err as { code?: number }).code
-      if (code === 5) return void pending.delete(e.uid) // gone
-      if (code === 6 || code === 10) return
       o.log(`archive: cannot let go of workflow ${e.namespace}/${e.name}, retrying in ${RETRY_MS / 1000} s: ${(err as Error).message}`)
       setTimeout(() => {
         const now = o.store.get(e.uid)

@@ -1,0 +1,48 @@
+import type { KubeClient } from '../kube/client.js'
+import type { IndexEntry } from '../workflows/workflow-index.js'
+import type { WorkflowStore } from '../workflows/workflow-store.js'
+import { markPending } from './marks.js'
+import { FINISHED, type Obj } from './record.js'
+
+/** Holds at a time: a burst of finished workflows is labelled a few at once, not all at once. */
+const CONCURRENCY = 4
+
+/**
+ * What a replica that does not lead does with a finished workflow nobody has labelled yet: it holds it (Pending,
+ * our finalizer) at once, as the leader would before writing it. Deleted afterwards, it then waits in Kubernetes for
+ * a leader to write its row. Without this, a workflow finishing while no replica leads (a leader killed: the others
+ * wait a lease duration before taking over) and deleted at once lived only in the followers' memory, from its
+ * DELETED event: lost if Postgres was down and they died too. With a live leader the two race to label it; the
+ * resourceVersion guard lets one patch through and the leader archives the labelled version either way.
+ */
+export class FollowerHold {
+  readonly #waiting = new Map<string, IndexEntry>()
+  #running = 0
+
+  /** @param unheld whether a cached version is still this follower's to hold (finished, eligible, unlabelled, not leading) */
+  constructor(private readonly o: { kube: KubeClient; store: WorkflowStore; unheld: (e: IndexEntry) => boolean; log: (msg: string) => void }) {}
+
+  add(e: IndexEntry): void {
+    this.#waiting.set(e.uid, e)
+    this.#pump()
+  }
+
+  #pump(): void {
+    while (this.#running < CONCURRENCY && this.#waiting.size) {
+      const uid = this.#waiting.keys().next().value as string
+      this.#waiting.delete(uid)
+      // The newest cached version: labelled or gone meanwhile, nothing is left to do.
+      const e = this.o.store.get(uid)
+      if (!e || !this.o.unheld(e)) continue
+      const obj = JSON.parse(e.json.toString('utf8')) as Obj
+      if (!FINISHED.has(String(obj.status?.phase ?? '')) || obj.metadata.deletionTimestamp !== undefined) continue
+      this.#running++
+      markPending(this.o.kube, e, obj)
+        .catch((err: unknown) => this.o.log(`archive: cannot label workflow ${e.namespace}/${e.name} Pending: ${(err as Error).message}`))
+        .finally(() => {
+          this.#running--
+          this.#pump()
+        })
+    }
+  }
+}
