@@ -54,6 +54,11 @@ export class ArchiveWriter {
     })
   }
 
+  /** Whether the database answers at all (a cheap check while writes wait out a backoff). */
+  async reachable(): Promise<boolean> {
+    return execute(this.#db, sql`SELECT 1`).then(() => true, () => false)
+  }
+
   /** @returns whether a row was deleted (labels go by cascade) */
   async delete(uid: string): Promise<boolean> {
     const r = await execute(this.#db, sql`DELETE FROM argo_archived_workflows w WHERE ${scopeSql(this.#scope)} AND w.uid = ${uid}`)

@@ -1,3 +1,4 @@
+import { isUnreachable } from '../db/database.js'
 import type { KubeClient } from '../kube/client.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
@@ -64,6 +65,8 @@ export class Archiver {
   /** no item is dispatched before this time (ms) while writes fail */
   #retryAt = 0
   #retryTimer: NodeJS.Timeout | undefined
+  /** the next check whether the unreachable database answers again (see #awaitDatabase) */
+  #checking: NodeJS.Timeout | undefined
   #stopped = false
   #unsubscribe: (() => void) | undefined
   #rescan: NodeJS.Timeout | undefined
@@ -130,6 +133,7 @@ export class Archiver {
   stop(): void {
     this.#stopped = true
     clearTimeout(this.#retryTimer)
+    clearTimeout(this.#checking)
     this.#unsubscribe?.()
     clearInterval(this.#rescan)
   }
@@ -256,7 +260,27 @@ export class Archiver {
       const e = item.entry
       this.#o.log(`archive: cannot archive workflow ${e.namespace}/${e.name} (${e.uid}): ${(err as Error).message}; retrying in ${this.#backoff} ms`)
       if (!this.#queue.has(e.uid)) this.#queue.set(e.uid, item)
+      if (isUnreachable(err)) this.#awaitDatabase()
     }
+  }
+
+  /**
+   * While the database is unreachable, a cheap check every second ends the backoff's wait as soon as it answers: a
+   * workflow deleted before it could be held lives only in this replica's memory until written, so every second of
+   * waiting after Postgres is back is a second in which a crash would lose it. Other failures (a database that
+   * answers but refuses the write) wait the whole backoff.
+   */
+  #awaitDatabase(): void {
+    if (this.#checking) return
+    this.#checking = setTimeout(() => void this.#o.writer.reachable().then((up) => {
+      this.#checking = undefined
+      if (this.#stopped || this.#retryAt <= Date.now()) return
+      if (!up) return this.#awaitDatabase()
+      this.#retryAt = 0
+      clearTimeout(this.#retryTimer)
+      this.#retryTimer = undefined
+      this.#pump()
+    }), 1_000)
   }
 
   /** @returns whether the row was written (false: nothing to write, or a newer version will come through the watch) */

@@ -187,3 +187,15 @@ test('a workflow that finishes while no replica leads (the leader died, its Leas
   await until('archived and then deleted', () => s.emulator.get(WF, 'orphan') === undefined, 20_000)
   assert.deepEqual(await sqlQuery<{ name: string }>(pg.url, 'SELECT name FROM argo_archived_workflows'), [{ name: 'orphan' }])
 })
+
+test('once Postgres answers again, archiving resumes within about a second, not when the backoff\'s wait ends', async (t) => {
+  const pg = await ownPostgres(t)
+  const lines: string[] = []
+  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  await pg.stop()
+  finished(s, 'waiting')
+  await until('the wait grown to 8 s', () => lines.some((l) => l.includes('retrying in 8000 ms')), 30_000)
+  await pg.start()
+  // Before, nothing was written until those 8 s were over: a crash meanwhile lost a workflow deleted before its hold.
+  await until('archived before the wait is over', () => liveStatus(s, 'waiting') === 'Archived', 5_000)
+})
