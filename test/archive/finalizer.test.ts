@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { ownPostgres, sqlQuery } from '../harness/postgres.js'
 import { startStack } from '../harness/stack.js'
 import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
 
 const FINALIZER = 'workflows.argoproj.io/archive'
 const CM = { group: '', resource: 'configmaps', namespace: 'argo' }
+
+/** A server with its own Postgres, which is then stopped; `lines` gets the server's warnings (the archiver's retries). */
+async function withPostgresDown(t: TestContext) {
+  const pg = await ownPostgres(t)
+  const lines: string[] = []
+  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  await pg.stop()
+  return { pg, s, lines }
+}
 
 test('a workflow deleted while Postgres is down, with every server restarted meanwhile, is archived once Postgres is back', async (t) => {
   const pg = await ownPostgres(t)
@@ -39,10 +48,7 @@ test('a workflow deleted while Postgres is down, with every server restarted mea
 })
 
 test('while Postgres is down, every workflow that finishes is held, not only the one probing the database: deleted, then every server restarted, none is lost', async (t) => {
-  const pg = await ownPostgres(t)
-  const lines: string[] = []
-  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
-  await pg.stop()
+  const { pg, s, lines } = await withPostgresDown(t)
   finished(s, 'first')
   await until('the wait grown to 2 s', () => lines.some((l) => l.includes('retrying in 2000 ms')), 20_000)
   // Finished during the backoff: before, they waited in this server's memory, unlabelled, one probe (2 s, then 4 s
@@ -141,10 +147,7 @@ test("an archiving server leaves another instance's held workflows alone: that i
 })
 
 test('while Postgres is down, a probe that had nothing to write (a held workflow running again, let go) does not end the backoff', async (t) => {
-  const pg = await ownPostgres(t)
-  const lines: string[] = []
-  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
-  await pg.stop()
+  const { pg, s, lines } = await withPostgresDown(t)
   finished(s, 'first')
   await until('retrying', () => lines.some((l) => l.includes('retrying in')), 20_000)
   finished(s, 'again')
@@ -189,10 +192,7 @@ test('a workflow that finishes while no replica leads (the leader died, its Leas
 })
 
 test('once Postgres answers again, archiving resumes within about a second, not when the backoff\'s wait ends', async (t) => {
-  const pg = await ownPostgres(t)
-  const lines: string[] = []
-  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
-  await pg.stop()
+  const { pg, s, lines } = await withPostgresDown(t)
   finished(s, 'waiting')
   await until('the wait grown to 8 s', () => lines.some((l) => l.includes('retrying in 8000 ms')), 30_000)
   await pg.start()
