@@ -16,20 +16,21 @@ const CONCURRENCY = 4
  * resourceVersion guard lets one patch through and the leader archives the labelled version either way.
  */
 export class FollowerHold {
-  readonly #waiting = new Map<string, IndexEntry>()
+  /** uids to hold, in the order they came; each is read from the cache when its turn comes */
+  readonly #waiting = new Set<string>()
   #running = 0
 
   /** @param unheld whether a cached version is still this follower's to hold (finished, eligible, unlabelled, not leading) */
   constructor(private readonly o: { kube: KubeClient; store: WorkflowStore; unheld: (e: IndexEntry) => boolean; log: (msg: string) => void }) {}
 
   add(e: IndexEntry): void {
-    this.#waiting.set(e.uid, e)
+    this.#waiting.add(e.uid)
     this.#pump()
   }
 
   #pump(): void {
     while (this.#running < CONCURRENCY && this.#waiting.size) {
-      const uid = this.#waiting.keys().next().value as string
+      const uid = this.#waiting.values().next().value as string
       this.#waiting.delete(uid)
       // The newest cached version: labelled or gone meanwhile, nothing is left to do.
       const e = this.o.store.get(uid)
