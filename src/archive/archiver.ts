@@ -27,11 +27,23 @@ export interface ArchiverOptions {
   backoffMs?: { initial: number; max: number }
   /** how often the leader re-scans the cache for finished workflows not yet Archived */
   rescanMs?: number
+  /** whether the leader election works at all (LeaseElector.working); a replica that does not lead holds only then */
+  electionWorks?: () => boolean
 }
 
 interface Item { entry: IndexEntry; deleted: boolean }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Postgres could not be reached: told apart from Kubernetes' failures, whose causes carry the same ECONNREFUSED. */
+class DatabaseUnreachable extends Error {
+  constructor(cause: unknown) {
+    super((cause as Error).message, { cause })
+  }
+}
+const fromDatabase = <T>(p: Promise<T>): Promise<T> => p.catch((err: unknown) => {
+  throw isUnreachable(err) ? new DatabaseUnreachable(err) : err
+})
 
 /**
  * Writes finished workflows to the archive (spec §6.2, lessons §2) from the server's watch-fed cache:
@@ -84,8 +96,12 @@ export class Archiver {
     this.#followerHold = new FollowerHold({ kube: opts.kube, store: opts.store, unheld: this.#followerMayHold, log: opts.log })
   }
 
-  /** Listens to the cache; archiving starts once the cache is synced and this replica leads. */
-  start(synced: Promise<void>): void {
+  /**
+   * Listens to the cache; archiving starts once `synced` (the cache, and the database's migrations) and this replica
+   * leads. A replica that does not lead holds finished workflows once the cache alone is synced (`cache`): holding
+   * takes only Kubernetes.
+   */
+  start(synced: Promise<void>, cache: Promise<void> = synced): void {
     this.#unsubscribe = this.#o.store.subscribe((ev) => {
       if (ev.type === 'DELETED' || ev.entry.labels[ARCHIVING_STATUS] === 'Archived') this.#written.delete(ev.entry.uid)
       if (ev.type === 'DELETED') {
@@ -98,6 +114,10 @@ export class Archiver {
       this.#synced = true
       if (this.#leader) this.#scan()
     })
+    void cache.then(() => {
+      this.#cacheSynced = true
+      this.#followerScan()
+    })
     this.#rescan = setInterval(() => this.#leader && this.#synced && this.#scan(), this.#o.rescanMs ?? 60_000)
   }
 
@@ -105,7 +125,18 @@ export class Archiver {
   #selector: Requirement[]
   #enabled = true
   readonly #followerHold: FollowerHold
-  readonly #followerMayHold = (e: IndexEntry) => !this.#leader && !this.#stopped && this.#synced && this.#eligible(e) && !e.labels[ARCHIVING_STATUS]
+  #cacheSynced = false
+  /**
+   * Only while the election works (this replica reads and writes the Lease): where none can (RBAC without leases),
+   * no replica will ever lead, and a hold would never be let go.
+   */
+  readonly #followerMayHold = (e: IndexEntry) => !this.#leader && !this.#stopped && this.#cacheSynced && (this.#o.electionWorks?.() ?? true)
+    && this.#eligible(e) && !e.labels[ARCHIVING_STATUS]
+
+  /** What finished before this replica followed (at start-up, or as it stepped down) is held too. */
+  #followerScan(): void {
+    for (const e of this.#o.store.entries('')) if (this.#followerMayHold(e)) this.#followerHold.add(e)
+  }
 
   /**
    * Follows the configmap (see settings-reload.ts): which workflows are archived, and whether any are. Finished
@@ -121,7 +152,10 @@ export class Archiver {
   setLeader(leader: boolean): void {
     this.#leader = leader
     if (leader && this.#synced) this.#scan()
-    if (!leader) this.#dropLive()
+    if (!leader) {
+      this.#dropLive()
+      this.#followerScan()
+    }
   }
 
   /** Forgets the queued live workflows (deletions stay: every replica writes those). */
@@ -260,7 +294,7 @@ export class Archiver {
       const e = item.entry
       this.#o.log(`archive: cannot archive workflow ${e.namespace}/${e.name} (${e.uid}): ${(err as Error).message}; retrying in ${this.#backoff} ms`)
       if (!this.#queue.has(e.uid)) this.#queue.set(e.uid, item)
-      if (isUnreachable(err)) this.#awaitDatabase()
+      if (err instanceof DatabaseUnreachable) this.#awaitDatabase()
     }
   }
 
@@ -271,7 +305,7 @@ export class Archiver {
    * answers but refuses the write) wait the whole backoff.
    */
   #awaitDatabase(): void {
-    if (this.#checking) return
+    if (this.#checking || this.#stopped) return
     this.#checking = setTimeout(() => void this.#o.writer.reachable().then((up) => {
       this.#checking = undefined
       if (this.#stopped || this.#retryAt <= Date.now()) return
@@ -280,7 +314,8 @@ export class Archiver {
       clearTimeout(this.#retryTimer)
       this.#retryTimer = undefined
       this.#pump()
-    }), 1_000)
+    }).catch((err: unknown) => this.#o.log(`archive: ${(err as Error).message}`)), 1_000)
+    this.#checking.unref()
   }
 
   /** @returns whether the row was written (false: nothing to write, or a newer version will come through the watch) */
@@ -312,10 +347,10 @@ export class Archiver {
       finalizers = patched.finalizers ?? []
     }
     if (obj.status && this.#o.offloaded) {
-      const lost = await hydrateNodes(obj.status, entry.uid, this.#o.offloaded)
+      const lost = await fromDatabase(hydrateNodes(obj.status, entry.uid, this.#o.offloaded))
       if (lost) this.#o.log(`archive: workflow ${namespace}/${name} (${entry.uid}): ${lost}`)
     }
-    const written = await this.#o.writer.upsert(toRecord(obj, entry, phase, rv))
+    const written = await fromDatabase(this.#o.writer.upsert(toRecord(obj, entry, phase, rv)))
     if (written) this.archived++
     if (item.deleted) return true
     const release = finalizers.includes(ARCHIVE_FINALIZER) ? { finalizers: released(finalizers) } : {}

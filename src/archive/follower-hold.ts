@@ -44,6 +44,7 @@ export class FollowerHold {
           this.#running--
           this.#pump()
         })
+        .catch((err: unknown) => this.o.log(`archive: ${(err as Error).message}`))
     }
   }
 }

@@ -86,7 +86,7 @@ export async function startArchive(o: {
 
   const archiver = new Archiver({
     store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log,
-    offloaded,
+    offloaded, electionWorks: () => elector.working,
   })
   const gc = new ArchiveGc(writer, p.ttlSeconds, config.archiveGcPeriod * 1000, o.log)
   const elector = new LeaseElector(o.kube, {
@@ -99,7 +99,7 @@ export async function startArchive(o: {
     },
   })
   // Until the tables exist, writes of deleted workflows fail and are retried like any outage; the scan waits.
-  archiver.start(Promise.all([o.synced, migrations.done]).then(() => {}))
+  archiver.start(Promise.all([o.synced, migrations.done]).then(() => {}), o.synced)
   elector.start()
   const stopFollowing = follow((s) => {
     archiver.configure({ enabled: s.archive, selector: s.selector })

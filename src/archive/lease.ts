@@ -28,6 +28,7 @@ export class LeaseElector {
   #renewedAt = 0
   #timer: NodeJS.Timeout | undefined
   #stopped = false
+  #worked = false
   /** the Lease as last read (its resourceVersion), and when by this clock it was first seen so */
   #observed: { version: string; at: number } | undefined
 
@@ -38,6 +39,11 @@ export class LeaseElector {
 
   get leader(): boolean {
     return this.#leader
+  }
+
+  /** Whether the election works: the last attempt read the Lease and, if it tried, wrote it (or lost a race). */
+  get working(): boolean {
+    return this.#worked
   }
 
   start(): void {
@@ -64,7 +70,9 @@ export class LeaseElector {
     if (this.#stopped) return
     try {
       await this.#attempt()
+      this.#worked = true
     } catch (err) {
+      this.#worked = false
       this.#o.log(`archive lease ${this.#o.namespace}/${this.#o.name}: ${(err as Error).message}`)
     }
     // Not renewed for most of a duration: step down before another replica may take over (renewTime + duration).

@@ -32,6 +32,6 @@ export async function until<T>(what: string, fn: () => T | undefined | false | P
   }
 }
 
-export const liveStatus = (s: Stack, name: string, ns = 'argo') => s.emulator.get({ ...WF, namespace: ns }, name)?.metadata.labels?.[STATUS]
+export const liveStatus = (s: Pick<Stack, 'emulator'>, name: string, ns = 'argo') => s.emulator.get({ ...WF, namespace: ns }, name)?.metadata.labels?.[STATUS]
 
 export const archiveArgs = ['--archive-lease-seconds', '1']
