@@ -116,7 +116,7 @@ export class Archiver {
     })
     void cache.then(() => {
       this.#cacheSynced = true
-      this.#followerScan()
+      this.followerScan()
     })
     this.#rescan = setInterval(() => this.#leader && this.#synced && this.#scan(), this.#o.rescanMs ?? 60_000)
   }
@@ -133,8 +133,8 @@ export class Archiver {
   readonly #followerMayHold = (e: IndexEntry) => !this.#leader && !this.#stopped && this.#cacheSynced && (this.#o.electionWorks?.() ?? true)
     && this.#eligible(e) && !e.labels[ARCHIVING_STATUS]
 
-  /** What finished before this replica followed (at start-up, or as it stepped down) is held too. */
-  #followerScan(): void {
+  /** Holds what finished before this replica could follow: at start-up, as it steps down, once the election works. */
+  followerScan(): void {
     for (const e of this.#o.store.entries('')) if (this.#followerMayHold(e)) this.#followerHold.add(e)
   }
 
@@ -154,7 +154,7 @@ export class Archiver {
     if (leader && this.#synced) this.#scan()
     if (!leader) {
       this.#dropLive()
-      this.#followerScan()
+      this.followerScan()
     }
   }
 

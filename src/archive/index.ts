@@ -91,6 +91,7 @@ export async function startArchive(o: {
   const gc = new ArchiveGc(writer, p.ttlSeconds, config.archiveGcPeriod * 1000, o.log)
   const elector = new LeaseElector(o.kube, {
     namespace: config.namespace, name: 'argo-server-archiver', durationSeconds: config.archiveLeaseSeconds, log: o.log,
+    onWorking: () => archiver.followerScan(),
     onChange: (leader) => {
       archiver.setLeader(leader)
       // The TTL pass runs once the tables exist (its first run is at leadership; a failed one waits a period).

@@ -10,6 +10,8 @@ export interface LeaseOptions {
   retryMs?: number
   log: (msg: string) => void
   onChange: (leader: boolean) => void
+  /** called when the election starts to work (see `working`), at start or after it failed */
+  onWorking?: () => void
 }
 
 /**
@@ -70,7 +72,10 @@ export class LeaseElector {
     if (this.#stopped) return
     try {
       await this.#attempt()
-      this.#worked = true
+      if (!this.#worked) {
+        this.#worked = true
+        this.#o.onWorking?.()
+      }
     } catch (err) {
       this.#worked = false
       this.#o.log(`archive lease ${this.#o.namespace}/${this.#o.name}: ${(err as Error).message}`)
