@@ -9,7 +9,7 @@ import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
 import { FollowerHold } from './follower-hold.js'
 import { markPending, markWorkflow } from './marks.js'
-import { finalizersOf, FINISHED, held, released, toRecord, type Obj } from './record.js'
+import { finalizersOf, FINISHED, held, objectOf, released, toRecord } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
 
 export interface ArchiverOptions {
@@ -261,7 +261,7 @@ export class Archiver {
       this.#unheld.delete(uid)
       const item = this.#queue.get(uid)
       if (!item || item.deleted || this.#busy.has(uid)) continue
-      const obj = JSON.parse(item.entry.json.toString('utf8')) as Obj
+      const obj = objectOf(item.entry)
       if (!FINISHED.has(String(obj.status?.phase ?? '')) || !this.#eligible(item.entry)) continue
       this.#holding++
       // Busy meanwhile: no write of it races the label patch. Its labelled version comes back through the watch and
@@ -330,7 +330,7 @@ export class Archiver {
     }
     const done = this.#written.get(entry.uid)
     if (!item.deleted && done !== undefined && done >= entry.resourceVersion) return false
-    const obj = JSON.parse(entry.json.toString('utf8')) as Obj
+    const obj = objectOf(entry)
     const phase = String(obj.status?.phase ?? '')
     const { namespace, name } = entry
     if (!FINISHED.has(phase) || (!item.deleted && !this.#eligible(entry))) {

@@ -2,7 +2,7 @@ import type { KubeClient } from '../kube/client.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { markPending } from './marks.js'
-import { FINISHED, type Obj } from './record.js'
+import { FINISHED, objectOf } from './record.js'
 
 /** Holds at a time: a burst of finished workflows is labelled a few at once, not all at once. */
 const CONCURRENCY = 4
@@ -35,7 +35,7 @@ export class FollowerHold {
       // The newest cached version: labelled or gone meanwhile, nothing is left to do.
       const e = this.o.store.get(uid)
       if (!e || !this.o.unheld(e)) continue
-      const obj = JSON.parse(e.json.toString('utf8')) as Obj
+      const obj = objectOf(e)
       if (!FINISHED.has(String(obj.status?.phase ?? '')) || obj.metadata.deletionTimestamp !== undefined) continue
       this.#running++
       markPending(this.o.kube, e, obj)

@@ -14,6 +14,8 @@ const HOLD = Buffer.from(JSON.stringify(ARCHIVE_FINALIZER))
 export const held = (e: IndexEntry, instanceId: string): boolean =>
   e.labels[ARCHIVING_STATUS] === 'Pending' && isManagedBy(e.labels, instanceId) && e.json.includes(HOLD)
 export type Obj = { metadata: Record<string, unknown>; status?: Record<string, unknown> }
+/** The cached workflow's object (its metadata and status are what the archive reads). */
+export const objectOf = (e: IndexEntry): Obj => JSON.parse(e.json.toString('utf8')) as Obj
 export const finalizersOf = (m: Record<string, unknown>): string[] => Array.isArray(m.finalizers) ? m.finalizers.filter((f): f is string => typeof f === 'string') : []
 /** The finalizers without ours, as a merge patch writes them: null removes the list. */
 export const released = (finalizers: string[]): string[] | null => {

@@ -2,7 +2,7 @@ import type { KubeClient } from '../kube/client.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { markWorkflow } from './marks.js'
-import { finalizersOf, held, released, type Obj } from './record.js'
+import { finalizersOf, held, objectOf, released } from './record.js'
 
 const RETRY_MS = 5_000
 
@@ -20,7 +20,7 @@ export function releaseHeld(o: { store: WorkflowStore; kube: KubeClient; synced:
   let stopped = false
   const release = (e: IndexEntry) => {
     if (!held(e, o.instanceId)) return void pending.delete(e.uid)
-    const obj = JSON.parse(e.json.toString('utf8')) as Obj
+    const obj = objectOf(e)
     // At its version: undefined when a newer one is on its way through the cache (released in turn), or it is gone.
     markWorkflow(o.kube, e.namespace, e.name, String(e.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) }).then((done) => {
       if (done) o.log(`archive: archiving is off: let go of workflow ${e.namespace}/${e.name}, held for the archive by an earlier server`)
