@@ -66,6 +66,38 @@ test('\\u0000 round-trips through jsonb; the stored JSON is readable as upstream
   assert.equal(raw[0]?.m, 'aARGO_POSTGRES_NULL_REPLACEMENTb \\u0000 literal')
 })
 
+test('an archived get answers metadata (labelled Persisted), spec and status only, in upstream JSON dialect', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const url = s.databaseUrl as string
+  const stored = {
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow',
+    metadata: { name: 'html', namespace: 'argo', uid: 'u-html', labels: { [STATUS]: 'Archived', team: '<a&b>' } },
+    spec: { entrypoint: 'main', arguments: { parameters: [{ name: 'p', value: 'x\u2028y' }] } }, status: { phase: 'Succeeded', message: 'a<b' },
+  }
+  const insert = (uid: string, name: string, workflow: string) => sqlQuery(url, `INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)
+    VALUES ($1, $2, 'Succeeded', 'argo', $3, now(), now(), 'default', '')`, [uid, name, workflow])
+  await insert('u-html', 'html', JSON.stringify(stored))
+  // As written by hand or by an old version: no labels, a null spec, no status.
+  await insert('u-bare', 'bare', '{"metadata":{"name":"bare","namespace":"argo","uid":"u-bare"},"spec":null}')
+
+  for (const path of ['/api/v1/archived-workflows/u-html', '/api/v1/archived-workflows/?namespace=argo&name=html']) {
+    const res = await s.req(path)
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
+    const text = await res.text()
+    // Go's encoding/json escapes <, > and & and U+2028 (spec §0).
+    assert.ok(text.includes('"\\u003ca\\u0026b\\u003e"') && text.includes('"a\\u003cb"') && text.includes('x\\u2028y'), text)
+    assert.ok(!/[<>&\u2028]/.test(text), text)
+    const body = JSON.parse(text) as Record<string, unknown>
+    assert.deepEqual(Object.keys(body), ['metadata', 'spec', 'status'])
+    assert.deepEqual(body, { metadata: { ...stored.metadata, labels: { [STATUS]: 'Persisted', team: '<a&b>' } }, spec: stored.spec, status: stored.status })
+  }
+  const bare = await s.json('/api/v1/archived-workflows/u-bare')
+  assert.deepEqual(bare.body, { metadata: { name: 'bare', namespace: 'argo', uid: 'u-bare', labels: { [STATUS]: 'Persisted' } }, spec: {}, status: {} })
+  // The Get fall-back reads the same document.
+  assert.deepEqual((await s.json('/api/v1/workflows/argo/bare')).body, bare.body)
+})
+
 test('unified list: live and archived in one order, each once, stable keyset paging across the boundary', async (t) => {
   const s = await startStack(t, { database: true, args: archiveArgs })
   for (let i = 0; i < 12; i++) finished(s, `done-${String(i).padStart(2, '0')}`)
