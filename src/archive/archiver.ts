@@ -1,4 +1,3 @@
-import { isUnreachable } from '../db/database.js'
 import type { KubeClient } from '../kube/client.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
@@ -11,6 +10,7 @@ import { FollowerHold } from './follower-hold.js'
 import { markPending, markWorkflow } from './marks.js'
 import { finalizersOf, FINISHED, held, objectOf, released, toRecord } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
+import { fromDatabase, WriteBackoff } from './write-backoff.js'
 
 export interface ArchiverOptions {
   store: WorkflowStore
@@ -35,16 +35,6 @@ interface Item { entry: IndexEntry; deleted: boolean }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Postgres could not be reached: told apart from Kubernetes' failures, whose causes carry the same ECONNREFUSED. */
-class DatabaseUnreachable extends Error {
-  constructor(cause: unknown) {
-    super((cause as Error).message, { cause })
-  }
-}
-const fromDatabase = <T>(p: Promise<T>): Promise<T> => p.catch((err: unknown) => {
-  throw isUnreachable(err) ? new DatabaseUnreachable(err) : err
-})
-
 /**
  * Writes finished workflows to the archive (spec §6.2, lessons §2) from the server's watch-fed cache:
  * - the leader (one replica, LeaseElector) archives every finished workflow not yet labelled Archived: label
@@ -61,10 +51,9 @@ const fromDatabase = <T>(p: Promise<T>): Promise<T> => p.catch((err: unknown) =>
  * - a workflow deleted before it was Pending (or forced past the finalizer) is archived from the DELETED event's
  *   last state by every replica, leader or not: the row write is idempotent (by uid, guarded by resourceVersion),
  *   so a dying leader cannot lose it.
- * Postgres or Kubernetes failures keep the item queued and retry with exponential backoff, logged. The backoff is
- * the archiver's, not each item's: while writes fail nothing is dispatched until the wait is over, then one item
- * probes; its success resumes full concurrency at once. Failures of writes in flight together count once, and no
- * worker sleeps holding a slot, so a backlog is written as soon as the database answers again.
+ * Postgres or Kubernetes failures keep the item queued and retry with exponential backoff, logged (WriteBackoff: one
+ * wait for the archiver, one probe after it, whose success resumes full concurrency at once). No worker sleeps
+ * holding a slot, so a backlog is written as soon as the database answers again.
  */
 export class Archiver {
   readonly #o: ArchiverOptions
@@ -72,13 +61,7 @@ export class Archiver {
   readonly #busy = new Set<string>()
   #leader = false
   #running = 0
-  /** the wait before the next attempt while writes fail; 0 while they succeed */
-  #backoff = 0
-  /** no item is dispatched before this time (ms) while writes fail */
-  #retryAt = 0
-  #retryTimer: NodeJS.Timeout | undefined
-  /** the next check whether the unreachable database answers again (see #awaitDatabase) */
-  #checking: NodeJS.Timeout | undefined
+  readonly #backoff: WriteBackoff
   #stopped = false
   #unsubscribe: (() => void) | undefined
   #rescan: NodeJS.Timeout | undefined
@@ -94,6 +77,8 @@ export class Archiver {
     this.#o = opts
     this.#selector = opts.selector
     this.#followerHold = new FollowerHold({ kube: opts.kube, store: opts.store, unheld: this.#followerMayHold, log: opts.log })
+    const { initial, max } = opts.backoffMs ?? { initial: 500, max: 10_000 }
+    this.#backoff = new WriteBackoff({ initialMs: initial, maxMs: max, reachable: () => opts.writer.reachable(), resume: () => this.#pump(), log: opts.log })
   }
 
   /**
@@ -166,8 +151,7 @@ export class Archiver {
 
   stop(): void {
     this.#stopped = true
-    clearTimeout(this.#retryTimer)
-    clearTimeout(this.#checking)
+    this.#backoff.stop()
     this.#unsubscribe?.()
     clearInterval(this.#rescan)
   }
@@ -214,17 +198,10 @@ export class Archiver {
 
   #pump(): void {
     if (this.#stopped) return
-    if (this.#backoff) this.#holdQueued()
-    const wait = this.#retryAt - Date.now()
-    if (wait > 0) {
-      this.#retryTimer ??= setTimeout(() => {
-        this.#retryTimer = undefined
-        this.#pump()
-      }, wait)
-      return
-    }
+    if (this.#backoff.failing) this.#holdQueued()
+    if (this.#backoff.waiting()) return
     // While writes fail, one probe at a time: a backlog does not all fail again against a database still down.
-    const probe = this.#backoff > 0
+    const probe = this.#backoff.failing
     const max = probe ? 1 : this.#o.concurrency ?? 8
     while (this.#running < max) {
       // Iterated in place, not copied: with a start-up backlog of many thousands, a copy per dispatch is quadratic.
@@ -282,40 +259,14 @@ export class Archiver {
     if (this.#stopped || (!item.deleted && !this.#leader)) return
     try {
       // A probe that wrote nothing (a newer version on its way, a hold in between) says nothing of the database.
-      if (!(await this.#archive(item)) && this.#backoff) return
-      if (this.#backoff) this.#o.log('archive: writing again')
-      this.#backoff = 0
-      this.#retryAt = 0
+      if (!(await this.#archive(item)) && this.#backoff.failing) return
+      this.#backoff.succeeded()
     } catch (err) {
-      const { initial, max } = this.#o.backoffMs ?? { initial: 500, max: 10_000 }
-      if (!this.#backoff) this.#backoff = initial
-      else if (probe) this.#backoff = Math.min(max, this.#backoff * 2)
-      this.#retryAt = Math.max(this.#retryAt, Date.now() + this.#backoff)
+      const wait = this.#backoff.failed(err, probe)
       const e = item.entry
-      this.#o.log(`archive: cannot archive workflow ${e.namespace}/${e.name} (${e.uid}): ${(err as Error).message}; retrying in ${this.#backoff} ms`)
+      this.#o.log(`archive: cannot archive workflow ${e.namespace}/${e.name} (${e.uid}): ${(err as Error).message}; retrying in ${wait} ms`)
       if (!this.#queue.has(e.uid)) this.#queue.set(e.uid, item)
-      if (err instanceof DatabaseUnreachable) this.#awaitDatabase()
     }
-  }
-
-  /**
-   * While the database is unreachable, a cheap check every second ends the backoff's wait as soon as it answers: a
-   * workflow deleted before it could be held lives only in this replica's memory until written, so every second of
-   * waiting after Postgres is back is a second in which a crash would lose it. Other failures (a database that
-   * answers but refuses the write) wait the whole backoff.
-   */
-  #awaitDatabase(): void {
-    if (this.#checking || this.#stopped) return
-    this.#checking = setTimeout(() => void this.#o.writer.reachable().then((up) => {
-      this.#checking = undefined
-      if (this.#stopped || this.#retryAt <= Date.now()) return
-      if (!up) return this.#awaitDatabase()
-      this.#retryAt = 0
-      clearTimeout(this.#retryTimer)
-      this.#retryTimer = undefined
-      this.#pump()
-    }).catch((err: unknown) => this.#o.log(`archive: ${(err as Error).message}`)), 1_000)
-    this.#checking.unref()
   }
 
   /** @returns whether the row was written (false: nothing to write, or a newer version will come through the watch) */
