@@ -73,3 +73,18 @@ test('where no replica can take the Lease (RBAC without leases), a replica that 
   allow()
   await until('held once the election works', () => holds(s, 'kept'), 5_000)
 })
+
+test('a leader that steps down holds what it had not labelled yet: the next leader is a lease duration away', async (t) => {
+  const s = await startStack(t, { database: true, args: ['--archive-lease-seconds', '3'] })
+  await until('leading', () => s.server.archive.elector?.leader === true)
+  // Its label patch of the workflow waits 4 s and fails; meanwhile another replica takes the Lease (as after a pause
+  // of this one's renewals), and this one steps down with the workflow unlabelled.
+  s.emulator.fault({ path: /workflows\/stranded$/, method: 'PATCH', status: 500, delayMs: 4_000 })
+  finished(s, 'stranded')
+  await new Promise((r) => setTimeout(r, 300))
+  s.emulator.patch(LEASES, 'argo-server-archiver', { spec: { holderIdentity: 'other', leaseDurationSeconds: 60, renewTime: new Date().toISOString().replace('Z', '000Z') } })
+  await until('stepped down', () => s.server.archive.elector?.leader === false, 5_000)
+  // Before, only live changes were held after stepping down: this workflow, unchanged, stayed unheld (until 'other'
+  // was found dead, a minute later) and a deletion went through at once.
+  await until('held by the replica that stepped down', () => holds(s, 'stranded'), 5_000)
+})
