@@ -97,6 +97,8 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
     if (reply.statusCode === 200 && req.url.startsWith('/api/') && !req.routeOptions.config.stream) {
       void reply.header('Grpc-Metadata-Argo-Version', VERSION).header('Grpc-Metadata-Content-Type', 'application/grpc')
     }
+    // Fastify appends `; charset=utf-8` to the JSON it sends; upstream's gateway answers `application/json` (spec §2.1).
+    if (reply.getHeader('content-type') === 'application/json; charset=utf-8') void reply.header('content-type', 'application/json')
     // HTTP/2 has no Connection header: fastify sets one after a body it could not parse, which Node drops with a warning.
     if (req.raw.httpVersionMajor === 2) void reply.removeHeader('connection')
     return payload

@@ -26,6 +26,12 @@ test('info and version answer upstream shapes; the version header is on successe
   assert.deepEqual(info.body.modals, { feedback: true, firstTimeUser: true, newVersion: true })
   const version = await s.json<{ version: string }>('/api/v1/version')
   assert.equal(version.headers.get('grpc-metadata-argo-version'), version.body.version)
+  // Successes and errors alike, as upstream's gateway: not fastify's `application/json; charset=utf-8` (spec §2.1).
+  assert.equal(version.headers.get('content-type'), 'application/json')
+  for (const path of ['/api/v1/workflows/argo', '/api/v1/workflows/argo/missing', '/api/v1/nothing', '/api/v1/workflows/argo?listOptions.limit=x']) {
+    assert.equal((await s.req(path)).headers.get('content-type'), 'application/json', path)
+  }
+  assert.equal((await s.req('/api/v1/workflows/argo', { token: 'garbage' })).headers.get('content-type'), 'application/json')
   assert.match(version.body.version, /^v\d+\.\d+\.\d+/)
 })
 
