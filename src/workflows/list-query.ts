@@ -36,7 +36,8 @@ function decodeContinue(token: string): Pick<StoreQuery, 'after' | 'offset'> {
     const v: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
     // A position's time is one a workflow can have: a tampered one must not reach Date or Postgres (a 500).
     const time = Array.isArray(v) && typeof v[1] === 'number' && Number.isInteger(v[1]) && v[1] >= TIME_RANGE.min && v[1] <= TIME_RANGE.max
-    if (Array.isArray(v) && (v[0] === 0 || v[0] === 1) && time && typeof v[2] === 'string') {
+    // A NUL cannot be in any uid, and Postgres refuses it in a parameter (a 500).
+    if (Array.isArray(v) && (v[0] === 0 || v[0] === 1) && time && typeof v[2] === 'string' && !v[2].includes('\u0000')) {
       return { after: { group: v[0], time: v[1], uid: v[2] } }
     }
   } catch {
@@ -74,16 +75,20 @@ export function parseListRequest(r: ListRequest, instanceReq: Requirement): Stor
     const [, field, op, value = ''] = m ?? []
     if (!m) throw ApiError.invalidArgument(`unsupported requirement ${term}`)
     if (field === 'metadata.namespace' && op !== '>' && op !== '<') {
-      if (op === '!=') {
-        namespaceNot = true
-        namespace = value
-      } else if (namespace && namespace !== value) {
+      // `!=` lists every other namespace: with a namespace asked for (path, query or another term) it contradicts
+      // it, as `=` with another one does, rather than replacing it.
+      const not = op === '!='
+      if (namespace && (namespace !== value || namespaceNot !== not)) {
         // upstream formats both with %q
-        throw ApiError.invalidArgument(`'namespace' query param (${JSON.stringify(namespace)}) and fieldselector 'metadata.namespace' (${JSON.stringify(value)}) are both specified and contradict each other`)
-      } else namespace = value
+        throw ApiError.invalidArgument(`'namespace' query param (${JSON.stringify(namespace)}) and fieldselector 'metadata.namespace${not ? '!=' : ''}' (${JSON.stringify(value)}) are both specified and contradict each other`)
+      }
+      namespace = value
+      namespaceNot = not && value !== ''
     } else if (field === 'metadata.name' && op !== '>' && op !== '<') {
-      name = { op: op === '!=' ? 'NotEquals' : 'Exact', value }
+      // An empty value filters nothing, as upstream's (an unset name): not "no workflow is named ''".
+      name = value ? { op: op === '!=' ? 'NotEquals' : 'Exact', value } : undefined
     } else if (field === 'spec.startedAt' && (op === '>' || op === '<')) {
+      if (!value) throw ApiError.invalidArgument(`unsupported requirement ${term}: a time is missing`)
       const t = parseTime('spec.startedAt', value)
       if (op === '>') startedAfter = t
       else startedBefore = t

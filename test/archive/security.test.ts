@@ -111,6 +111,9 @@ test('inputs Postgres would refuse are 400s before any query; oversized requests
   // NUL cannot be in any name or selector, and Postgres refuses it in text parameters.
   for (const path of ['/api/v1/archived-workflows/a%00b', '/api/v1/archived-workflows/?namespace=argo&name=a%00b', '/api/v1/archived-workflows?namePrefix=%00',
     '/api/v1/archived-workflows?listOptions.fieldSelector=metadata.name%3Da%00', '/api/v1/workflows/argo/a%00b', '/api/v1/workflows/argo/kept?uid=%00']) await bad(path)
+  // Nor in a continue token's position, past the URL's check (base64url of [1, <time>, "\u0000"]): was a 500.
+  const nulToken = Buffer.from(JSON.stringify([1, Date.parse('2026-01-01T00:00:00Z'), '\u0000'])).toString('base64url')
+  for (const path of ['/api/v1/archived-workflows', '/api/v1/workflows/argo']) await bad(`${path}?listOptions.limit=1&listOptions.continue=${nulToken}`)
   // A name as long as Kubernetes allows (253) reaches the handler; a longer path parameter is 414, in our shape.
   assert.equal((await s.json(`/api/v1/workflows/argo/${'a'.repeat(253)}`)).status, 404)
   const long = await s.json<{ code: number }>(`/api/v1/workflows/${'n'.repeat(300)}/x`)

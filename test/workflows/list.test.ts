@@ -37,6 +37,9 @@ test('lists filter by label selector, namespace, field selector grammar and name
   assert.deepEqual(await q('listOptions.fieldSelector=metadata.name%3Dalpha&nameFilter=Prefix'), ['alpha', 'alphabet'])
   assert.deepEqual(await q('listOptions.fieldSelector=metadata.name%3Dlph&nameFilter=Contains'), ['alpha', 'alphabet'])
   assert.deepEqual(await q('listOptions.fieldSelector=metadata.name!%3Dalpha&nameFilter=Prefix'), ['alphabet', 'beta'])
+  // An empty name filters nothing, as upstream's unset name (a script's empty variable): it answered no workflow.
+  assert.deepEqual(await q('listOptions.fieldSelector=metadata.name%3D'), ['alpha', 'alphabet', 'beta'])
+  assert.deepEqual(await q('listOptions.fieldSelector=metadata.name%3D&nameFilter=Prefix'), ['alpha', 'alphabet', 'beta'])
   const all = await s.json<List>('/api/v1/workflows/?listOptions.fieldSelector=metadata.namespace!%3Dargo')
   assert.deepEqual(names(all.body), ['gamma'])
   const none = await s.json<List>('/api/v1/workflows/argo?listOptions.labelSelector=app%3Dzzz')
@@ -114,5 +117,14 @@ test('bad list options are 400 code 3, never 500', async (t) => {
   const contradict = await s.json<{ message: string }>('/api/v1/workflows/argo?listOptions.fieldSelector=metadata.namespace%3Ddefault')
   assert.equal(contradict.status, 400)
   assert.equal((await s.json('/api/v1/workflows/argo?listOptions.fieldSelector=metadata.namespace%3Dargo')).status, 200)
+  // `!=` with a namespace asked for contradicts it: it answered every other namespace's workflows under this path.
+  for (const [path, selector] of [['argo', 'metadata.namespace!=argo'], ['argo', 'metadata.namespace!=other'], ['', 'metadata.namespace=a,metadata.namespace!=a'],
+    ['', 'metadata.namespace!=a,metadata.namespace=b'], ['', 'spec.startedAt>']]) {
+    const res = await s.json<{ code: number; message: string }>(`/api/v1/workflows/${path}?listOptions.fieldSelector=${encodeURIComponent(selector as string)}`)
+    assert.deepEqual([res.status, res.body.code], [400, 3], selector)
+  }
+  const notOther = await s.json<{ message: string }>('/api/v1/workflows/argo?listOptions.fieldSelector=metadata.namespace!%3Dother')
+  assert.equal(notOther.body.message, '\'namespace\' query param ("argo") and fieldselector \'metadata.namespace!=\' ("other") are both specified and contradict each other')
+  assert.equal((await s.json('/api/v1/workflows/?listOptions.fieldSelector=metadata.namespace!%3Da,metadata.namespace!%3Da')).status, 200)
   assert.equal((await s.json('/api/v1/workflows/argo?listOptions.offset=3')).status, 200, 'unknown keys are ignored')
 })
