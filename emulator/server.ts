@@ -79,9 +79,11 @@ async function handle(ctx: ServerCtx, req: IncomingMessage, resp: ServerResponse
   if (fault) {
     if (fault.delayMs) await sleep(fault.delayMs)
     if (fault.status) throw genericError(fault.status)
-    if (fault.hang) {
+    if (fault.hang || fault.cut) {
       resp.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' })
-      return void resp.flushHeaders()
+      resp.flushHeaders()
+      if (fault.cut) setImmediate(() => resp.socket?.destroy())
+      return
     }
     if (fault.lagMs) lag(resp, fault.lagMs)
     if (fault.bytesPerSecond) trickle(resp, fault.bytesPerSecond)

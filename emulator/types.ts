@@ -32,6 +32,8 @@ export interface FaultRule {
   delayMs?: number // delay before handling (or before the error)
   /** answer 200 and send nothing more, never ending the response (a stuck watch behind a live apiserver) */
   hang?: boolean
+  /** answer 200, then drop the connection at once (a proxy that cuts long requests as soon as they start) */
+  cut?: boolean
   /** every byte of the response reaches the client this much later, in order (a slow link or a lagging watch cache) */
   lagMs?: number
   /** the response's body trickles out at this rate, in small pieces (a slow link: always sending, slowly) */

@@ -234,7 +234,10 @@ export class Informer {
         // client-node resolves even when the watch was refused (it has called `done` first): not healthy then.
         if (ended) return
         this.#openedAt = Date.now()
-        this.#healthy()
+        // Accepted is not answered yet: a proxy that cuts every watch at once accepts each with a 200, and counting
+        // that as an answer reset the outage's start at every attempt (with retries under 10 s apart, no outage was
+        // ever declared while nothing came). A watch that lives a moment, or says something (above), has answered.
+        setTimeout(() => ended || this.#healthy(), Math.min(1_000, stallMs)).unref()
         deadline = setTimeout(() => ac.abort(), watchTimeoutSeconds * 1000 + 2 * stallMs)
         deadline.unref()
         if (this.#stopped) ac.abort()

@@ -91,6 +91,25 @@ test('streams end --watch-outage-seconds after the apiserver last answered, not 
   assert.ok(took > 9_000 - 1_500, `the stream ended ${took} ms after the apiserver stopped: before the window`)
 })
 
+test('watches accepted and then cut at once, every time, while lists answer: streams end after --watch-outage-seconds', async (t) => {
+  const s = await startStack(t, { args: ['--watch-outage-seconds', '6'] })
+  const r = await openStream(s, WORKFLOWS)
+  t.after(() => r.close())
+  seed(s, 'a')
+  await r.until(() => watchEvents(r).length === 1)
+  // A proxy that drops every watch as soon as it starts: 200, then the connection closed.
+  s.emulator.fault({ path: /workflows$/, watch: true, cut: true, times: Infinity })
+  const cut = Date.now()
+  s.emulator.dropWatches()
+  await r.ended(20_000)
+  const took = Date.now() - cut
+  assert.equal((r.messages().pop()?.error as { grpc_code?: number } | undefined)?.grpc_code, 14)
+  // Each 200 counted as an answer, so the outage started again at every attempt: it ended after ~12 s here, and
+  // with the default 30 s window never (retries are at most 10 s apart), the streams silently stale.
+  assert.ok(took < 6_000 + 2_500, `the stream ended ${took} ms after the watches started to be cut; the window is 6 s`)
+  assert.ok(s.emulator.requestCount({ path: /workflows$/, watch: true }) >= 4, 'the watch was retried meanwhile')
+})
+
 test('a re-list arriving slowly but steadily is an answer, not an outage: streams stay open and miss nothing', async (t) => {
   // Streams end after 1.5 s of failure; a request unanswered for 0.5 s counts as failing.
   const s = await startStack(t, { args: ['--watch-outage-seconds', '1.5'] })
