@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { argoGroupRules, startStack, type Stack } from '../harness/stack.js'
 import { openStream, watchEvents, within, type StreamReader } from '../harness/streams.js'
 
@@ -72,14 +72,20 @@ test("a new stream/events watch whose first list is never answered ends with 503
   await assertRefused(r, 'unsynced events watch')
 })
 
-test('streams end --watch-outage-seconds after the apiserver last answered, not after detection plus that window', async (t) => {
-  // A window long enough that the old timing (detection, then the whole window: ~1.7 windows) and slack for a
-  // loaded machine cannot meet: it ended after ~15 s with this window before.
-  const s = await startStack(t, { args: ['--watch-outage-seconds', '9'] })
+/** A server whose streams end after `outageSeconds` of failure, and a workflow-events stream that has had one event. */
+async function streamingOneWorkflow(t: TestContext, outageSeconds: number): Promise<{ s: Stack; r: StreamReader }> {
+  const s = await startStack(t, { args: ['--watch-outage-seconds', String(outageSeconds)] })
   const r = await openStream(s, WORKFLOWS)
   t.after(() => r.close())
   seed(s, 'a')
   await r.until(() => watchEvents(r).length === 1)
+  return { s, r }
+}
+
+test('streams end --watch-outage-seconds after the apiserver last answered, not after detection plus that window', async (t) => {
+  // A window long enough that the old timing (detection, then the whole window: ~1.7 windows) and slack for a
+  // loaded machine cannot meet: it ended after ~15 s with this window before.
+  const { s, r } = await streamingOneWorkflow(t, 9)
   const resume = s.emulator.pause()
   t.after(resume)
   const paused = Date.now()
@@ -92,11 +98,7 @@ test('streams end --watch-outage-seconds after the apiserver last answered, not 
 })
 
 test('watches accepted and then cut at once, every time, while lists answer: streams end after --watch-outage-seconds', async (t) => {
-  const s = await startStack(t, { args: ['--watch-outage-seconds', '6'] })
-  const r = await openStream(s, WORKFLOWS)
-  t.after(() => r.close())
-  seed(s, 'a')
-  await r.until(() => watchEvents(r).length === 1)
+  const { s, r } = await streamingOneWorkflow(t, 6)
   // A proxy that drops every watch as soon as it starts: 200, then the connection closed.
   s.emulator.fault({ path: /workflows$/, watch: true, cut: true, times: Infinity })
   const cut = Date.now()
