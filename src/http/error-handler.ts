@@ -40,7 +40,8 @@ export function installErrorHandler(app: FastifyInstance): void {
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
   const body = toWireJson(errorBody(ApiError.invalidArgument(tooLong ? 'a path parameter is too long' : 'the URL is not valid')))
-  void reply.code(tooLong ? 414 : 400).type('application/json').send(body)
+  // A Buffer: this reply runs no hooks, so app.ts's onSend cannot drop the charset fastify adds to a string.
+  void reply.code(tooLong ? 414 : 400).type('application/json').send(Buffer.from(body))
 }
 
 /**

@@ -170,7 +170,20 @@ export class Informer {
       let heard = Date.now()
       /** when this watch last said anything (heard also moves with the probes' answers) */
       let spoke = Date.now()
+      let said = false
+      /** when this watch was accepted, and when the API had last answered before that */
+      let accepted: { at: number; before: number } | undefined
       const { stallMs, stuckMs, watchTimeoutSeconds } = this.#opts
+      /**
+       * A watch accepted and closed at once, having said nothing (a proxy that cuts long requests as they start), was
+       * no answer: the outage's start goes back to the answer before it. Counted as one, each attempt restarted the
+       * outage's clock, and with retries under 10 s apart no outage was ever declared while nothing came.
+       */
+      const fleeting = () => {
+        if (!accepted || said || Date.now() - accepted.at >= Math.min(1_000, stallMs)) return false
+        this.#answeredAt = accepted.before
+        return true
+      }
       // A silent watch may be a quiet namespace or a stalled apiserver: a one-item list tells them apart. Probed
       // exactly stallMs after the last word, so a stall is noticed within two stalls of it (outageTiming).
       let idle: NodeJS.Timeout | undefined
@@ -204,6 +217,7 @@ export class Informer {
         resourceVersion: this.#rv, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSeconds,
       }, (type: string, obj: KubeObject) => {
         heard = spoke = Date.now()
+        said = true
         this.#healthy()
         if (this.#reopenedAfter !== undefined) {
           // Logged only when the new watch's first word is a change the old one held back: a quiet watch
@@ -227,17 +241,19 @@ export class Informer {
         this.#abort = undefined
         // 410 Gone (an ERROR event, however the API answered it: openWatch): only a re-list resumes.
         if (gone) resolve('gone')
-        else if (err && !this.#stopped && !isAbort(err)) reject(err instanceof Error ? err : new Error(String(err)))
+        else if (this.#stopped || (err && isAbort(err))) resolve('closed')
+        else if (err) {
+          fleeting()
+          reject(err instanceof Error ? err : new Error(String(err)))
+        } else if (fleeting()) reject(new Error(`the watch of ${this.#source.what} was closed as soon as it opened`))
         else resolve('closed')
       }), 'a watch').then((ac) => {
         this.#abort = ac
         // client-node resolves even when the watch was refused (it has called `done` first): not healthy then.
         if (ended) return
         this.#openedAt = Date.now()
-        // Accepted is not answered yet: a proxy that cuts every watch at once accepts each with a 200, and counting
-        // that as an answer reset the outage's start at every attempt (with retries under 10 s apart, no outage was
-        // ever declared while nothing came). A watch that lives a moment, or says something (above), has answered.
-        setTimeout(() => ended || this.#healthy(), Math.min(1_000, stallMs)).unref()
+        accepted = { at: this.#openedAt, before: this.#answeredAt }
+        this.#healthy()
         deadline = setTimeout(() => ac.abort(), watchTimeoutSeconds * 1000 + 2 * stallMs)
         deadline.unref()
         if (this.#stopped) ac.abort()

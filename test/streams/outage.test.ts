@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
-import { argoGroupRules, startStack, type Stack } from '../harness/stack.js'
+import { argoGroupRules, startStack, type Stack, type StackOptions } from '../harness/stack.js'
 import { openStream, watchEvents, within, type StreamReader } from '../harness/streams.js'
 
 const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
@@ -73,8 +73,8 @@ test("a new stream/events watch whose first list is never answered ends with 503
 })
 
 /** A server whose streams end after `outageSeconds` of failure, and a workflow-events stream that has had one event. */
-async function streamingOneWorkflow(t: TestContext, outageSeconds: number): Promise<{ s: Stack; r: StreamReader }> {
-  const s = await startStack(t, { args: ['--watch-outage-seconds', String(outageSeconds)] })
+async function streamingOneWorkflow(t: TestContext, outageSeconds: number, opts: StackOptions = {}): Promise<{ s: Stack; r: StreamReader }> {
+  const s = await startStack(t, { ...opts, args: ['--watch-outage-seconds', String(outageSeconds)] })
   const r = await openStream(s, WORKFLOWS)
   t.after(() => r.close())
   seed(s, 'a')
@@ -110,6 +110,20 @@ test('watches accepted and then cut at once, every time, while lists answer: str
   // with the default 30 s window never (retries are at most 10 s apart), the streams silently stale.
   assert.ok(took < 6_000 + 2_500, `the stream ended ${took} ms after the watches started to be cut; the window is 6 s`)
   assert.ok(s.emulator.requestCount({ path: /workflows$/, watch: true }) >= 4, 'the watch was retried meanwhile')
+})
+
+test('a watch accepted again before the window ends is an answer, however quiet: streams stay open', async (t) => {
+  // Bookmarks every 10 minutes, as an apiserver's are (about a minute): the accepted watch says nothing.
+  const { s, r } = await streamingOneWorkflow(t, 3.5, { bookmarkIntervalMs: 600_000 })
+  // Refused three times (0.2 + 0.4 + 0.8 s of retries, and the request times on a loaded machine), then accepted.
+  s.emulator.fault({ path: /workflows$/, watch: true, status: 503, times: 3 })
+  s.emulator.dropWatches()
+  await new Promise((res) => setTimeout(res, 6_000))
+  // An accepted watch counted only once it had lived a second ended the stream here (it answered in time).
+  assert.equal(s.emulator.requestCount({ path: /workflows$/, watch: true }), 5, 'the first watch, three refused, the accepted one')
+  assert.deepEqual(r.messages().filter((m) => m.error !== undefined), [], r.raw.slice(-300))
+  seed(s, 'b')
+  await r.until(() => watchEvents(r).includes('ADDED b'))
 })
 
 test('a re-list arriving slowly but steadily is an answer, not an outage: streams stay open and miss nothing', async (t) => {

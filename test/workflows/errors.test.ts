@@ -28,7 +28,8 @@ test('info and version answer upstream shapes; the version header is on successe
   assert.equal(version.headers.get('grpc-metadata-argo-version'), version.body.version)
   // Successes and errors alike, as upstream's gateway: not fastify's `application/json; charset=utf-8` (spec §2.1).
   assert.equal(version.headers.get('content-type'), 'application/json')
-  for (const path of ['/api/v1/workflows/argo', '/api/v1/workflows/argo/missing', '/api/v1/nothing', '/api/v1/workflows/argo?listOptions.limit=x']) {
+  for (const path of ['/api/v1/workflows/argo', '/api/v1/workflows/argo/missing', '/api/v1/nothing', '/api/v1/workflows/argo?listOptions.limit=x',
+    '/api/v1/workflows/argo/%E0%A4%A', `/api/v1/workflows/argo/${'a'.repeat(300)}`]) {
     assert.equal((await s.req(path)).headers.get('content-type'), 'application/json', path)
   }
   assert.equal((await s.req('/api/v1/workflows/argo', { token: 'garbage' })).headers.get('content-type'), 'application/json')
