@@ -2,12 +2,16 @@ import type { EventEmitter } from 'node:events'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { applyFields, parseFields, type FieldMask } from '../lib/fields.js'
 import { ApiError, GrpcCode, streamErrorBody } from './errors.js'
+import { SharedFrames } from './shared-frames.js'
 import { toWireJson } from './wire.js'
 
 const crlf = Buffer.from('\r\n')
 
 /** Frames of one event kept for masked clients: a handful of distinct `fields` masks. */
 const MAX_FRAME_VARIANTS = 16
+
+/** Snapshot frames shared by clients connecting together: at most 16 MiB, for at most 2 s. */
+const snapshotFrames = new SharedFrames(16 * 1024 * 1024, 2_000)
 
 /** The error a client too far behind is closed with. */
 const tooSlow = () => new ApiError(GrpcCode.ResourceExhausted, 'the client is reading too slowly: stream closed')
@@ -96,16 +100,23 @@ export class EventStream {
    * until the client has taken most of what was written, so a snapshot larger than the buffer bound reaches a slow
    * reader instead of closing it. Shared sends made meanwhile (live events) wait, in order, and go out after it;
    * a client that falls more than MAX_HELD events behind meanwhile is closed, as one whose buffer fills.
+   * With `shared`, items' frames are built once for all the clients connecting at about the same time: an item
+   * must then always give the same result.
    */
-  sendSnapshot<T>(items: readonly T[], resultJson: (item: T) => string | Promise<string>, lastId: string): void {
+  sendSnapshot<T extends object>(items: readonly T[], resultJson: (item: T) => string | Promise<string>, lastId: string, shared = false): void {
     this.#held = []
     const send = async () => {
       for (const [i, item] of items.entries()) {
-        const json = await resultJson(item)
+        const last = i === items.length - 1
         await this.#writable()
         if (this.#closed) return
         this.open()
-        this.#write(this.#text(this.#chunk(json), i === items.length - 1 ? lastId : undefined))
+        // Without an await between this lookup and the write below, a cached frame is the one written.
+        const frames = shared && !last ? snapshotFrames.of(item) : undefined
+        const json = frames?.has(this.#variant()) ? undefined : await resultJson(item)
+        if (this.#closed) return
+        if (frames) this.#writeShared(json, undefined, frames, (bytes) => snapshotFrames.added(bytes))
+        else this.#write(this.#text(this.#chunk(json ?? ''), last ? lastId : undefined))
       }
     }
     void send().catch((err: unknown) => {
@@ -165,22 +176,40 @@ export class EventStream {
       return true
     }
     this.open()
+    this.#writeShared(resultJson, id, frames)
+    // A response's writableLength includes what its socket still holds.
+    return this.#checkBuffer(this.#reply.raw.writableLength)
+  }
+
+  /** This stream's key in a frames cache: with chunked encoding, the cached frame holds the chunk header too. */
+  #variant(): string {
     const res = this.#reply.raw
-    // With chunked encoding, the cached frame holds the chunk header too and goes straight to the socket:
-    // ServerResponse.write re-frames every write, which dominates when one event goes to 1,000 clients.
     const raw = (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true && res.socket?.writable === true
-    const variant = raw ? this.#framing.chunk : this.#framing.plain
+    return raw ? this.#framing.chunk : this.#framing.plain
+  }
+
+  /**
+   * Writes a result's frame from `frames`, building (and caching) it from `resultJson` if no stream of this framing
+   * has yet; `resultJson` may be left out only when the frame is known to be cached.
+   */
+  #writeShared(resultJson: string | undefined, id: string | undefined, frames: Map<string, Buffer>, onBuilt?: (bytes: number) => void): void {
+    // With chunked encoding the frame goes straight to the socket: ServerResponse.write re-frames every write,
+    // which dominates when one event goes to 1,000 clients.
+    const variant = this.#variant()
+    const raw = variant === this.#framing.chunk
     let frame = frames.get(variant)
     if (!frame) {
-      const body = Buffer.from(this.#text(this.#chunk(resultJson), id))
+      const body = Buffer.from(this.#text(this.#chunk(resultJson ?? ''), id))
       frame = raw ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, crlf]) : body
       // Masked frames are cached per mask (the UI's clients all send the same one), up to a few masks per event:
       // clients each sending a mask of their own must not multiply what the hub's history holds.
-      if (!this.#mask || frames.size < MAX_FRAME_VARIANTS) frames.set(variant, frame)
+      if (!this.#mask || frames.size < MAX_FRAME_VARIANTS) {
+        frames.set(variant, frame)
+        onBuilt?.(frame.length)
+      }
     }
-    if (!raw) return this.#push(frame)
-    res.socket?.write(frame)
-    return this.#checkBuffer(res.writableLength)
+    if (raw) this.#reply.raw.socket?.write(frame)
+    else this.#write(frame)
   }
 
   #text(chunk: string, id: string | undefined): string {

@@ -91,7 +91,7 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
       // In version order: an NDJSON client (no ids) resuming from the last object's resourceVersion it got, as a
       // client of a Kubernetes watch does, resumes after the whole snapshot, not from an older one of its objects.
       const snapshot = current.filter(matches).sort((a, b) => a.resourceVersion - b.resourceVersion)
-      stream.sendSnapshot(snapshot, async (e) => `{"type":"ADDED","object":${await object(e)}}`, d.hub.position)
+      stream.sendSnapshot(snapshot, async (e) => `{"type":"ADDED","object":${await object(e)}}`, d.hub.position, true)
     }
   }
   const unsubscribe = d.hub.subscribe({
