@@ -122,11 +122,12 @@ export class ArchiveService {
     return wf.metadata.namespace === namespace && wf.metadata.name === name ? wf : undefined
   }
 
-  /** Label keys, unscoped as upstream (spec §6.3); an empty `{}` without persistence. */
+  /** Label keys of the namespace the caller may list workflows in, all with cluster-wide list (spec §6.3: upstream's
+   * are unscoped and unauthorized); an empty `{}` without persistence. */
   async labelKeys(identity: Identity, namespace: string): Promise<{ items?: string[] }> {
     await this.#d.access.require(identity, { ...WF, verb: 'list', namespace }, listDenied(namespace))
     if (!this.#d.reader) return {}
-    const items = await this.#d.reader.labelKeys()
+    const items = await this.#d.reader.labelKeys(namespace)
     return items.length ? { items } : {}
   }
 
@@ -139,7 +140,7 @@ export class ArchiveService {
     await this.#d.access.require(identity, { ...WF, verb: 'list', namespace }, listDenied(namespace))
     if (!this.#d.reader) return {}
     if (this.#d.disableValuesPattern?.test(req.key)) return { items: [] }
-    const items = await this.#d.reader.labelValues(req.key)
+    const items = await this.#d.reader.labelValues(req.key, namespace)
     return items.length ? { items } : {}
   }
 

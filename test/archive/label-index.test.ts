@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Migrator } from 'kysely'
 import { migrationProvider } from '../../migrations/index.js'
-import { listSql } from '../../src/archive/archive-read-repository.js'
+import { ArchiveReader, listSql } from '../../src/archive/archive-read-repository.js'
 import type { ArchiveFilter } from '../../src/archive/types.js'
 import { openDatabase } from '../../src/db/database.js'
 import { parseLabelSelector } from '../../src/lib/label-selector.js'
@@ -88,6 +88,21 @@ test('label copies: an archive written before migration 0003 is backfilled; both
   assert.deepEqual(top.body.items?.map((w) => w.metadata.name), ['wf-5000'])
   const moved = await s.json<List>('/api/v1/archived-workflows?namespace=moved&listOptions.labelSelector=tier%3Deven')
   assert.deepEqual(moved.body.items?.map((w) => w.metadata.name), ['wf-5000'])
+
+  // Label keys and values within a namespace, from the label copies and from the workflows alike ('rare' is on
+  // wf-7, in argo; u-5000 alone is in 'moved'); unscoped, every key.
+  for (const labelIndex of [false, true]) {
+    const reader = new ArchiveReader(db, scope, () => labelIndex)
+    assert.deepEqual(await reader.labelKeys(''), ['rare', 'team', 'tier'])
+    assert.deepEqual(await reader.labelKeys('argo'), ['rare', 'team', 'tier'])
+    assert.deepEqual(await reader.labelKeys('other'), ['team', 'tier'])
+    assert.deepEqual(await reader.labelKeys('moved'), ['team', 'tier'])
+    assert.deepEqual(await reader.labelKeys('nowhere'), [])
+    assert.deepEqual(await reader.labelValues('rare', 'other'), [])
+    assert.deepEqual(await reader.labelValues('rare', 'argo'), ['yes'])
+    assert.deepEqual(await reader.labelValues('team', 'moved'), ['team-0'])
+    assert.deepEqual(await reader.labelValues('tier', ''), ['even', 'odd'])
+  }
 
   // Items are spliced from jsonb text: Go's HTML escaping still applies, a JSON null for labels is an empty map.
   await sqlQuery(url, `INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)

@@ -26,6 +26,26 @@ test('CVE-2024-53862: the archive fall-back of Get is authorized (fake token 401
   assert.equal(nobody.status, 401)
 })
 
+test('label keys and values are those of the namespaces the caller may list workflows in', async (t) => {
+  const argoOnly = { token: 'argo-only', username: 'argo-only', rules: argoGroupRules(['list'], ['argo']) }
+  const s = await startStack(t, { database: true, args: archiveArgs, users: [argoOnly] })
+  finished(s, 'here', { labels: { team: 'a' } })
+  finished(s, 'there', { namespace: 'default', labels: { team: 'secret', 'only-default': 'x' } })
+  await until('archived', () => liveStatus(s, 'here') === 'Archived' && liveStatus(s, 'there', 'default') === 'Archived')
+  const keys = async (q: string, token?: string) => s.json<{ items?: string[] }>(`/api/v1/archived-workflows-label-keys${q}`, { token })
+  const values = async (q: string, token?: string) => s.json<{ items?: string[] }>(`/api/v1/archived-workflows-label-values?listOptions.labelSelector=${q}`, { token })
+  const mine = await keys('?namespace=argo', 'argo-only')
+  assert.equal(mine.status, 200)
+  assert.ok(mine.body.items?.includes('team') && !mine.body.items.includes('only-default'), JSON.stringify(mine.body))
+  assert.deepEqual((await values('team&namespace=argo', 'argo-only')).body, { items: ['a'] })
+  assert.deepEqual((await values('only-default&namespace=argo', 'argo-only')).body, {})
+  for (const r of [await keys('', 'argo-only'), await keys('?namespace=default', 'argo-only'), await values('team', 'argo-only')]) assert.equal(r.status, 403)
+  // Cluster-wide, every namespace's; within one, that one's.
+  assert.ok((await keys('')).body.items?.includes('only-default'))
+  assert.deepEqual((await values('team')).body, { items: ['a', 'secret'] })
+  assert.deepEqual((await values('team&namespace=default')).body, { items: ['secret'] })
+})
+
 test('every filter value reaches SQL as a bound parameter: injection attempts match nothing and break nothing', async (t) => {
   const s = await startStack(t, { database: true, args: archiveArgs })
   finished(s, 'victim', { labels: { team: 'a' } })
