@@ -24,6 +24,15 @@ test('CVE-2024-53862: the archive fall-back of Get is authorized (fake token 401
   assert.equal((await s.json('/api/v1/archived-workflows', { token: 'reader' })).status, 200)
   const nobody = await s.json('/api/v1/archived-workflows-label-keys', { token: 'garbage' })
   assert.equal(nobody.status, 401)
+  // A fake token learns nothing of what the archive holds: 401 whether the uid or name exists or not.
+  const unknownUid = '00000000-0000-0000-0000-000000000000'
+  for (const path of [`/api/v1/archived-workflows/${unknownUid}`, '/api/v1/archived-workflows/?namespace=argo&name=nobody']) {
+    assert.equal((await s.json(path, { token: 'garbage' })).status, 401, path)
+    assert.equal((await s.json(path, { token: 'garbage', method: 'DELETE' })).status, 401, path)
+    assert.equal((await s.json(path)).status, 404, path)
+  }
+  assert.equal((await s.json('/api/v1/archived-workflows/?namespace=argo&name=nobody', { token: 'reader' })).status, 403)
+  assert.equal((await s.json('/api/v1/archived-workflows/?namespace=argo&name=secret', { token: 'reader' })).status, 403)
 })
 
 test('label keys and values are those of the namespaces the caller may list workflows in', async (t) => {
