@@ -155,6 +155,11 @@ export class ArchiveService {
   async retry(identity: Identity, uid: string, b: ActionRequest & { restartSuccessful?: boolean; nodeFieldSelector?: string }): Promise<unknown> {
     const wf = await this.#resolve(identity, 'get', uid, b.namespace, b.name)
     const { namespace = '', name = '' } = wf.metadata
+    // Upstream creates the retried workflow in the body's namespace, which the apiserver refuses for any other
+    // than the workflow's own (400, InvalidArgument through ToStatusError); ours takes the workflow's when none.
+    if (b.namespace && b.namespace !== namespace) {
+      throw ApiError.invalidArgument('the namespace of the provided object does not match the namespace sent on the request')
+    }
     try {
       await identity.kube.get(Workflows, namespace, name)
     } catch (err) {
@@ -172,7 +177,12 @@ export class ArchiveService {
     const wf = await this.#resolve(identity, 'get', uid, b.namespace, b.name)
     const namespace = b.namespace || wf.metadata.namespace || ''
     if (!this.#d.create) throw ApiError.internal(NOT_SUPPORTED)
-    return this.#d.create(identity, { namespace, workflow: formulateResubmit(wf as KubeObject, b) })
+    const workflow = formulateResubmit(wf as KubeObject, b)
+    // In another namespace (upstream's resubmit leaves the namespace to the request's), without owners: Kubernetes
+    // has no owner across namespaces, and its garbage collector deletes a dependent whose owner it cannot find.
+    const { ownerReferences: _o, ...metadata } = workflow.metadata
+    const moved = namespace !== wf.metadata.namespace ? { ...workflow, metadata: { ...metadata, namespace } } : workflow
+    return this.#d.create(identity, { namespace, workflow: moved })
   }
 }
 

@@ -223,6 +223,23 @@ test('retry and resubmit of archived workflows', async (t) => {
   assert.match(resub.body.metadata.name, /^flaky-/)
   assert.equal(resub.body.metadata.labels['workflows.argoproj.io/resubmitted-from-workflow'], 'flaky')
   assert.equal(resub.body.metadata.labels[STATUS], undefined)
+  // Into the body's namespace (as upstream), without owners there; a retry elsewhere is 400 and creates nothing.
+  const owned = finished(s, 'owned', { phase: 'Failed' })
+  s.emulator.patch({ ...WF, namespace: 'argo' }, 'owned', { metadata: { ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'CronWorkflow', name: 'c', uid: 'c-uid' }] } })
+  await until('archived', () => liveStatus(s, 'owned') === 'Archived')
+  const moved = await s.json<{ metadata: { namespace: string; ownerReferences?: unknown } }>(`/api/v1/archived-workflows/${owned.metadata.uid as string}/resubmit`, { method: 'PUT', json: { namespace: 'default' } })
+  assert.equal(moved.status, 200, JSON.stringify(moved.body))
+  assert.equal(moved.body.metadata.namespace, 'default')
+  assert.equal(moved.body.metadata.ownerReferences, undefined)
+  const here = await s.json<{ metadata: { namespace: string; ownerReferences?: unknown[] } }>(`/api/v1/archived-workflows/${owned.metadata.uid as string}/resubmit`, { method: 'PUT', json: {} })
+  assert.equal(here.body.metadata.namespace, 'argo')
+  assert.equal(here.body.metadata.ownerReferences?.length, 1)
+  s.emulator.remove(WF, 'owned')
+  const elsewhere = await s.json<{ code: number }>(`/api/v1/archived-workflows/${owned.metadata.uid as string}/retry`, { method: 'PUT', json: { namespace: 'default' } })
+  assert.equal(elsewhere.status, 400)
+  assert.equal(elsewhere.body.code, 3)
+  assert.equal(s.emulator.get({ ...WF, namespace: 'default' }, 'owned'), undefined)
+  assert.equal(s.emulator.get(WF, 'owned'), undefined)
   // A resubmit is validated like every create (upstream: util.SubmitWorkflow): 400, and nothing is created.
   await sqlQuery(s.databaseUrl as string, `INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)
     VALUES ('bad-uid', 'bad', 'Failed', 'argo', '{"metadata":{"name":"bad","namespace":"argo","uid":"bad-uid"},"spec":{"entrypoint":5},"status":{"phase":"Failed"}}',
