@@ -13,12 +13,14 @@ const byName = z.object({ namespace: z.string().optional(), name: z.string().opt
 const LabelKeys = z.looseObject({}).meta({ id: 'io.argoproj.workflow.v1alpha1.LabelKeys' })
 const LabelValues = z.looseObject({}).meta({ id: 'io.argoproj.workflow.v1alpha1.LabelValues' })
 const ArchivedDeleteResponse = z.looseObject({}).meta({ id: 'io.argoproj.workflow.v1alpha1.ArchivedWorkflowDeletedResponse' })
+// No Kubernetes name is longer than 253 characters: a longer one is refused before any call.
+const name = z.string().max(253).optional()
 const RetryBody = z.object({
-  uid: z.string().optional(), name: z.string().optional(), namespace: z.string().optional(),
+  uid: z.string().optional(), name, namespace: name,
   restartSuccessful: z.boolean().optional(), nodeFieldSelector: z.string().optional(), parameters: z.array(z.string()).optional(),
 }).meta({ id: 'io.argoproj.workflow.v1alpha1.RetryArchivedWorkflowRequest' })
 const ResubmitBody = z.object({
-  uid: z.string().optional(), name: z.string().optional(), namespace: z.string().optional(),
+  uid: z.string().optional(), name, namespace: name,
   memoized: z.boolean().optional(), parameters: z.array(z.string()).optional(),
 }).meta({ id: 'io.argoproj.workflow.v1alpha1.ResubmitArchivedWorkflowRequest' })
 

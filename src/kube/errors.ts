@@ -57,8 +57,16 @@ export function toApiError(err: unknown): ApiError {
     return statusError(typeof err.code === 'number' ? err.code : 500, err.body, err)
   }
   const e = err as { code?: unknown; message?: unknown; type?: unknown; name?: unknown }
-  if (e && (e.type === 'system' || e.name === 'FetchError' || e.name === 'AbortError')) {
-    return new ApiError(GrpcCode.Unavailable, `kubernetes API unavailable: ${String(e.message)}`, { cause: err })
-  }
+  if (e && (e.type === 'system' || e.name === 'FetchError' || e.name === 'AbortError')) return apiUnavailable(err)
   return ApiError.internal(err instanceof Error ? err.message : String(err), err)
+}
+
+/**
+ * The Kubernetes API not answering. The error's own text names the API's address (`request to https://10.0.0.1:443/…
+ * failed`, `connect ECONNREFUSED 10.0.0.1:443`): an internal address, for the server's log (the cause), not the caller.
+ */
+export function apiUnavailable(err: unknown): ApiError {
+  const e = err as { code?: unknown; name?: unknown } | undefined
+  const what = typeof e?.code === 'string' ? e.code : e?.name === 'AbortError' ? 'no answer in time' : 'the connection failed'
+  return new ApiError(GrpcCode.Unavailable, `kubernetes API unavailable: ${what}`, { cause: err })
 }

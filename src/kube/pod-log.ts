@@ -2,8 +2,8 @@ import http from 'node:http'
 import https from 'node:https'
 import type { Writable } from 'node:stream'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { ApiError, GrpcCode } from '../http/errors.js'
-import { statusError } from './errors.js'
+import { ApiError } from '../http/errors.js'
+import { apiUnavailable, statusError } from './errors.js'
 
 /** core/v1 PodLogOptions as the log streamer passes them through (spec §2.8). */
 export interface PodLogOptions {
@@ -57,7 +57,7 @@ export async function streamPodLog(kc: KubeConfig, namespace: string, pod: strin
       res.pipe(sink)
     })
     req.on('error', (err) => {
-      reject(new ApiError(GrpcCode.Unavailable, `kubernetes API unavailable: ${err.message}`, { cause: err }))
+      reject(apiUnavailable(err))
       if (!sink.writableEnded && !sink.destroyed) sink.end()
     })
     req.end()

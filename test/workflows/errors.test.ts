@@ -62,3 +62,18 @@ test('the configmap supplies instanceID, links, columns and navColor', async (t)
   const created = await (await fetch(`${url}/api/v1/workflows/argo`, { method: 'POST', body: JSON.stringify({ workflow: { metadata: { name: 'i' }, spec: { entrypoint: 'm', templates: [{ name: 'm', container: { image: 'x' } }] } } }) })).json() as { metadata: { labels: Record<string, string> } }
   assert.equal(created.metadata.labels['workflows.argoproj.io/controller-instanceid'], 'i1')
 })
+
+test('a Kubernetes API that drops the connection is 503 code 14, without the API\'s address; a namespace no API could hold is 400', async (t) => {
+  const s = await startStack(t, { database: true })
+  s.emulator.fault({ path: /\/workflowtemplates\/dropped$/, cut: true })
+  const r = await s.json<{ code: number; message: string }>('/api/v1/workflow-templates/argo/dropped')
+  assert.equal(r.status, 503)
+  assert.equal(r.body.code, 14)
+  const api = new URL(s.emulator.url)
+  assert.ok(!r.body.message.includes(api.host) && !r.body.message.includes('http'), r.body.message)
+  // A body's namespace longer than any name Kubernetes accepts: 400 before any call, in the contract's shape.
+  for (const action of ['retry', 'resubmit']) {
+    const long = await s.json<{ code: number }>(`/api/v1/archived-workflows/some-uid/${action}`, { method: 'PUT', json: { namespace: 'n'.repeat(20_000) } })
+    assert.deepEqual([long.status, long.body.code], [400, 3])
+  }
+})
