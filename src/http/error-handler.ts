@@ -38,10 +38,13 @@ export function installErrorHandler(app: FastifyInstance): void {
  * contract's shape rather than Fastify's own `{"error","statusCode"}` (options.frameworkErrors).
  */
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-  const body = toWireJson(errorBody(ApiError.invalidArgument(tooLong ? 'a path parameter is too long' : 'the URL is not valid')))
+  // Past the longest Kubernetes name (253, app.ts's maxParamLength): nothing by that name or in that namespace can
+  // exist, so not found, as upstream answers after asking Kubernetes.
+  const error = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? ApiError.notFound('not found: a path parameter is longer than any Kubernetes name (253 characters)')
+    : ApiError.invalidArgument('the URL is not valid')
   // A Buffer: this reply runs no hooks, so app.ts's onSend cannot drop the charset fastify adds to a string.
-  void reply.code(tooLong ? 414 : 400).type('application/json').send(Buffer.from(body))
+  void reply.code(error.httpStatus).type('application/json').send(Buffer.from(toWireJson(errorBody(error))))
 }
 
 /**
