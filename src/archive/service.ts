@@ -143,7 +143,9 @@ export class ArchiveService {
     const reqs = parseSelector(labelSelector)
     if (reqs.length !== 1) throw ApiError.invalidArgument(`only allow 1 labelRequirement, found ${reqs.length}`)
     const req = reqs[0] as Requirement
-    if (req.operator !== 'exists') throw ApiError.invalidArgument(`operation ${req.operator} is not supported`)
+    // Named as upstream prints apimachinery's selection.Operator: `gt` and `lt` for `>` and `<`.
+    const operator = req.operator === '>' ? 'gt' : req.operator === '<' ? 'lt' : req.operator
+    if (req.operator !== 'exists') throw ApiError.invalidArgument(`operation ${operator} is not supported`)
     await this.#d.access.require(identity, { ...WF, verb: 'list', namespace }, listDenied(namespace))
     if (!this.#d.reader) return {}
     if (this.#d.disableValuesPattern?.test(req.key)) return { items: [] }

@@ -40,6 +40,10 @@ test('finished workflows are archived: upsert, labels table, live label Pending 
   const values = await s.json<{ items: string[] }>('/api/v1/archived-workflows-label-values?listOptions.labelSelector=team')
   assert.deepEqual(values.body.items, ['data'])
   assert.equal((await s.json('/api/v1/archived-workflows-label-values?listOptions.labelSelector=team=data')).status, 400)
+  for (const [selector, name] of [['team%3E1', 'gt'], ['team%3C1', 'lt'], ['team!%3Dx', '!='], ['!team', '!']]) {
+    const r = await s.json(`/api/v1/archived-workflows-label-values?listOptions.labelSelector=${selector}`)
+    assert.deepEqual([r.status, r.body], [400, { code: 3, message: `operation ${name} is not supported` }])
+  }
   assert.equal((await s.json('/api/v1/archived-workflows-label-values?listOptions.labelSelector=a,b')).status, 400)
 
   // Gone from Kubernetes: Get falls back to the archive; then delete it from the archive too.
