@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify'
+import { jsonValueEnd } from '../lib/json-value-end.js'
 import { ApiError } from './errors.js'
 
 /**
  * Bodies are JSON whatever the Content-Type (upstream registers its one marshaler for `*\/*`, spec §2.1).
- * An empty body is an empty message; invalid JSON is 400 code 3; the size limit applies before authentication.
+ * An empty body is an empty message; invalid JSON is 400 code 3; the size limit applies before authentication;
+ * bytes after the first JSON value are ignored, as Go's decoder ignores them.
  */
 export function installJsonBodyParser(app: FastifyInstance, bodyLimit: number): void {
   app.removeAllContentTypeParsers()
@@ -14,7 +16,15 @@ export function installJsonBodyParser(app: FastifyInstance, bodyLimit: number): 
     try {
       parsed = JSON.parse(text)
     } catch (e) {
-      return done(ApiError.invalidArgument((e as Error).message), undefined)
+      // Go's json.Decoder reads the first value and ignores what follows (spec §2.1): `{…} trailing` is `{…}`.
+      // Looked for only once JSON.parse has refused the whole, so a valid body costs no extra pass.
+      const end = jsonValueEnd(text)
+      try {
+        if (end < 0 || end === text.length) throw e
+        parsed = JSON.parse(text.slice(0, end))
+      } catch {
+        return done(ApiError.invalidArgument((e as Error).message), undefined)
+      }
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       return done(ApiError.invalidArgument(`json: cannot unmarshal ${Array.isArray(parsed) ? 'array' : typeof parsed} into the request message`), undefined)

@@ -44,6 +44,8 @@ test('bad input is a 400 code 3 naming the problem, and changes nothing', async 
   const s = await startStack(t)
   const cases: [string, RequestInit & { json?: unknown }, RegExp][] = [
     ['invalid JSON', { body: '{"workflow": x', headers: { 'content-type': 'application/json' } }, /JSON|token|position/i],
+    ['a value that never closes', { body: '{"workflow": {"metadata": {"name": "x"}} ', headers: { 'content-type': 'application/json' } }, /JSON|position/i],
+    ['invalid JSON before a closing brace', { body: '{"workflow": {x}} trailing', headers: { 'content-type': 'application/json' } }, /JSON|position/i],
     ['no workflow', { json: { namespace: 'argo' } }, /^workflow body not specified$/],
     ['workflow not an object', { json: { workflow: 'x' } }, /workflow/],
     ['wrong field type', { json: { workflow: { metadata: { generateName: 'a-' }, spec: { entrypoint: 'main', templates: 'x' } } } }, /spec\.templates/],
@@ -67,6 +69,14 @@ test('the body is JSON whatever its Content-Type, and an empty body is an empty 
   const s = await startStack(t)
   const plain = await s.json('/api/v1/workflows/argo', { method: 'POST', body: JSON.stringify({ workflow: aWorkflow({ name: 'plain' }) }), headers: { 'content-type': 'text/plain' } })
   assert.equal(plain.status, 200)
+  // Bytes after the first JSON value are ignored, as Go's json.Decoder ignores them (spec §2.1); quotes and
+  // brackets inside strings do not end the value.
+  const body = JSON.stringify({ note: 'a}b]"c\\', workflow: aWorkflow({ name: 'trailing' }) })
+  for (const [i, rest] of ['} trailing', '\n{"workflow":{}}', ' [', 'garbage'].entries()) {
+    const trailing = await s.json<{ metadata: { name: string } }>('/api/v1/workflows/argo', { method: 'POST', body: body.replace('"trailing"', `"trailing-${i}"`) + rest })
+    assert.equal(trailing.status, 200, rest)
+    assert.equal(trailing.body.metadata.name, `trailing-${i}`)
+  }
   const empty = await s.json('/api/v1/workflows/argo', { method: 'POST' })
   assert.deepEqual(empty.body, { code: 3, message: 'workflow body not specified' })
 })
