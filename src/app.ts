@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Gatekeeper } from './auth/gatekeeper.js'
 import { installAuthentication } from './auth/hook.js'
 import { installJsonBodyParser } from './http/body.js'
-import { clientErrorHandler, frameworkErrors, installErrorHandler } from './http/error-handler.js'
+import { clientErrorHandler, frameworkErrors, installErrorHandler, MAX_PARAM_LENGTH } from './http/error-handler.js'
 import { requestLogFields } from './http/log.js'
 import { installOpenApi } from './http/openapi.js'
 import { installUrlGuard } from './http/query.js'
@@ -71,8 +71,9 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
   const app = Fastify({
     logger: opts.logger && typeof opts.logger === 'object' ? { ...opts.logger, serializers: { req: requestLogFields } } : opts.logger,
     bodyLimit: opts.bodyLimit,
-    // 253: the longest Kubernetes object name (a pod's in the log path); Fastify's default of 100 is shorter.
-    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 253 },
+    // Far past the longest Kubernetes name (253; Fastify's default of 100 is shorter): a longer name or namespace
+    // reaches its handler and gets Kubernetes' own answer, as upstream (404 by name, an empty list in a namespace).
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
     clientErrorHandler,
     // Streams never finish by themselves: closing the server must end them rather than wait for them.

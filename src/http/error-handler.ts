@@ -33,16 +33,16 @@ export function installErrorHandler(app: FastifyInstance): void {
   })
 }
 
+/** The router's bound on one path parameter (maxParamLength): upstream has none, but a URL has a size limit anyway. */
+export const MAX_PARAM_LENGTH = 4096
+
 /**
  * Fastify's router errors (a URL that does not decode, a path parameter over `maxParamLength`), written in the
  * contract's shape rather than Fastify's own `{"error","statusCode"}` (options.frameworkErrors).
  */
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  // Past the longest Kubernetes name (253, app.ts's maxParamLength): nothing by that name or in that namespace can
-  // exist, so not found, as upstream answers after asking Kubernetes.
-  const error = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-    ? ApiError.notFound('not found: a path parameter is longer than any Kubernetes name (253 characters)')
-    : ApiError.invalidArgument('the URL is not valid')
+  const error = ApiError.invalidArgument(err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'the URL is not valid')
   // A Buffer: this reply runs no hooks, so app.ts's onSend cannot drop the charset fastify adds to a string.
   void reply.code(error.httpStatus).type('application/json').send(Buffer.from(toWireJson(errorBody(error))))
 }

@@ -143,13 +143,18 @@ test('inputs Postgres would refuse are 400s before any query; oversized requests
   // Nor in a continue token's position, past the URL's check (base64url of [1, <time>, "\u0000"]): was a 500.
   const nulToken = Buffer.from(JSON.stringify([1, Date.parse('2026-01-01T00:00:00Z'), '\u0000'])).toString('base64url')
   for (const path of ['/api/v1/archived-workflows', '/api/v1/workflows/argo']) await bad(`${path}?listOptions.limit=1&listOptions.continue=${nulToken}`)
-  // A name as long as Kubernetes allows (253) reaches the handler; a longer path parameter is 404 code 5 at once
-  // (nothing by that name can exist: upstream's answer after asking Kubernetes), in our shape.
+  // Names longer than Kubernetes allows (253) reach their handler and get upstream's answers: not found by name, an
+  // empty list in a namespace, 401 for a bad token; past 4,096 characters the router refuses the path (400 code 3).
   assert.equal((await s.json(`/api/v1/workflows/argo/${'a'.repeat(253)}`)).status, 404)
   for (const path of [`/api/v1/workflows/${'n'.repeat(300)}/x`, `/api/v1/archived-workflows/${'u'.repeat(300)}`]) {
     const long = await s.json<{ code: number }>(path)
-    assert.deepEqual([long.status, long.body.code], [404, 5])
+    assert.deepEqual([long.status, long.body.code], [404, 5], path)
   }
+  const emptyList = await s.json<{ items: unknown }>(`/api/v1/workflows/${'n'.repeat(300)}`)
+  assert.deepEqual([emptyList.status, emptyList.body.items], [200, null])
+  assert.equal((await s.json(`/api/v1/workflows/${'n'.repeat(300)}`, { token: 'garbage' })).status, 401)
+  const tooLong = await s.json<{ code: number }>(`/api/v1/workflows/${'n'.repeat(4097)}`)
+  assert.deepEqual([tooLong.status, tooLong.body.code], [400, 3])
   // Headers over Node's limit: Node's parser answers before any route; still {"code","message"}.
   const big = await s.req('/api/v1/archived-workflows', { headers: { 'x-big': 'x'.repeat(20_000) } })
   assert.equal(big.status, 431)
