@@ -69,7 +69,7 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
           // after the snapshot and one cut off half-way starts over.
           const position = scope.hub.position
           // At the client's pace, live events held behind it (a snapshot may be larger than the buffer bound).
-          stream.sendSnapshot(snapshot, (e) => e.json.toString(), position, true)
+          stream.sendSnapshot(snapshot, (e) => e.json.toString(), position, () => true)
         }
         const unsubscribe = scope.hub.subscribe({
           matches,

@@ -100,10 +100,10 @@ export class EventStream {
    * until the client has taken most of what was written, so a snapshot larger than the buffer bound reaches a slow
    * reader instead of closing it. Shared sends made meanwhile (live events) wait, in order, and go out after it;
    * a client that falls more than MAX_HELD events behind meanwhile is closed, as one whose buffer fills.
-   * With `shared`, items' frames are built once for all the clients connecting at about the same time: an item
-   * must then always give the same result.
+   * Items `shared` says yes to have their frames built once for all the clients connecting at about the same time:
+   * such an item must always give the same result.
    */
-  sendSnapshot<T extends object>(items: readonly T[], resultJson: (item: T) => string | Promise<string>, lastId: string, shared = false): void {
+  sendSnapshot<T extends object>(items: readonly T[], resultJson: (item: T) => string | Promise<string>, lastId: string, shared?: (item: T) => boolean): void {
     this.#held = []
     const send = async () => {
       for (const [i, item] of items.entries()) {
@@ -112,7 +112,7 @@ export class EventStream {
         if (this.#closed) return
         this.open()
         // Without an await between this lookup and the write below, a cached frame is the one written.
-        const frames = shared && !last ? snapshotFrames.of(item) : undefined
+        const frames = !last && shared?.(item) ? snapshotFrames.of(item) : undefined
         const json = frames?.has(this.#variant()) ? undefined : await resultJson(item)
         if (this.#closed) return
         if (frames) this.#writeShared(json, undefined, frames, (bytes) => snapshotFrames.added(bytes))
@@ -199,7 +199,8 @@ export class EventStream {
     const raw = variant === this.#framing.chunk
     let frame = frames.get(variant)
     if (!frame) {
-      const body = Buffer.from(this.#text(this.#chunk(resultJson ?? ''), id))
+      if (resultJson === undefined) throw ApiError.internal(`stream: no frame for ${variant}`)
+      const body = Buffer.from(this.#text(this.#chunk(resultJson), id))
       frame = raw ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, crlf]) : body
       // Masked frames are cached per mask (the UI's clients all send the same one), up to a few masks per event:
       // clients each sending a mask of their own must not multiply what the hub's history holds.

@@ -91,7 +91,9 @@ export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchR
       // In version order: an NDJSON client (no ids) resuming from the last object's resourceVersion it got, as a
       // client of a Kubernetes watch does, resumes after the whole snapshot, not from an older one of its objects.
       const snapshot = current.filter(matches).sort((a, b) => a.resourceVersion - b.resourceVersion)
-      stream.sendSnapshot(snapshot, async (e) => `{"type":"ADDED","object":${await object(e)}}`, d.hub.position, true)
+      // Shared by the clients connecting together, but for workflows whose nodes are put back: a failed offload read
+      // gives the workflow without them, which the next client's read, once Postgres answers, must not inherit.
+      stream.sendSnapshot(snapshot, async (e) => `{"type":"ADDED","object":${await object(e)}}`, d.hub.position, (e) => !e.dehydrated)
     }
   }
   const unsubscribe = d.hub.subscribe({

@@ -94,6 +94,23 @@ test('Get, list and watch put back nodes the controller offloaded to the databas
   assert.equal((await s.json<Wf>('/api/v1/workflows/argo/off')).body.status.offloadNodeStatusVersion, 'fnv:8')
 })
 
+test('a snapshot\'s offloaded workflow is put back for each client: one whose nodes were missing is not passed on to the next', async (t) => {
+  const s = await startStack(t, { database: true })
+  const wf = running(s, 'late-row', { offloadNodeStatusVersion: 'fnv:3' })
+  running(s, 'after', {}) // so the offloaded one is not the snapshot's last event (which is never shared)
+  const first = await openStream(s, '/api/v1/workflow-events/argo')
+  t.after(() => first.close())
+  await first.until(() => objects(first).length === 2)
+  assert.equal(objects(first)[0]?.object.status.nodes, undefined)
+  // The row arrives (the controller's offload write was late); the next client, at once, gets the nodes.
+  await sqlQuery(s.databaseUrl as string, 'INSERT INTO argo_workflows (uid, namespace, clustername, version, nodes) VALUES ($1, $2, $3, $4, $5)',
+    [wf.metadata.uid, 'argo', 'default', 'fnv:3', JSON.stringify(nodesOf('late-row'))])
+  const next = await openStream(s, '/api/v1/workflow-events/argo')
+  t.after(() => next.close())
+  await next.until(() => objects(next).length === 2)
+  assert.deepEqual(objects(next)[0]?.object.status.nodes, nodesOf('late-row'))
+})
+
 /** A tree as the controller records it: root `name` (Steps) with children; `extra` nodes by id. */
 function tree(name: string, phase: string, children: Record<string, Record<string, unknown>>) {
   return {
