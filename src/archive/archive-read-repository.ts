@@ -205,7 +205,10 @@ export class ArchiveReader {
 
   /** Label rows of this cluster's workflows in `namespace` (or the managed one); all of them without either. */
   #labelsIn(namespace: string): RawBuilder<unknown> {
-    const ns = namespace || this.#scope.managedNamespace
+    const managed = this.#scope.managedNamespace
+    // A namespaced server lists nothing of another namespace, so it has no labels of one either.
+    if (managed && namespace && namespace !== managed) return sql`FALSE`
+    const ns = namespace || managed
     if (!ns) return sql`TRUE`
     // The label rows' own copy of the namespace once every row has it (src/archive/label-backfill.ts), else the workflow's.
     return this.#labelIndex()

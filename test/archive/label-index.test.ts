@@ -102,6 +102,12 @@ test('label copies: an archive written before migration 0003 is backfilled; both
     assert.deepEqual(await reader.labelValues('rare', 'argo'), ['yes'])
     assert.deepEqual(await reader.labelValues('team', 'moved'), ['team-0'])
     assert.deepEqual(await reader.labelValues('tier', ''), ['even', 'odd'])
+    // A namespaced server's: its namespace's, with or without naming it; none of another.
+    const namespaced = new ArchiveReader(db, { ...scope, managedNamespace: 'other' }, () => labelIndex)
+    assert.deepEqual(await namespaced.labelKeys(''), ['team', 'tier'])
+    assert.deepEqual(await namespaced.labelKeys('argo'), [])
+    assert.deepEqual(await namespaced.labelValues('rare', ''), [])
+    assert.deepEqual(await namespaced.labelValues('tier', 'moved'), [])
   }
 
   // Items are spliced from jsonb text: Go's HTML escaping still applies, a JSON null for labels is an empty map.
