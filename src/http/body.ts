@@ -26,7 +26,9 @@ export function installJsonBodyParser(app: FastifyInstance, bodyLimit: number): 
         return done(ApiError.invalidArgument((e as Error).message), undefined)
       }
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    // `null` decodes into a Go struct as nothing at all: an empty message.
+    if (parsed === null) return done(null, {})
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
       return done(ApiError.invalidArgument(`json: cannot unmarshal ${Array.isArray(parsed) ? 'array' : typeof parsed} into the request message`), undefined)
     }
     done(null, parsed)

@@ -79,6 +79,9 @@ test('the body is JSON whatever its Content-Type, and an empty body is an empty 
   }
   const empty = await s.json('/api/v1/workflows/argo', { method: 'POST' })
   assert.deepEqual(empty.body, { code: 3, message: 'workflow body not specified' })
+  // JSON null decodes into a Go struct as nothing: an empty message too.
+  const nullBody = await s.json('/api/v1/workflows/argo', { method: 'POST', body: ' null ' })
+  assert.deepEqual(nullBody.body, { code: 3, message: 'workflow body not specified' })
 })
 
 test('lint returns the labelled workflow, or 400 listing every problem', async (t) => {
