@@ -1,9 +1,8 @@
 import type { z } from 'zod'
-import { PersistenceSettings, type SecretKey } from '../config/persistence.js'
+import { PersistenceSettings, persistenceIssue, type SecretKey } from '../config/persistence.js'
 import { SSL_MODES, withLibpqSslModes } from '../db/database.js'
 import type { KubeClient } from '../kube/client.js'
-import type { Requirement } from '../lib/label-selector.js'
-import { parseSelector } from '../workflows/list-query.js'
+import { labelRequirement, type Operator, type Requirement } from '../lib/label-selector.js'
 
 export interface Persistence {
   url: string
@@ -35,16 +34,22 @@ export function parseDurationSeconds(v: string): number {
   return total
 }
 
+const SELECTOR_OPERATORS: Record<string, Operator> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' }
+
+/**
+ * metav1.LabelSelectorAsSelector, as upstream's controller reads the selector: every key, value and operator
+ * validated, so `keep!: yes` or a value `a,b` is an error rather than another selector than the one written.
+ * @throws LabelSelectorError
+ */
 function selectorOf(sel: PersistenceSettings['archiveLabelSelector']): Requirement[] {
   if (!sel) return []
-  const terms = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`)
+  const reqs = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => labelRequirement(k, '=', [v]))
   for (const e of sel.matchExpressions ?? []) {
-    const op = e.operator.toLowerCase()
-    if (op === 'exists') terms.push(e.key)
-    else if (op === 'doesnotexist') terms.push(`!${e.key}`)
-    else terms.push(`${e.key} ${op} (${(e.values ?? []).join(',')})`)
+    const op = SELECTOR_OPERATORS[e.operator]
+    if (!op) throw new Error(`"${e.operator}" is not a valid label selector operator`)
+    reqs.push(labelRequirement(e.key, op, e.values ?? []))
   }
-  return parseSelector(terms.join(','))
+  return reqs
 }
 
 /**
@@ -62,10 +67,10 @@ export async function resolvePersistence(opts: {
   log: (msg: string) => void
 }): Promise<Persistence | undefined> {
   const parsed = PersistenceSettings.safeParse(opts.settings ?? {})
-  if (!parsed.success) throw new Error(`configmap: persistence: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  if (!parsed.success) throw new Error(`configmap: ${persistenceIssue(parsed.error)}`)
   const p = parsed.data
   let url = opts.databaseUrl
-  if (!url && p.postgresql) url = await postgresUrl(p.postgresql, opts.kube, opts.namespace)
+  if (!url && p.postgresql) url = await postgresUrl(p.postgresql, opts.kube, opts.namespace, opts.log)
   if (!url) {
     if (p.mysql) opts.log('persistence: mysql is not supported by this server; the archive is disabled')
     return undefined
@@ -74,7 +79,7 @@ export async function resolvePersistence(opts: {
     url: await withLibpqSslModes(url).catch((err: Error) => {
       throw new Error(`${opts.databaseUrl ? 'database URL' : 'persistence: postgresql'}: ${err.message}`)
     }),
-    ...archivingOf(p, opts),
+    ...configmapArchiving(p, opts),
     clusterName: p.clusterName || 'default',
     offloadTable: p.postgresql?.tableName || 'argo_workflows',
     skipMigrations: opts.skipMigrations || p.skipMigration === true,
@@ -88,11 +93,31 @@ export interface ArchivingSettings {
   ttlSeconds: number
 }
 
+/** @throws Error naming the key whose value is wrong */
 function archivingOf(p: PersistenceSettings, opts: { databaseUrl: string; archiveTtl: string }): ArchivingSettings {
+  const named = <T>(key: string, read: () => T): T => {
+    try {
+      return read()
+    } catch (err) {
+      throw new Error(`${key}: ${(err as Error).message}`)
+    }
+  }
   return {
     archive: p.archive ?? Boolean(opts.databaseUrl),
-    selector: selectorOf(p.archiveLabelSelector),
-    ttlSeconds: parseDurationSeconds(opts.archiveTtl || p.archiveTTL || ''),
+    selector: named('persistence.archiveLabelSelector', () => selectorOf(p.archiveLabelSelector)),
+    ttlSeconds: opts.archiveTtl
+      ? named('--archive-ttl', () => parseDurationSeconds(opts.archiveTtl))
+      : named('persistence.archiveTTL', () => parseDurationSeconds(p.archiveTTL ?? '')),
+  }
+}
+
+/** At start: the configmap's mistakes say so (the flag's are reported as the flag's). */
+function configmapArchiving(p: PersistenceSettings, opts: { databaseUrl: string; archiveTtl: string }): ArchivingSettings {
+  try {
+    return archivingOf(p, opts)
+  } catch (err) {
+    const message = (err as Error).message
+    throw new Error(message.startsWith('persistence.') ? `configmap: ${message}` : message)
   }
 }
 
@@ -103,23 +128,26 @@ function archivingOf(p: PersistenceSettings, opts: { databaseUrl: string; archiv
  */
 export function archivingSettings(settings: unknown, opts: { databaseUrl: string; archiveTtl: string }): ArchivingSettings & { where: string } {
   const parsed = PersistenceSettings.safeParse(settings ?? {})
-  if (!parsed.success) throw new Error(`persistence: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  if (!parsed.success) throw new Error(persistenceIssue(parsed.error))
   const p = parsed.data
   return { ...archivingOf(p, opts), where: JSON.stringify([p.postgresql ?? null, p.clusterName ?? null]) }
 }
 
-async function postgresUrl(pgs: NonNullable<PersistenceSettings['postgresql']>, kube: KubeClient, namespace: string): Promise<string> {
+async function postgresUrl(pgs: NonNullable<PersistenceSettings['postgresql']>, kube: KubeClient, namespace: string, log: (msg: string) => void): Promise<string> {
   const secret = async (ref: z.infer<typeof SecretKey> | undefined) => {
     if (!ref) return ''
     const data = await kube.getSecret(namespace, ref.name)
-    const v = data?.[ref.key]
+    if (!data) throw new Error(`persistence: secret ${namespace}/${ref.name} not found`)
+    const v = data[ref.key]
     if (v === undefined) throw new Error(`persistence: secret ${namespace}/${ref.name} has no key "${ref.key}"`)
     return v.toString('utf8')
   }
   const user = encodeURIComponent(await secret(pgs.userNameSecret))
   const password = encodeURIComponent(await secret(pgs.passwordSecret))
   const auth = user ? `${user}${password ? `:${password}` : ''}@` : ''
-  const mode = pgs.sslMode || (pgs.ssl ? 'require' : 'disable')
+  // Upstream passes sslMode only with `ssl: true` (util/sqldb createPostGresDBSessionWithCreds): without it, none.
+  if (!pgs.ssl && pgs.sslMode && pgs.sslMode !== 'disable') log(`persistence: postgresql.sslMode "${pgs.sslMode}" is ignored without ssl: true (as upstream): connecting without TLS`)
+  const mode = pgs.ssl ? pgs.sslMode || 'require' : 'disable'
   if (!SSL_MODES.has(mode)) throw new Error(`persistence: postgresql.sslMode "${mode}" is not one of ${[...SSL_MODES].join(', ')}`)
   // libpq's meanings (a bare `ssl: true` is require: encrypted, the certificate not verified): see withLibpqSslModes
   return `postgres://${auth}${pgs.host ?? 'localhost'}:${pgs.port ?? 5432}/${encodeURIComponent(pgs.database ?? 'postgres')}?sslmode=${mode}`

@@ -1,27 +1,51 @@
 import { z } from 'zod'
 
-export const SecretKey = z.object({ name: z.string(), key: z.string() })
+export const SecretKey = z.strictObject({ name: z.string(), key: z.string(), optional: z.boolean().optional() })
 
-/** The configmap's `persistence` block (spec §7.3), as far as this server uses it; unknown keys are ignored. */
-export const PersistenceSettings = z.looseObject({
+/** A port: Go's int; a string of digits is taken too (YAML authors quote numbers). */
+const Port = z.union([z.number().int(), z.string().regex(/^\d+$/, 'expected a number').transform(Number)])
+  .pipe(z.number().int().min(1, 'expected a port (1-65535)').max(65535, 'expected a port (1-65535)'))
+
+/**
+ * The configmap's `persistence` block (spec §7.3): every key of upstream's PersistConfig, and no other. Upstream
+ * parses the configmap strictly (UnmarshalStrict), so a misspelt key is an error there too, not silently nothing
+ * (an `archiveTtl` that never deletes a row). `mysql`, which this server does not support, is not looked into.
+ */
+export const PersistenceSettings = z.strictObject({
   archive: z.boolean().optional(),
   archiveTTL: z.string().optional(),
   clusterName: z.string().optional(),
   skipMigration: z.boolean().optional(),
-  archiveLabelSelector: z.object({
-    matchLabels: z.record(z.string(), z.string()).optional(),
-    matchExpressions: z.array(z.object({ key: z.string(), operator: z.string(), values: z.array(z.string()).optional() })).optional(),
+  nodeStatusOffLoad: z.boolean().optional(),
+  connectionPool: z.strictObject({
+    maxIdleConns: z.number().int().optional(),
+    maxOpenConns: z.number().int().optional(),
+    connMaxLifetime: z.string().optional(),
   }).optional(),
-  postgresql: z.looseObject({
+  archiveLabelSelector: z.strictObject({
+    matchLabels: z.record(z.string(), z.string()).optional(),
+    matchExpressions: z.array(z.strictObject({ key: z.string(), operator: z.string(), values: z.array(z.string()).optional() })).optional(),
+  }).optional(),
+  postgresql: z.strictObject({
     host: z.string().optional(),
-    port: z.union([z.number(), z.string()]).optional(),
+    port: Port.optional(),
     database: z.string().optional(),
     tableName: z.string().optional(),
     userNameSecret: SecretKey.optional(),
     passwordSecret: SecretKey.optional(),
     ssl: z.boolean().optional(),
     sslMode: z.string().optional(),
+    azureToken: z.unknown().optional(),
+    awsRDSToken: z.unknown().optional(),
   }).optional(),
   mysql: z.unknown().optional(),
 })
 export type PersistenceSettings = z.infer<typeof PersistenceSettings>
+
+/** A parse failure as one line naming the key: `persistence.postgresql.port: expected a port (1-65535)`. */
+export function persistenceIssue(error: z.ZodError): string {
+  const issue = error.issues[0]
+  if (!issue) return 'persistence: invalid'
+  const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
+  return `${['persistence', ...issue.path.map(String)].join('.')}: ${issue.message}${keys}`
+}

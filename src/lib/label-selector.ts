@@ -85,7 +85,8 @@ function invalid(path: string, value: string, msgs: string[]): never {
   throw new LabelSelectorError(`unable to parse requirement: ${path}: Invalid value: ${JSON.stringify(value)}: ${msgs.join('; ')}`)
 }
 
-function newRequirement(key: string, operator: Operator, values: string[]): Requirement {
+/** One requirement, validated as apimachinery's labels.NewRequirement validates it. @throws LabelSelectorError */
+export function labelRequirement(key: string, operator: Operator, values: string[]): Requirement {
   const keyErrs = validateLabelKey(key)
   if (keyErrs.length > 0) invalid('key', key, keyErrs)
   switch (operator) {
@@ -138,21 +139,21 @@ class Parser {
     if (t.kind === '!') {
       t = this.next()
       if (t.kind !== 'id') throw new LabelSelectorError(`found '${t.text}', expected: identifier`)
-      return newRequirement(t.text, '!', [])
+      return labelRequirement(t.text, '!', [])
     }
     const key = t.text
     const n = this.peek()
-    if (n.kind === 'eos' || n.kind === ',') return newRequirement(key, 'exists', [])
+    if (n.kind === 'eos' || n.kind === ',') return labelRequirement(key, 'exists', [])
     const op = this.next()
     switch (op.kind) {
       case 'in': case 'notin':
-        return newRequirement(key, op.kind, this.valueSet())
+        return labelRequirement(key, op.kind, this.valueSet())
       case '=': case '==': case '!=': case '>': case '<': {
         const v = this.peek()
-        if (v.kind === 'eos' || v.kind === ',') return newRequirement(key, op.kind, [''])
+        if (v.kind === 'eos' || v.kind === ',') return labelRequirement(key, op.kind, [''])
         if (v.kind !== 'id') throw new LabelSelectorError(`found '${v.text}', expected: identifier`)
         this.next()
-        return newRequirement(key, op.kind, [v.text])
+        return labelRequirement(key, op.kind, [v.text])
       }
       default:
         throw new LabelSelectorError(`found '${op.text}', expected: in, notin, =, ==, !=, gt, lt`)

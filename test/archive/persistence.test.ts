@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { freshDatabase, ownPostgres, sqlQuery, withDatabase } from '../harness/postgres.js'
+import type { Emulator } from '../../emulator/index.js'
 import { startStack } from '../harness/stack.js'
 import { archiveArgs, finished, liveStatus, until } from './helpers.js'
 
@@ -113,6 +114,60 @@ test('archiving follows the configmap while running, as upstream\'s controller d
   assert.equal(liveStatus(s, 'unlabelled'), undefined)
   s.emulator.patch(CM, 'workflow-controller-configmap', { data: { persistence: 'archive: true\n' } })
   await until('unlabelled archived once the selector is gone', () => liveStatus(s, 'unlabelled') === 'Archived')
+})
+
+test('a persistence block with a mistake stops the start naming the key; a selector that is not valid label syntax is never another selector', async (t) => {
+  const CM = { group: '', resource: 'configmaps', namespace: 'argo' }
+  const withPersistence = (persistence: string, database = true) => ({
+    database,
+    before: (e: Emulator) => void e.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap' }, data: { persistence } }),
+  })
+  const cases: [string, RegExp][] = [
+    // was read as `keep != yes`, archiving every workflow without the label
+    ['archive: true\narchiveLabelSelector:\n  matchLabels: {"keep!": "yes"}\n', /persistence\.archiveLabelSelector: .*key: Invalid value: "keep!"/],
+    // was read as `team in (a,b)`
+    ['archive: true\narchiveLabelSelector:\n  matchExpressions: [{key: team, operator: In, values: ["a,b"]}]\n', /persistence\.archiveLabelSelector: .*Invalid value: "a,b"/],
+    ['archive: true\narchiveLabelSelector:\n  matchExpressions: [{key: team, operator: In}]\n', /persistence\.archiveLabelSelector: .*values set can't be empty/],
+    ['archive: true\narchiveLabelSelector:\n  matchExpressions: [{key: team, operator: in, values: [a]}]\n', /persistence\.archiveLabelSelector: "in" is not a valid label selector operator/],
+    ['archiv: true\n', /persistence.*archiv/],
+    ['archiveTTL: ten days\n', /persistence\.archiveTTL: invalid duration "ten days"/],
+    ['postgresql:\n  host: localhost\n  hots: x\n', /persistence\.postgresql.*hots/],
+    ['postgresql:\n  host: localhost\n  port: fivefourthreetwo\n', /persistence\.postgresql\.port/],
+    ['postgresql:\n  host: localhost\n  port: 70000\n', /persistence\.postgresql\.port: expected a port/],
+  ]
+  for (const [persistence, message] of cases) await assert.rejects(startStack(t, withPersistence(persistence)), message, persistence)
+  // A Secret that is not there is named as missing (not as a missing key).
+  await assert.rejects(startStack(t, withPersistence('postgresql:\n  host: 127.0.0.1\n  userNameSecret: {name: nope, key: username}\n', false)), /persistence: secret argo\/nope not found/)
+
+  // Changed so while running: the settings before are kept (the unlabelled workflow stays unarchived).
+  const s = await startStack(t, { ...withPersistence('archive: true\narchiveLabelSelector:\n  matchLabels: {keep: "yes"}\n'), args: archiveArgs })
+  s.emulator.patch(CM, 'workflow-controller-configmap', { data: { persistence: 'archive: true\narchiveLabelSelector:\n  matchLabels: {"keep!": "yes"}\n' } })
+  await new Promise((r) => setTimeout(r, 500))
+  finished(s, 'unlabelled')
+  finished(s, 'kept', { labels: { keep: 'yes' } })
+  await until('kept archived', () => liveStatus(s, 'kept') === 'Archived')
+  assert.equal(liveStatus(s, 'unlabelled'), undefined)
+
+  // `sslMode` without `ssl: true` is not used, as upstream (logged): a Postgres without TLS is reached.
+  const plain = new URL((await ownPostgres(t)).url)
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pg' }, data: { username: b64(decodeURIComponent(plain.username)), password: b64(decodeURIComponent(plain.password)) } }
+  const s2 = await startStack(t, {
+    args: archiveArgs,
+    before: (e) => {
+      e.create({ group: '', resource: 'secrets', namespace: 'argo' }, secret)
+      e.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap' }, data: { persistence: `archive: true
+postgresql:
+  host: 127.0.0.1
+  port: ${plain.port}
+  database: ${plain.pathname.slice(1)}
+  userNameSecret: {name: pg, key: username}
+  passwordSecret: {name: pg, key: password}
+  sslMode: require
+` } })
+    },
+  })
+  finished(s2, 'plain')
+  await until('archived without TLS', () => liveStatus(s2, 'plain') === 'Archived')
 })
 
 test('DATABASE_URL\'s sslmode means what it means to libpq: require encrypts without verifying, prefer falls back to plain', async (t) => {
