@@ -203,13 +203,14 @@ export class ArchiveReader {
     return rows.map((r) => r.value)
   }
 
-  /** Label rows of this cluster's workflows in `namespace` (or the managed one); all of them without either. */
+  /** Label rows of this cluster's workflows in `namespace` (or the managed one); all of this cluster's without either. */
   #labelsIn(namespace: string): RawBuilder<unknown> {
     const managed = this.#scope.managedNamespace
     // A namespaced server lists nothing of another namespace, so it has no labels of one either.
     if (managed && namespace && namespace !== managed) return sql`FALSE`
     const ns = namespace || managed
-    if (!ns) return sql`TRUE`
+    // Upstream's keys are every cluster's; ours this cluster's, as its lists are.
+    if (!ns) return sql`l.clustername = ${this.#scope.clusterName}`
     // The label rows' own copy of the namespace once every row has it (src/archive/label-backfill.ts), else the workflow's.
     return this.#labelIndex()
       ? sql`l.clustername = ${this.#scope.clusterName} AND l.namespace = ${ns}`

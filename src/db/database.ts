@@ -119,6 +119,11 @@ export async function execute<R>(db: Db, q: RawBuilder<R>): Promise<QueryResult<
     // pg-pool's wait for a free connection ended: every connection is held (a long lock, a burst) or connecting.
     const why = err instanceof Error && err.message === POOL_WAIT_TIMEOUT ? ': no connection became free in time' : ''
     if (isUnreachable(err)) throw new ApiError(GrpcCode.Unavailable, `the archive database is unavailable${why}`, { cause: err })
+    // invalid_authorization_specification (28xxx): the credentials stopped working (a rotated password). Not the
+    // caller's fault nor a bug: unavailable until an operator fixes them (at start it stops the start instead).
+    if (/^28/.test(String((err as { code?: unknown } | null)?.code ?? ''))) {
+      throw new ApiError(GrpcCode.Unavailable, 'the archive database is unavailable: it refuses the server\'s credentials', { cause: err })
+    }
     // undefined_table, undefined_column: a schema changed under the server (a table dropped, migrations rolled back)
     const code = (err as { code?: unknown } | null)?.code
     if (code === '42P01' || code === '42703') throw ApiError.internal(`the archive database lacks this server's schema: ${(err as Error).message}`, err)

@@ -90,7 +90,10 @@ test('label copies: an archive written before migration 0003 is backfilled; both
   assert.deepEqual(moved.body.items?.map((w) => w.metadata.name), ['wf-5000'])
 
   // Label keys and values within a namespace, from the label copies and from the workflows alike ('rare' is on
-  // wf-7, in argo; u-5000 alone is in 'moved'); unscoped, every key.
+  // wf-7, in argo; u-5000 alone is in 'moved'); unscoped, every key of this cluster (not another's 'elsewhere').
+  await sqlQuery(url, `INSERT INTO argo_archived_workflows (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid)
+    VALUES ('u-west', 'wf-west', 'Succeeded', 'argo', '{}', now(), now(), 'west', '')`)
+  await sqlQuery(url, "INSERT INTO argo_archived_workflows_labels (clustername, uid, name, value) VALUES ('west', 'u-west', 'elsewhere', 'x')")
   for (const labelIndex of [false, true]) {
     const reader = new ArchiveReader(db, scope, () => labelIndex)
     assert.deepEqual(await reader.labelKeys(''), ['rare', 'team', 'tier'])
@@ -102,6 +105,7 @@ test('label copies: an archive written before migration 0003 is backfilled; both
     assert.deepEqual(await reader.labelValues('rare', 'argo'), ['yes'])
     assert.deepEqual(await reader.labelValues('team', 'moved'), ['team-0'])
     assert.deepEqual(await reader.labelValues('tier', ''), ['even', 'odd'])
+    assert.deepEqual(await reader.labelValues('elsewhere', ''), [])
     // A namespaced server's: its namespace's, with or without naming it; none of another.
     const namespaced = new ArchiveReader(db, { ...scope, managedNamespace: 'other' }, () => labelIndex)
     assert.deepEqual(await namespaced.labelKeys(''), ['team', 'tier'])

@@ -170,6 +170,21 @@ postgresql:
   await until('archived without TLS', () => liveStatus(s2, 'plain') === 'Archived')
 })
 
+test('credentials the archive database stops accepting (a rotated password) make reads 503 code 14, not 500', async (t) => {
+  const pg = await ownPostgres(t)
+  await sqlQuery(pg.url, "CREATE ROLE rotated LOGIN PASSWORD 'before'")
+  await sqlQuery(pg.url, 'CREATE DATABASE rot OWNER rotated')
+  const url = new URL(pg.url)
+  Object.assign(url, { username: 'rotated', password: 'before', pathname: '/rot' })
+  const s = await startStack(t, { database: url.toString() })
+  assert.equal((await s.json('/api/v1/archived-workflows')).status, 200)
+  await sqlQuery(pg.url, "ALTER ROLE rotated PASSWORD 'after'")
+  await sqlQuery(pg.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'rotated'")
+  const r = await s.json<{ code: number; message: string }>('/api/v1/archived-workflows')
+  assert.deepEqual([r.status, r.body.code], [503, 14], r.body.message)
+  assert.match(r.body.message, /refuses the server's credentials/)
+})
+
 test('DATABASE_URL\'s sslmode means what it means to libpq: require encrypts without verifying, prefer falls back to plain', async (t) => {
   const tls = await ownPostgres(t, { tls: true })
   await sqlQuery(tls.url, "CREATE ROLE viaurl LOGIN PASSWORD 'pw'")
