@@ -39,7 +39,7 @@ const SELECTOR_OPERATORS: Record<string, Operator> = { In: 'in', NotIn: 'notin',
 /**
  * metav1.LabelSelectorAsSelector, as upstream's controller reads the selector: every key, value and operator
  * validated, so `keep!: yes` or a value `a,b` is an error rather than another selector than the one written.
- * @throws LabelSelectorError
+ * @throws Error (a LabelSelectorError for a key or value)
  */
 function selectorOf(sel: PersistenceSettings['archiveLabelSelector']): Requirement[] {
   if (!sel) return []

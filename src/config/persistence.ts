@@ -3,8 +3,13 @@ import { z } from 'zod'
 export const SecretKey = z.strictObject({ name: z.string(), key: z.string(), optional: z.boolean().optional() })
 
 /** A port: Go's int; a string of digits is taken too (YAML authors quote numbers). */
-const Port = z.union([z.number().int(), z.string().regex(/^\d+$/, 'expected a number').transform(Number)])
-  .pipe(z.number().int().min(1, 'expected a port (1-65535)').max(65535, 'expected a port (1-65535)'))
+const PORT = 'expected a port (1-65535)'
+const Port = z.union([z.number(), z.string()], { error: PORT }).transform((v, ctx) => {
+  const port = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : NaN
+  if (Number.isInteger(port) && port >= 1 && port <= 65535) return port
+  ctx.addIssue({ code: 'custom', message: PORT })
+  return z.NEVER
+})
 
 /**
  * The configmap's `persistence` block (spec §7.3): every key of upstream's PersistConfig, and no other. Upstream
@@ -46,6 +51,5 @@ export type PersistenceSettings = z.infer<typeof PersistenceSettings>
 export function persistenceIssue(error: z.ZodError): string {
   const issue = error.issues[0]
   if (!issue) return 'persistence: invalid'
-  const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
-  return `${['persistence', ...issue.path.map(String)].join('.')}: ${issue.message}${keys}`
+  return `${['persistence', ...issue.path.map(String)].join('.')}: ${issue.message}`
 }

@@ -132,7 +132,7 @@ test('a persistence block with a mistake stops the start naming the key; a selec
     ['archiv: true\n', /persistence.*archiv/],
     ['archiveTTL: ten days\n', /persistence\.archiveTTL: invalid duration "ten days"/],
     ['postgresql:\n  host: localhost\n  hots: x\n', /persistence\.postgresql.*hots/],
-    ['postgresql:\n  host: localhost\n  port: fivefourthreetwo\n', /persistence\.postgresql\.port/],
+    ['postgresql:\n  host: localhost\n  port: fivefourthreetwo\n', /persistence\.postgresql\.port: expected a port/],
     ['postgresql:\n  host: localhost\n  port: 70000\n', /persistence\.postgresql\.port: expected a port/],
   ]
   for (const [persistence, message] of cases) await assert.rejects(startStack(t, withPersistence(persistence)), message, persistence)
