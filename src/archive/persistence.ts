@@ -79,7 +79,7 @@ export async function resolvePersistence(opts: {
     url: await withLibpqSslModes(url).catch((err: Error) => {
       throw new Error(`${opts.databaseUrl ? 'database URL' : 'persistence: postgresql'}: ${err.message}`)
     }),
-    ...configmapArchiving(p, opts),
+    ...archivingOf(p, opts, 'configmap: '),
     clusterName: p.clusterName || 'default',
     offloadTable: p.postgresql?.tableName || 'argo_workflows',
     skipMigrations: opts.skipMigrations || p.skipMigration === true,
@@ -93,8 +93,8 @@ export interface ArchivingSettings {
   ttlSeconds: number
 }
 
-/** @throws Error naming the key whose value is wrong */
-function archivingOf(p: PersistenceSettings, opts: { databaseUrl: string; archiveTtl: string }): ArchivingSettings {
+/** @throws Error naming the key whose value is wrong, after `source` (`configmap: ` at start) for the configmap's */
+function archivingOf(p: PersistenceSettings, opts: { databaseUrl: string; archiveTtl: string }, source = ''): ArchivingSettings {
   const named = <T>(key: string, read: () => T): T => {
     try {
       return read()
@@ -104,20 +104,10 @@ function archivingOf(p: PersistenceSettings, opts: { databaseUrl: string; archiv
   }
   return {
     archive: p.archive ?? Boolean(opts.databaseUrl),
-    selector: named('persistence.archiveLabelSelector', () => selectorOf(p.archiveLabelSelector)),
+    selector: named(`${source}persistence.archiveLabelSelector`, () => selectorOf(p.archiveLabelSelector)),
     ttlSeconds: opts.archiveTtl
       ? named('--archive-ttl', () => parseDurationSeconds(opts.archiveTtl))
-      : named('persistence.archiveTTL', () => parseDurationSeconds(p.archiveTTL ?? '')),
-  }
-}
-
-/** At start: the configmap's mistakes say so (the flag's are reported as the flag's). */
-function configmapArchiving(p: PersistenceSettings, opts: { databaseUrl: string; archiveTtl: string }): ArchivingSettings {
-  try {
-    return archivingOf(p, opts)
-  } catch (err) {
-    const message = (err as Error).message
-    throw new Error(message.startsWith('persistence.') ? `configmap: ${message}` : message)
+      : named(`${source}persistence.archiveTTL`, () => parseDurationSeconds(p.archiveTTL ?? '')),
   }
 }
 

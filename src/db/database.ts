@@ -48,7 +48,7 @@ pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v) => new Date(`${v.replace
 /** Postgres' undefined_table (42P01): a table an optional migration, or the controller, has not created. */
 export const isUndefinedTable = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === '42P01'
 
-// Socket errors, connection_exception (08xxx), and admin_shutdown / crash_shutdown / cannot_connect_now (57P01-3).
+// Socket errors, SQLSTATE class 08 (connection_exception), and admin_shutdown / crash_shutdown / cannot_connect_now (57P01-3).
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03'])
 
 const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect'
@@ -119,13 +119,13 @@ export async function execute<R>(db: Db, q: RawBuilder<R>): Promise<QueryResult<
     // pg-pool's wait for a free connection ended: every connection is held (a long lock, a burst) or connecting.
     const why = err instanceof Error && err.message === POOL_WAIT_TIMEOUT ? ': no connection became free in time' : ''
     if (isUnreachable(err)) throw new ApiError(GrpcCode.Unavailable, `the archive database is unavailable${why}`, { cause: err })
-    // invalid_authorization_specification (28xxx): the credentials stopped working (a rotated password). Not the
-    // caller's fault nor a bug: unavailable until an operator fixes them (at start it stops the start instead).
-    if (/^28/.test(String((err as { code?: unknown } | null)?.code ?? ''))) {
+    const code = String((err as { code?: unknown } | null)?.code ?? '')
+    // SQLSTATE class 28, invalid_authorization_specification: the credentials stopped working (a rotated password).
+    // Not the caller's fault nor a bug: unavailable until an operator fixes them (at start it stops the start instead).
+    if (code.startsWith('28')) {
       throw new ApiError(GrpcCode.Unavailable, 'the archive database is unavailable: it refuses the server\'s credentials', { cause: err })
     }
     // undefined_table, undefined_column: a schema changed under the server (a table dropped, migrations rolled back)
-    const code = (err as { code?: unknown } | null)?.code
     if (code === '42P01' || code === '42703') throw ApiError.internal(`the archive database lacks this server's schema: ${(err as Error).message}`, err)
     throw err
   }
