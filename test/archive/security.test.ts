@@ -35,6 +35,29 @@ test('CVE-2024-53862: the archive fall-back of Get is authorized (fake token 401
   assert.equal((await s.json('/api/v1/archived-workflows/?namespace=argo&name=secret', { token: 'reader' })).status, 403)
 })
 
+test('retry and resubmit of an archived workflow create only where the caller may create workflows', async (t) => {
+  const argoCreator = { token: 'argo-creator', username: 'argo-creator', rules: argoGroupRules(['get', 'list', 'create'], ['argo']) }
+  const s = await startStack(t, { database: true, args: archiveArgs, users: [argoCreator, reader] })
+  const wf = finished(s, 'rerun', { phase: 'Failed' })
+  await until('archived', () => liveStatus(s, 'rerun') === 'Archived')
+  s.emulator.remove(WF, 'rerun')
+  const uid = wf.metadata.uid as string
+  const put = (action: string, token: string, json: object) => s.json<{ code: number }>(`/api/v1/archived-workflows/${uid}/${action}`, { method: 'PUT', token, json })
+  const count = (namespace: string) => s.emulator.list({ ...WF, namespace }).length
+  const before = { argo: count('argo'), default: count('default') }
+  // The body's namespace is where the run is created, so the caller's right to create there is what counts.
+  const elsewhere = await put('resubmit', 'argo-creator', { namespace: 'default' })
+  assert.equal(elsewhere.status, 403, JSON.stringify(elsewhere.body))
+  assert.equal(elsewhere.body.code, 7)
+  for (const action of ['retry', 'resubmit']) {
+    assert.equal((await put(action, 'garbage', {})).status, 401, action)
+    assert.equal((await put(action, 'reader', {})).status, 403, action)
+  }
+  assert.deepEqual({ argo: count('argo'), default: count('default') }, before)
+  assert.equal((await put('resubmit', 'argo-creator', {})).status, 200)
+  assert.equal(count('argo'), before.argo + 1)
+})
+
 test('label keys and values are those of the namespaces the caller may list workflows in', async (t) => {
   const argoOnly = { token: 'argo-only', username: 'argo-only', rules: argoGroupRules(['list'], ['argo']) }
   const s = await startStack(t, { database: true, args: archiveArgs, users: [argoOnly] })
