@@ -157,15 +157,15 @@ export class ArchiveService {
   async retry(identity: Identity, uid: string, b: ActionRequest & { restartSuccessful?: boolean; nodeFieldSelector?: string }): Promise<unknown> {
     const wf = await this.#resolve(identity, 'get', uid, b.namespace, b.name)
     const { namespace = '', name = '' } = wf.metadata
-    // Upstream creates the retried workflow in the body's namespace, which the apiserver refuses for any other
-    // than the workflow's own (400, InvalidArgument through ToStatusError); ours takes the workflow's when none.
-    if (b.namespace && b.namespace !== namespace) {
-      throw ApiError.invalidArgument('the namespace of the provided object does not match the namespace sent on the request')
-    }
+    // Upstream looks for a live workflow of that name in the body's namespace (409), then creates the retried one
+    // there, which the apiserver refuses for any other than the workflow's own (400, InvalidArgument through
+    // ToStatusError); ours takes the workflow's namespace when the body names none.
+    const target = b.namespace || namespace
     try {
-      await identity.kube.get(Workflows, namespace, name)
+      await identity.kube.get(Workflows, target, name)
     } catch (err) {
       if (!(err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
+      if (target !== namespace) throw ApiError.invalidArgument('the namespace of the provided object does not match the namespace sent on the request')
       const { workflow, podsToDelete } = formulateRetry(wf as KubeObject, b)
       await deletePods(identity, namespace, podsToDelete)
       const { resourceVersion: _r, uid: _u, creationTimestamp: _c, generation: _g, managedFields: _m, ...metadata } = workflow.metadata

@@ -235,6 +235,12 @@ test('retry and resubmit of archived workflows', async (t) => {
   assert.equal(here.body.metadata.namespace, 'argo')
   assert.equal(here.body.metadata.ownerReferences?.length, 1)
   s.emulator.remove(WF, 'owned')
+  // As upstream, a live workflow of that name in the body's namespace is a conflict first.
+  s.emulator.create({ ...WF, namespace: 'default' }, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'owned' }, spec: {} })
+  const taken = await s.json<{ code: number }>(`/api/v1/archived-workflows/${owned.metadata.uid as string}/retry`, { method: 'PUT', json: { namespace: 'default' } })
+  assert.equal(taken.status, 409)
+  assert.equal(taken.body.code, 6)
+  s.emulator.remove({ ...WF, namespace: 'default' }, 'owned')
   const elsewhere = await s.json<{ code: number }>(`/api/v1/archived-workflows/${owned.metadata.uid as string}/retry`, { method: 'PUT', json: { namespace: 'default' } })
   assert.equal(elsewhere.status, 400)
   assert.equal(elsewhere.body.code, 3)
