@@ -8,7 +8,7 @@ import { catchUpUpstream, createOffloadTable, UPSTREAM_STEP } from './upstream-c
  * on such a database this step had failed, so no database has it applied without it.)
  */
 export function migration(offloadTable: string): Migration {
-  return { up: (db) => up(db, offloadTable), down }
+  return { up: (db) => up(db, offloadTable), down: (db) => down(db, offloadTable) }
 }
 
 async function up(db: Kysely<unknown>, offloadTable: string): Promise<void> {
@@ -39,15 +39,17 @@ async function up(db: Kysely<unknown>, offloadTable: string): Promise<void> {
     PRIMARY KEY (clustername, uid, name),
     FOREIGN KEY (clustername, uid) REFERENCES argo_archived_workflows (clustername, uid) ON DELETE CASCADE)`.execute(db)
   await sql`CREATE INDEX IF NOT EXISTS argo_archived_workflows_labels_i1 ON argo_archived_workflows_labels (name, value)`.execute(db)
-  // The node-status offload table under its documented default name; 0004 adds it under a configured one.
-  await createOffloadTable(db, 'argo_workflows')
+  // The node-status offload table under persistence.postgresql.tableName (default argo_workflows), as upstream's step
+  // 0 creates it: only that one. (Databases migrated before this took the configured name have argo_workflows too,
+  // and 0004 added the configured one.)
+  await createOffloadTable(db, offloadTable)
   // An upstream controller sharing this database must see its last step as applied, not re-run step 0.
   await sql`INSERT INTO schema_history (schema_version) SELECT ${sql.lit(UPSTREAM_STEP)} WHERE NOT EXISTS (SELECT 1 FROM schema_history)`.execute(db)
 }
 
-async function down(db: Kysely<unknown>): Promise<void> {
+async function down(db: Kysely<unknown>, offloadTable: string): Promise<void> {
   await sql`DROP TABLE IF EXISTS argo_archived_workflows_labels`.execute(db)
   await sql`DROP TABLE IF EXISTS argo_archived_workflows`.execute(db)
-  await sql`DROP TABLE IF EXISTS argo_workflows`.execute(db)
+  await sql`DROP TABLE IF EXISTS ${sql.table(offloadTable)}`.execute(db)
   await sql`DROP TABLE IF EXISTS schema_history`.execute(db)
 }

@@ -43,9 +43,10 @@ postgresql:
   // Encrypted, as libpq's sslmode=require: the self-signed certificate is not verified (pg's own require refuses it).
   const sessions = await sqlQuery<{ ssl: boolean }>(pg.url, "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'archivist'")
   assert.ok(sessions.length > 0 && sessions.every((r) => r.ssl), JSON.stringify(sessions))
-  // An upstream controller sharing the database finds its offload table under the configured name, and its
-  // migrations marked done.
+  // An upstream controller sharing the database finds its offload table under the configured name (only that one,
+  // as its own migrations create), and its migrations marked done.
   await sqlQuery(db, "INSERT INTO my_offload (uid, namespace, clustername, version, nodes) VALUES ('u1', 'argo', 'east', 'fnv:1', '{}')")
+  assert.deepEqual(await sqlQuery(db, "SELECT to_regclass('argo_workflows') AS t"), [{ t: null }])
   assert.deepEqual(await sqlQuery(db, 'SELECT schema_version FROM schema_history'), [{ schema_version: 68 }])
 })
 
