@@ -1,3 +1,4 @@
+import { ApiError, GrpcCode } from '../http/errors.js'
 import type { ListSource } from './informer.js'
 import type { KubeObject } from './resources.js'
 import type { HubEntry } from './watch-hub.js'
@@ -14,9 +15,22 @@ export interface PastStateOptions<E extends HubEntry> {
   maxConcurrent?: number
   /** how long a client waits for its turn and its read before it gives up (and gets a fresh snapshot) */
   timeoutMs?: number
+  /** the first wait before a page that failed on the way (not a refusal) is asked again; it doubles, up to 2 s */
+  retryMs?: number
   pageSize?: number
   log?: (msg: string) => void
 }
+
+/** The apiserver's answer when it ignores resourceVersionMatch: asking again gets the same. */
+class NotAtVersion extends Error {}
+
+/** Codes of answers worth asking again (an apiserver or etcd busy or timing out: 500, 503, 504, 429). */
+const RETRIED = new Set<number>([GrpcCode.Internal, GrpcCode.Unavailable, GrpcCode.DeadlineExceeded, GrpcCode.ResourceExhausted, GrpcCode.Unknown])
+
+/** A failure on the way, not Kubernetes refusing that version (410 Gone) or the caller: a lost connection, a 5xx. */
+const transient = (err: unknown): boolean => err instanceof ApiError ? RETRIED.has(err.code) : !(err instanceof NotAtVersion)
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * A scope's objects as they were at an exact past resourceVersion, listed from Kubernetes
@@ -34,7 +48,7 @@ export class PastStates<E extends HubEntry> {
   readonly #turns: (() => void)[] = []
 
   constructor(opts: PastStateOptions<E>) {
-    this.#o = { maxConcurrent: 2, timeoutMs: 15_000, pageSize: 500, ...opts }
+    this.#o = { maxConcurrent: 2, timeoutMs: 15_000, retryMs: 250, pageSize: 500, ...opts }
   }
 
   /** The entries by uid at `rv`; undefined when Kubernetes no longer has that version, or it cannot be read now. */
@@ -94,9 +108,7 @@ export class PastStates<E extends HubEntry> {
       do {
         // The first page names the version; the continue token of an Exact list keeps to it (and is 410 once gone).
         const p = cont ? { limit: this.#o.pageSize, continue: cont } : { limit: this.#o.pageSize, resourceVersion: String(rv), resourceVersionMatch: 'Exact' as const }
-        const page = await source.list(p, () => {}, abort.signal)
-        // An apiserver that ignores resourceVersionMatch (before 1.19) answers with the current state: no use.
-        if (!cont && page.metadata.resourceVersion !== String(rv)) throw new Error(`the list came at resourceVersion ${page.metadata.resourceVersion}, not ${rv}`)
+        const page = await this.#page(source, p, rv, deadline, abort.signal)
         for (const obj of page.items) {
           const e = this.#o.toEntry(obj)
           if (e) out.set(e.uid, e)
@@ -106,6 +118,25 @@ export class PastStates<E extends HubEntry> {
       return out
     } finally {
       clearTimeout(timer)
+    }
+  }
+
+  /**
+   * One page, asked again while it fails on the way and time remains: a fresh snapshot instead of the diff drops
+   * every deletion the client missed (it cannot tell a snapshot from a diff), so one busy moment of etcd must not
+   * cause it. The same continue token is asked again: it keeps to the version until that is compacted (410).
+   */
+  async #page(source: ListSource, p: Parameters<ListSource['list']>[0], rv: number, deadline: number, signal: AbortSignal) {
+    for (let wait = this.#o.retryMs; ; wait = Math.min(2 * wait, 2_000)) {
+      try {
+        const page = await source.list(p, () => {}, signal)
+        // An apiserver that ignores resourceVersionMatch (before 1.19) answers with the current state: no use.
+        if (!p.continue && page.metadata.resourceVersion !== String(rv)) throw new NotAtVersion(`the list came at resourceVersion ${page.metadata.resourceVersion}, not ${rv}`)
+        return page
+      } catch (err) {
+        if (signal.aborted || !transient(err) || Date.now() + wait >= deadline) throw err
+        await sleep(wait)
+      }
     }
   }
 }

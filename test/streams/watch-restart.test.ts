@@ -179,3 +179,19 @@ test('resuming after a restart, a deletion carries a version past the client\'s,
   assert.deepEqual(watchEvents(again), ['ADDED marker'])
   assert.equal((again.messages()[0]?.result as { object: { metadata: { resourceVersion: string } } }).object.metadata.resourceVersion, rvOf(marker))
 })
+
+test('a list of the past version that fails on the way (a busy etcd: 500, 503, 429) is asked again: the diff, not a snapshot', async (t) => {
+  const s = await startStack(t)
+  seed(s, 'kept')
+  const last = rvOf(seed(s, 'gone'))
+  await s.stopServer()
+  s.emulator.remove(WF, 'gone')
+  await s.restartServer()
+  const exact = { path: /\/namespaces\/argo\/workflows$/, method: 'GET', watch: false, query: /resourceVersionMatch=Exact/ }
+  for (const status of [500, 503, 429]) t.after(s.emulator.fault({ ...exact, status }))
+  const resumed = await openStream(s, ARGO, { sse: true, headers: { 'last-event-id': last } })
+  t.after(() => resumed.close())
+  await resumed.until((raw) => sseWatchFrames(raw).length === 1)
+  assert.deepEqual(brief(sseWatchFrames(resumed.raw)).map((b) => b.replace(/@.*/, '')), ['DELETED gone'])
+  assert.equal(s.emulator.requestCount({ method: 'GET', path: exact.path, watch: false }) >= 4, true)
+})
