@@ -37,6 +37,7 @@ function labelClause(r: Requirement): RawBuilder<unknown> {
 export function filterSql(scope: ArchiveScope, f: ArchiveFilter, keyset = 'w', driver?: Requirement): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [scopeSql(scope)]
   if (f.namespace) parts.push(f.namespaceNot ? sql`w.namespace <> ${f.namespace}` : sql`w.namespace = ${f.namespace}`)
+  if (f.uids) parts.push(sql`w.uid = ANY(${[...f.uids]})`)
   if (f.namePrefix) parts.push(sql`w.name LIKE ${`${likeEscape(f.namePrefix)}%`}`)
   if (f.name) {
     const v = f.name.value

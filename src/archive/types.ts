@@ -15,6 +15,8 @@ export interface ArchiveScope {
  */
 export interface ArchiveFilter extends Omit<StoreQuery, 'countRemaining'> {
   namePrefix?: string
+  /** only these workflows */
+  uids?: readonly string[]
 }
 
 /**

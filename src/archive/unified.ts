@@ -4,7 +4,7 @@ import { compareKeys, type SortKey } from '../workflows/workflow-index.js'
 import type { ArchivedListing, MergedPage, PageItem, StoreQuery } from '../workflows/store-query.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveReader } from './archive-read-repository.js'
-import { ARCHIVING_STATUS, type ArchiveFilter, type ArchiveSummary } from './types.js'
+import { ARCHIVING_STATUS, type ArchiveFilter } from './types.js'
 
 const notArchived: Requirement = { key: ARCHIVING_STATUS, operator: '!=', values: ['Archived'] }
 const REMAINING_CAP = 100_000
@@ -38,18 +38,24 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
   const want = skip + q.limit
   const liveQ: StoreQuery = { ...q, labels: [...q.labels, notArchived], offset: undefined, limit: want, countRemaining: false }
   const live = store.query(liveQ)
-  const archived: ArchiveSummary[] = []
+  let archived: PageItem[] = []
   const need = want + 1 // one more than the page: whether anything follows
   let after = q.after
+  // Workflows that moved in the list order since the paging started are placed where they were then (the cache's
+  // query places the live ones so; key-moves.ts), not where their rows are now.
+  const moved = q.after ? store.movedSince(q.pagingStart) : undefined
+  let complete = false
   // Rows skipped as duplicates are rare (a workflow between its upsert and its Archived label): top up if any.
   for (;;) {
     const ask = need - archived.length
     const batch = await reader.list(archiveFilterOf(q, after, ask))
-    for (const row of batch) if (!shownLive(store, row.uid)) archived.push(row)
+    for (const row of batch) if (!shownLive(store, row.uid) && !moved?.has(row.uid)) archived.push(row)
     const last = batch[batch.length - 1]
-    if (batch.length < ask || !last || archived.length >= need) break
+    complete = batch.length < ask
+    if (complete || !last || archived.length >= need) break
     after = last
   }
+  if (moved?.size) archived = await withMoved(store, reader, q, moved, archived, complete)
   const merged: PageItem[] = []
   let i = 0
   let j = 0
@@ -76,4 +82,21 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
     if (archivedRest < REMAINING_CAP) page.remaining = rest.items.length + (rest.remaining ?? 0) + archivedRest
   }
   return page
+}
+
+/**
+ * The archived rows of workflows that moved since the paging started (finished, then archived; or retried), at
+ * their places then and after the page's position, merged into `rows`. While rows follow those read, only the
+ * moved ones that come before the last row read can be placed: the rest belong to a later page.
+ */
+async function withMoved(store: WorkflowStore, reader: ArchiveReader, q: StoreQuery, moved: ReadonlyMap<string, SortKey>,
+  rows: PageItem[], complete: boolean): Promise<PageItem[]> {
+  const after = q.after
+  const uids = [...moved].filter(([uid, k]) => !shownLive(store, uid) && (!after || compareKeys(k, after) > 0)).map(([uid]) => uid)
+  if (!uids.length) return rows
+  const found = await reader.list({ ...archiveFilterOf(q, undefined, 0), uids })
+  const bound = complete ? undefined : rows[rows.length - 1]
+  const placed = found.map((row) => ({ ...row, ...(moved.get(row.uid) as SortKey) }))
+    .filter((row) => !bound || compareKeys(row, bound) < 0)
+  return [...rows, ...placed].sort(compareKeys)
 }

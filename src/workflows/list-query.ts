@@ -2,6 +2,7 @@ import { ApiError } from '../http/errors.js'
 import { parseTime, TIME_RANGE } from '../http/query.js'
 import { parseGoBool } from '../config/schema.js'
 import { LabelSelectorError, parseLabelSelector, type Requirement } from '../lib/label-selector.js'
+import type { PagingStart } from './key-moves.js'
 import type { SortKey } from './workflow-index.js'
 import type { StoreQuery } from './store-query.js'
 
@@ -20,11 +21,13 @@ export interface ListRequest {
 export const MAX_PAGE = 2_000
 
 /** Continue tokens are keyset positions, opaque to clients; a decimal offset (upstream's form) is still accepted. */
-export function encodeContinue(key: SortKey): string {
-  return Buffer.from(JSON.stringify([key.group, key.time, key.uid])).toString('base64url')
+/** A keyset position, and the paging's first page when its order is kept (the live list: key-moves.ts). */
+export function encodeContinue(key: SortKey, start?: PagingStart): string {
+  const v = [key.group, key.time, key.uid, ...(start ? [start.seq, start.store] : [])]
+  return Buffer.from(JSON.stringify(v)).toString('base64url')
 }
 
-function decodeContinue(token: string): Pick<StoreQuery, 'after' | 'offset'> {
+function decodeContinue(token: string): Pick<StoreQuery, 'after' | 'offset' | 'pagingStart'> {
   // Upstream parses it with strconv.Atoi; beyond a safe integer it is no offset any page could have.
   if (/^\d+$/.test(token)) {
     const offset = Number(token)
@@ -38,7 +41,9 @@ function decodeContinue(token: string): Pick<StoreQuery, 'after' | 'offset'> {
     const time = Array.isArray(v) && typeof v[1] === 'number' && Number.isInteger(v[1]) && v[1] >= TIME_RANGE.min && v[1] <= TIME_RANGE.max
     // A NUL cannot be in any uid, and Postgres refuses it in a parameter (a 500).
     if (Array.isArray(v) && (v[0] === 0 || v[0] === 1) && time && typeof v[2] === 'string' && !v[2].includes('\u0000')) {
-      return { after: { group: v[0], time: v[1], uid: v[2] } }
+      // A tampered paging start is at worst another store's: the workflows are then where they are now.
+      const pagingStart = Number.isSafeInteger(v[3]) && typeof v[4] === 'string' ? { seq: v[3] as number, store: v[4] } : undefined
+      return { after: { group: v[0], time: v[1], uid: v[2] }, ...(pagingStart ? { pagingStart } : {}) }
     }
   } catch {
     // fall through to the contract's message

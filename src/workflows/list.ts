@@ -31,10 +31,12 @@ export async function listWorkflows(d: ListDeps, identity: Identity, r: ListRequ
   const authNs = q.namespaceNot ? '' : q.namespace
   await d.access.require(identity, { verb: 'list', group: 'argoproj.io', resource: 'workflows', namespace: authNs }, listDenied(authNs))
   await d.ready()
+  // Read with the first page, from the same state: the next pages keep its order (key-moves.ts).
+  const start = q.pagingStart ?? d.store.pagingStart
   const page = await pageOf(d, q)
   const last = page.items[page.items.length - 1]
   const metadata: Record<string, unknown> = { resourceVersion: d.store.resourceVersion }
-  if (page.more && last) metadata.continue = encodeContinue(last)
+  if (page.more && last) metadata.continue = encodeContinue(last, start)
   if (page.remaining !== undefined) metadata.remainingItemCount = page.remaining
   const mask = parseFields(r.fields)
   const items = await withNodes(page.items, mask, d.hydrate)

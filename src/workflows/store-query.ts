@@ -1,4 +1,5 @@
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
+import type { PagingStart } from './key-moves.js'
 import { compareKeys, firstAfter, type IndexEntry, type SortKey } from './workflow-index.js'
 
 /** A list request against the store (and the archive), parsed (list-query.ts). */
@@ -15,6 +16,8 @@ export interface StoreQuery {
   startedBefore?: number
   /** keyset position to continue after */
   after?: SortKey
+  /** with `after`: the paging's first page, whose order it keeps (key-moves.ts) */
+  pagingStart?: PagingStart
   /** legacy numeric continue: matches to skip */
   offset?: number
   limit: number
@@ -51,16 +54,39 @@ export interface ArchivedListing {
 
 const NARROW_FACTOR = 50
 
+/** Workflows that moved since a paging started: their uids, and their entries at their keys then, in list order. */
+export interface Moved {
+  keys: ReadonlyMap<string, SortKey>
+  entries: readonly IndexEntry[]
+}
+
+/**
+ * `source` from after `after`, in list order; with `moved`, the workflows that moved since the paging started at
+ * their places then, instead of where they are now.
+ */
+function sequence(source: readonly IndexEntry[], after: SortKey | undefined, moved: Moved | undefined): () => IndexEntry | undefined {
+  let i = after ? firstAfter(source, after) : 0
+  if (!moved) return () => source[i++]
+  const { keys, entries } = moved
+  let j = after ? firstAfter(entries, after) : 0
+  return () => {
+    while (i < source.length && keys.has((source[i] as IndexEntry).uid)) i++
+    const a = source[i]
+    const b = entries[j]
+    if (a && (!b || compareKeys(a, b) < 0)) return source[i++]
+    return b ? entries[j++] : undefined
+  }
+}
+
 /** The page of `source` (entries in list order) that `q` asks for, and whether more match after it. */
-export function queryEntries(source: readonly IndexEntry[], q: StoreQuery): StorePage {
+export function queryEntries(source: readonly IndexEntry[], q: StoreQuery, moved?: Moved): StorePage {
   const matches = (e: IndexEntry) => matchesQuery(e, q)
-  const start = q.after ? firstAfter(source, q.after) : 0
+  const next = sequence(source, q.after, moved)
   const items: IndexEntry[] = []
   let skip = q.offset ?? 0
-  let i = start
   const max = q.limit > 0 ? q.limit : Infinity
-  for (; i < source.length && items.length < max; i++) {
-    const e = source[i] as IndexEntry
+  let e: IndexEntry | undefined
+  while (items.length < max && (e = next())) {
     if (!matches(e)) continue
     if (skip > 0) { skip--; continue }
     items.push(e)
@@ -69,10 +95,10 @@ export function queryEntries(source: readonly IndexEntry[], q: StoreQuery): Stor
   let remaining: number | undefined
   if (q.countRemaining) {
     remaining = 0
-    for (; i < source.length; i++) if (matches(source[i] as IndexEntry)) remaining++
+    while ((e = next())) if (matches(e)) remaining++
     more = remaining > 0
   } else {
-    for (; i < source.length; i++) if (matches(source[i] as IndexEntry)) { more = true; break }
+    while ((e = next())) if (matches(e)) { more = true; break }
   }
   return { items, more, remaining }
 }

@@ -2,7 +2,8 @@ import type { InformerEvent, InformerHandler } from '../kube/informer.js'
 import { diffEntries } from '../kube/diff.js'
 import { HubEvent } from '../kube/watch-hub.js'
 import type { KubeObject } from '../kube/resources.js'
-import { compareKeys, insertSorted, removeSorted, toEntry, type IndexEntry } from './workflow-index.js'
+import { KeyMoves, type PagingStart } from './key-moves.js'
+import { compareKeys, insertSorted, removeSorted, toEntry, type IndexEntry, type SortKey } from './workflow-index.js'
 import { narrowByLabels, queryEntries, type StorePage, type StoreQuery } from './store-query.js'
 
 /**
@@ -22,6 +23,7 @@ export class WorkflowStore implements InformerHandler {
    * watch yet: the version written, and the entry listeners last saw (none: they have not seen the workflow).
    */
   readonly #unpublished = new Map<string, { rv: number; seen: IndexEntry | undefined }>()
+  readonly #moves = new KeyMoves()
 
   get resourceVersion(): string {
     return this.#resourceVersion
@@ -29,6 +31,11 @@ export class WorkflowStore implements InformerHandler {
 
   get size(): number {
     return this.#byUid.size
+  }
+
+  /** Where a paging that starts with this page starts (key-moves.ts): pages continue in its order. */
+  get pagingStart(): PagingStart {
+    return this.#moves.start
   }
 
   #pending: IndexEntry[] | undefined
@@ -68,6 +75,12 @@ export class WorkflowStore implements InformerHandler {
     }
     this.#all.sort(compareKeys)
     for (const ns of this.#byNs.values()) ns.sort(compareKeys)
+    if (previous) {
+      for (const [uid, old] of previous) {
+        const e = this.#byUid.get(uid)
+        if (e && compareKeys(e, old) !== 0) this.#moves.record(uid, old)
+      }
+    }
     this.#resourceVersion = resourceVersion
     // After a re-list (a 410), what changed while the watch was down is published as the watch would have.
     if (previous) for (const ev of diffEntries(previous, this.#byUid, Number(resourceVersion) || 0)) this.#emit(ev)
@@ -167,7 +180,23 @@ export class WorkflowStore implements InformerHandler {
 
   query(q: StoreQuery): StorePage {
     const scope = q.namespace && !q.namespaceNot ? this.#byNs.get(q.namespace) ?? [] : this.#all
-    return queryEntries(narrowByLabels(q.labels, this.#labels, this.#byUid, scope.length) ?? scope, q)
+    const source = narrowByLabels(q.labels, this.#labels, this.#byUid, scope.length) ?? scope
+    const moved = q.after && q.pagingStart ? this.#moves.since(q.pagingStart) : undefined
+    return queryEntries(source, q, moved?.size ? { keys: moved, entries: this.#at(moved) } : undefined)
+  }
+
+  /** The workflows that moved in the list order since a paging started (and still exist), each at its key then. */
+  movedSince(start: PagingStart | undefined): ReadonlyMap<string, SortKey> | undefined {
+    return start ? this.#moves.since(start) : undefined
+  }
+
+  #at(keys: ReadonlyMap<string, SortKey>): IndexEntry[] {
+    const out: IndexEntry[] = []
+    for (const [uid, k] of keys) {
+      const e = this.#byUid.get(uid)
+      if (e) out.push({ ...e, group: k.group, time: k.time })
+    }
+    return out.sort(compareKeys)
   }
 
   /** Called synchronously with every change, in order (the watch hub and the archiver listen here). */
@@ -182,6 +211,7 @@ export class WorkflowStore implements InformerHandler {
       // A stale copy (an event older than a write we already applied) must not win.
       if (old.resourceVersion > e.resourceVersion) return
       this.#remove(e.uid)
+      if (compareKeys(old, e) !== 0) this.#moves.record(e.uid, old)
     }
     this.#byUid.set(e.uid, e)
     insertSorted(this.#all, e)

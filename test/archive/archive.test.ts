@@ -131,6 +131,32 @@ test('unified list: live and archived in one order, each once, stable keyset pag
   assert.equal(rest.body.items?.length, 7)
 })
 
+test('unified list: running workflows that finish, are archived and leave Kubernetes between two pages are listed once', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  for (let i = 0; i < 3; i++) finished(s, `done-${i}`)
+  await until('archived', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'))
+  for (let i = 0; i < 3; i++) s.emulator.remove(WF, `done-${i}`)
+  for (let i = 0; i < 3; i++) s.emulator.create(WF, { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: `running-${i}` }, spec: {}, status: { phase: 'Running' } })
+  const page = (cont = '') => s.json<List>(`/api/v1/workflows/argo?listOptions.limit=2${cont ? `&listOptions.continue=${encodeURIComponent(cont)}` : ''}`)
+  await until('cache', async () => ((await s.json<List>('/api/v1/workflows/argo')).body.items?.length ?? 0) === 6)
+  const first = await page()
+  const seen = (first.body.items ?? []).map((w) => w.metadata.name)
+  assert.deepEqual(seen.map((n) => n.replace(/-\d$/, '')), ['running', 'running'])
+  // All three finish (the newest finished workflows now), are archived and deleted: the two seen would come again
+  // among the finished ones, after page 1's position.
+  for (let i = 0; i < 3; i++) s.emulator.patch(WF, `running-${i}`, { status: { phase: 'Succeeded', startedAt: '2030-01-01T00:00:00Z', finishedAt: `2030-01-0${i + 2}T00:00:00Z` } })
+  await until('archived', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'))
+  for (let i = 0; i < 3; i++) s.emulator.remove(WF, `running-${i}`)
+  await until('gone from the cache', async () => ((await s.json<List>('/api/v1/workflows/argo')).body.items ?? []).every((w) => w.metadata.labels?.[STATUS] === 'Persisted'))
+  let cont = first.body.metadata.continue ?? ''
+  while (cont) {
+    const next = await page(cont)
+    seen.push(...(next.body.items ?? []).map((w) => w.metadata.name))
+    cont = next.body.metadata.continue ?? ''
+  }
+  assert.deepEqual([...seen].sort(), ['done-0', 'done-1', 'done-2', 'running-0', 'running-1', 'running-2'], JSON.stringify(seen))
+})
+
 test('ListArchivedWorkflows: every filter, paging, remaining count', async (t) => {
   const s = await startStack(t, { database: true, args: archiveArgs })
   for (let i = 0; i < 6; i++) finished(s, `a-${i}`, { labels: { n: String(i), tier: i % 2 ? 'odd' : 'even' }, phase: i === 5 ? 'Failed' : 'Succeeded' })

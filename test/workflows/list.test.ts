@@ -128,3 +128,33 @@ test('bad list options are 400 code 3, never 500', async (t) => {
   assert.equal((await s.json('/api/v1/workflows/?listOptions.fieldSelector=metadata.namespace!%3Da,metadata.namespace!%3Da')).status, 200)
   assert.equal((await s.json('/api/v1/workflows/argo?listOptions.offset=3')).status, 200, 'unknown keys are ignored')
 })
+
+test('a workflow that moves in the list order between two pages (it finishes, or is retried) is listed once, where it was on the first page', async (t) => {
+  const s = await startStack(t)
+  const WF = { group: 'argoproj.io', resource: 'workflows', namespace: 'argo' }
+  for (let i = 0; i < 4; i++) seed(s, 'argo', `run-${i}`, {}, { phase: 'Running' })
+  // Created later, so once retried it sorts first among the running ones: before the position of page 1.
+  await new Promise((r) => setTimeout(r, 1100))
+  for (let i = 0; i < 4; i++) seed(s, 'argo', `done-${i}`, {}, { phase: 'Succeeded', finishedAt: `2026-01-0${i + 1}T00:00:00Z` })
+  await waitForCount(s, '/api/v1/workflows/argo', 8)
+  const page = (cont = '') => s.json<List>(`/api/v1/workflows/argo?listOptions.limit=3${cont ? `&listOptions.continue=${encodeURIComponent(cont)}` : ''}`)
+  const first = await page()
+  const seen = (first.body.items ?? []).map((i) => i.metadata.name)
+  assert.deepEqual(seen.map((n) => n.replace(/-\d$/, '')), ['run', 'run', 'run'])
+  // Seen, then finished: now first among the finished ones, after page 1's position.
+  s.emulator.patch(WF, seen[0] as string, { status: { phase: 'Succeeded', finishedAt: '2026-02-01T00:00:00Z' } })
+  // Not seen (the oldest finished one), then retried: now first among the running ones, before that position.
+  s.emulator.patch(WF, 'done-0', { status: { phase: 'Running', finishedAt: null } })
+  const status = async (name: string) => (await s.json<{ status: { phase: string } }>(`/api/v1/workflows/argo/${name}`)).body.status.phase
+  for (let i = 0; i < 100 && (await status('done-0') !== 'Running' || await status(seen[0] as string) !== 'Succeeded'); i++) await new Promise((r) => setTimeout(r, 50))
+  let cont = first.body.metadata.continue ?? ''
+  while (cont) {
+    const next = await page(cont)
+    seen.push(...(next.body.items ?? []).map((i) => i.metadata.name))
+    cont = next.body.metadata.continue ?? ''
+  }
+  assert.deepEqual([...seen].sort(), ['done-0', 'done-1', 'done-2', 'done-3', 'run-0', 'run-1', 'run-2', 'run-3'], JSON.stringify(seen))
+  // A new paging sees them where they are now.
+  const fresh = await page()
+  assert.equal(fresh.body.items?.[0]?.metadata.name, 'done-0')
+})
