@@ -5,7 +5,8 @@ import { catchUpUpstream, createOffloadTable, UPSTREAM_STEP } from './upstream-c
  * Upstream's archive schema as its own migrator leaves it after step 68 (spec §6.1), created only where missing,
  * so a database an upstream controller already migrated is used as it is, and one an older controller migrated is
  * first brought to step 68. Frozen in time: never edit what it creates, add a step. (The catch-up was added later:
- * on such a database this step had failed, so no database has it applied without it.)
+ * on such a database this step had failed, so no database has it applied without it. The offload table's name
+ * followed tableName later too: databases that had this step keep argo_workflows, and 0004 made theirs.)
  */
 export function migration(offloadTable: string): Migration {
   return { up: (db) => up(db, offloadTable), down: (db) => down(db, offloadTable) }

@@ -38,6 +38,7 @@ export function filterSql(scope: ArchiveScope, f: ArchiveFilter, keyset = 'w', d
   const parts: RawBuilder<unknown>[] = [scopeSql(scope)]
   if (f.namespace) parts.push(f.namespaceNot ? sql`w.namespace <> ${f.namespace}` : sql`w.namespace = ${f.namespace}`)
   if (f.uids) parts.push(sql`w.uid = ANY(${[...f.uids]})`)
+  if (f.notUids) parts.push(sql`NOT (w.uid = ANY(${[...f.notUids]}))`)
   if (f.namePrefix) parts.push(sql`w.name LIKE ${`${likeEscape(f.namePrefix)}%`}`)
   if (f.name) {
     const v = f.name.value

@@ -17,6 +17,8 @@ export interface ArchiveFilter extends Omit<StoreQuery, 'countRemaining'> {
   namePrefix?: string
   /** only these workflows */
   uids?: readonly string[]
+  /** not these */
+  notUids?: readonly string[]
 }
 
 /**

@@ -38,24 +38,29 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
   const want = skip + q.limit
   const liveQ: StoreQuery = { ...q, labels: [...q.labels, notArchived], offset: undefined, limit: want, countRemaining: false }
   const live = store.query(liveQ)
+  // Labelled Archived while the archive is read, a workflow of this page would come from both.
+  const onPage = new Set(live.items.map((e) => e.uid))
+  const shown = (uid: string) => onPage.has(uid) || shownLive(store, uid)
   let archived: PageItem[] = []
   const need = want + 1 // one more than the page: whether anything follows
   let after = q.after
   // Workflows that moved in the list order since the paging started are placed where they were then (the cache's
-  // query places the live ones so; key-moves.ts), not where their rows are now.
+  // query places the live ones so; key-moves.ts), not where their rows are now: left out of the range read, in SQL,
+  // so that many of them among the newest rows cost no extra reads.
   const moved = q.after ? store.movedSince(q.pagingStart) : undefined
+  const notUids = moved?.size ? [...moved.keys()] : undefined
   let complete = false
   // Rows skipped as duplicates are rare (a workflow between its upsert and its Archived label): top up if any.
   for (;;) {
     const ask = need - archived.length
-    const batch = await reader.list(archiveFilterOf(q, after, ask))
-    for (const row of batch) if (!shownLive(store, row.uid) && !moved?.has(row.uid)) archived.push(row)
+    const batch = await reader.list({ ...archiveFilterOf(q, after, ask), notUids })
+    for (const row of batch) if (!shown(row.uid)) archived.push(row)
     const last = batch[batch.length - 1]
     complete = batch.length < ask
     if (complete || !last || archived.length >= need) break
     after = last
   }
-  if (moved?.size) archived = await withMoved(store, reader, q, moved, archived, complete)
+  if (moved?.size) archived = await withMoved(reader, q, moved, archived, complete, shown)
   const merged: PageItem[] = []
   let i = 0
   let j = 0
@@ -89,14 +94,14 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
  * their places then and after the page's position, merged into `rows`. While rows follow those read, only the
  * moved ones that come before the last row read can be placed: the rest belong to a later page.
  */
-async function withMoved(store: WorkflowStore, reader: ArchiveReader, q: StoreQuery, moved: ReadonlyMap<string, SortKey>,
-  rows: PageItem[], complete: boolean): Promise<PageItem[]> {
+async function withMoved(reader: ArchiveReader, q: StoreQuery, moved: ReadonlyMap<string, SortKey>, rows: PageItem[],
+  complete: boolean, shown: (uid: string) => boolean): Promise<PageItem[]> {
   const after = q.after
-  const uids = [...moved].filter(([uid, k]) => !shownLive(store, uid) && (!after || compareKeys(k, after) > 0)).map(([uid]) => uid)
+  const bound = complete ? undefined : rows[rows.length - 1]
+  const uids = [...moved].filter(([uid, k]) => !shown(uid) && (!after || compareKeys(k, after) > 0) && (!bound || compareKeys(k, bound) < 0))
+    .map(([uid]) => uid)
   if (!uids.length) return rows
   const found = await reader.list({ ...archiveFilterOf(q, undefined, 0), uids })
-  const bound = complete ? undefined : rows[rows.length - 1]
-  const placed = found.map((row) => ({ ...row, ...(moved.get(row.uid) as SortKey) }))
-    .filter((row) => !bound || compareKeys(row, bound) < 0)
+  const placed = found.filter((row) => !shown(row.uid)).map((row) => ({ ...row, ...(moved.get(row.uid) as SortKey) }))
   return [...rows, ...placed].sort(compareKeys)
 }

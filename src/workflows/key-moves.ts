@@ -13,13 +13,16 @@ interface Move { readonly seq: number; readonly at: number; readonly uid: string
 
 const MAX_MOVES = 100_000
 const MAX_AGE_MS = 15 * 60_000
+/** moves a continued page places at their old keys: each costs the page a sorted entry and an archive uid */
+const MAX_MOVED_PER_PAGING = 2_000
 
 /**
  * Where workflows stood in the list order before their sort key changed: a workflow finishing moves from the
  * unfinished ones to the finished ones, a retry moves it back. A client paging with `continue` gets every workflow
  * at its place as of its first page, so one that moved between two pages is neither listed twice nor skipped, as
  * a Kubernetes list's continue keeps to its first page's version. Kept for 15 minutes (at most 100,000 moves);
- * paging that takes longer, or continues on another replica, sees workflows where they are now.
+ * paging that takes longer, that more than 2,000 workflows moved during, or that continues on another replica,
+ * sees workflows where they are now (as a Kubernetes continue past compaction would be refused).
  */
 export class KeyMoves {
   readonly #moves: Move[] = []
@@ -47,6 +50,7 @@ export class KeyMoves {
    */
   since(start: PagingStart): ReadonlyMap<string, SortKey> | undefined {
     if (start.store !== this.#id || start.seq < this.#forgotten || start.seq > this.#seq) return undefined
+    if (this.#seq - start.seq > MAX_MOVED_PER_PAGING) return undefined
     const out = new Map<string, SortKey>()
     // Newest first, so a workflow that moved more than once ends with its key before the first of its moves.
     for (let i = this.#moves.length - 1; i >= 0; i--) {

@@ -58,6 +58,8 @@ export class WorkflowStore implements InformerHandler {
     this.#pending = undefined
     // What listeners have seen, to diff the new list against: not this server's writes the watch never brought.
     const previous = this.#synced ? new Map(this.published('').map((e) => [e.uid, e])) : undefined
+    // What pages were served from, to record moves against: this server's own writes included.
+    const before = this.#synced ? new Map(this.#byUid) : undefined
     this.#unpublished.clear()
     this.#synced = true
     this.#byUid.clear()
@@ -75,8 +77,8 @@ export class WorkflowStore implements InformerHandler {
     }
     this.#all.sort(compareKeys)
     for (const ns of this.#byNs.values()) ns.sort(compareKeys)
-    if (previous) {
-      for (const [uid, old] of previous) {
+    if (before) {
+      for (const [uid, old] of before) {
         const e = this.#byUid.get(uid)
         if (e && compareKeys(e, old) !== 0) this.#moves.record(uid, old)
       }
