@@ -82,9 +82,11 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
   if (q.countRemaining) {
     const from = last ?? q.after
     const rest = store.query({ ...liveQ, after: from, limit: 1, countRemaining: true })
-    const archivedRest = await reader.countUpTo(archiveFilterOf(q, from, 0), REMAINING_CAP)
+    const archivedRest = await reader.countUpTo({ ...archiveFilterOf(q, from, 0), notUids }, REMAINING_CAP)
+    // Moved rows are counted where the pages place them (an estimate, as Kubernetes': some may have no row).
+    const movedRest = [...moved ?? []].filter(([uid, k]) => !shown(uid) && (!from || compareKeys(k, from) > 0)).length
     // Beyond the cap the count would cost a scan of the archive: no count rather than a wrong one.
-    if (archivedRest < REMAINING_CAP) page.remaining = rest.items.length + (rest.remaining ?? 0) + archivedRest
+    if (archivedRest < REMAINING_CAP) page.remaining = rest.items.length + (rest.remaining ?? 0) + archivedRest + movedRest
   }
   return page
 }

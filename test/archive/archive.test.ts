@@ -148,6 +148,10 @@ test('unified list: running workflows that finish, are archived and leave Kubern
   await until('archived', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'))
   for (let i = 0; i < 3; i++) s.emulator.remove(WF, `running-${i}`)
   await until('gone from the cache', async () => ((await s.json<List>('/api/v1/workflows/argo')).body.items ?? []).every((w) => w.metadata.labels?.[STATUS] === 'Persisted'))
+  // Counted where the pages place them: after the one running workflow not seen yet, the three done ones.
+  const counted = await s.json<List & { metadata: { remainingItemCount?: number } }>(`/api/v1/workflows/argo?listOptions.limit=1&listOptions.fieldSelector=ext.showRemainingItemCount%3Dtrue&listOptions.continue=${encodeURIComponent(first.body.metadata.continue ?? '')}`)
+  assert.equal(counted.body.items?.[0]?.metadata.name.startsWith('running-'), true)
+  assert.equal(counted.body.metadata.remainingItemCount, 3)
   let cont = first.body.metadata.continue ?? ''
   while (cont) {
     const next = await page(cont)
