@@ -31,7 +31,11 @@ export interface ArchiverOptions {
   electionWorks?: () => boolean
 }
 
-interface Item { entry: IndexEntry; deleted: boolean }
+/**
+ * A version to write. `deleted`: its last state, which cannot be labelled any more. `again`: a change made after it
+ * was archived (labelled Archived before and after), written as it is, with nothing written to Kubernetes.
+ */
+interface Item { entry: IndexEntry; deleted: boolean; again?: boolean }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -93,6 +97,10 @@ export class Archiver {
         if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
       } else if (this.#leader) {
         if (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId)) this.#enqueue({ entry: ev.entry, deleted: false })
+        // Not the labelling itself (Pending before): a user's or the controller's change to an archived workflow.
+        else if (ev.type === 'MODIFIED' && ev.prev?.labels[ARCHIVING_STATUS] === 'Archived' && this.#eligible(ev.entry, true)) {
+          this.#enqueue({ entry: ev.entry, deleted: false, again: true })
+        }
       } else if (this.#followerMayHold(ev.entry)) this.#followerHold.add(ev.entry)
     })
     void synced.then(() => {
@@ -175,13 +183,16 @@ export class Archiver {
     for (const e of this.#o.store.entries('')) if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })
   }
 
-  /** Cheap checks on the cached entry; the phase is read from the object only when these pass. */
-  #eligible(e: IndexEntry): boolean {
+  /**
+   * Cheap checks on the cached entry; the phase is read from the object only when these pass.
+   * @param archived whether it is to be labelled Archived already (a change after archiving) rather than not yet
+   */
+  #eligible(e: IndexEntry, archived = false): boolean {
     const status = e.labels[ARCHIVING_STATUS]
     // Finished by its finishedAt, or by the controller's completed label (upstream archives on the phase, so a
     // workflow a driver left without finishedAt is archived too)
     const finished = e.group === 1 || e.labels['workflows.argoproj.io/completed'] === 'true'
-    return this.#enabled && finished && status !== 'Archived' && status !== 'Persisted'
+    return this.#enabled && finished && (archived ? status === 'Archived' : status !== 'Archived' && status !== 'Persisted')
       && isManagedBy(e.labels, this.#o.instanceId) && matchesLabels(this.#selector, e.labels)
   }
 
@@ -237,7 +248,7 @@ export class Archiver {
       const uid = this.#unheld.values().next().value as string
       this.#unheld.delete(uid)
       const item = this.#queue.get(uid)
-      if (!item || item.deleted || this.#busy.has(uid)) continue
+      if (!item || item.deleted || item.again || this.#busy.has(uid)) continue
       const obj = objectOf(item.entry)
       if (!FINISHED.has(String(obj.status?.phase ?? '')) || !this.#eligible(item.entry)) continue
       this.#holding++
@@ -272,26 +283,28 @@ export class Archiver {
   /** @returns whether the row was written (false: nothing to write, or a newer version will come through the watch) */
   async #archive(item: Item): Promise<boolean> {
     let { entry } = item
+    // Written as it is: no newer version looked for, no label or finalizer patched.
+    const asIs = item.deleted || item.again === true
     const live = this.#o.store.get(entry.uid)
-    if (!item.deleted && live) {
+    if (!asIs && live) {
       if (live.resourceVersion > entry.resourceVersion) {
         if (!this.#eligible(live) && !held(live, this.#o.instanceId)) return false // e.g. already labelled Archived
         entry = live
       }
     }
     const done = this.#written.get(entry.uid)
-    if (!item.deleted && done !== undefined && done >= entry.resourceVersion) return false
+    if (!asIs && done !== undefined && done >= entry.resourceVersion) return false
     const obj = objectOf(entry)
     const phase = String(obj.status?.phase ?? '')
     const { namespace, name } = entry
-    if (!FINISHED.has(phase) || (!item.deleted && !this.#eligible(entry))) {
-      if (!item.deleted && held(entry, this.#o.instanceId)) await markWorkflow(this.#o.kube, namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
+    if (!FINISHED.has(phase) || (!asIs && !this.#eligible(entry))) {
+      if (!asIs && held(entry, this.#o.instanceId)) await markWorkflow(this.#o.kube, namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
       return false
     }
     let rv = String(entry.resourceVersion)
     let finalizers = finalizersOf(obj.metadata)
     // Held before anything is read from the database (offloaded nodes): a workflow that fails there is held already.
-    if (!item.deleted && !entry.labels[ARCHIVING_STATUS]) {
+    if (!asIs && !entry.labels[ARCHIVING_STATUS]) {
       const patched = await markPending(this.#o.kube, entry, obj)
       if (!patched) return false
       rv = patched.resourceVersion ?? rv
@@ -303,7 +316,7 @@ export class Archiver {
     }
     const written = await fromDatabase(this.#o.writer.upsert(toRecord(obj, entry, phase, rv)))
     if (written) this.archived++
-    if (item.deleted) return true
+    if (asIs) return true
     const release = finalizers.includes(ARCHIVE_FINALIZER) ? { finalizers: released(finalizers) } : {}
     await markWorkflow(this.#o.kube, namespace, name, rv, { status: 'Archived', ...release })
     // Only once labelled: a failed label patch must be retried, not skipped as already done.

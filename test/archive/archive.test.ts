@@ -58,6 +58,28 @@ test('finished workflows are archived: upsert, labels table, live label Pending 
   assert.deepEqual((await s.json('/api/v1/workflows/argo/run-1')).body, { code: 5, message: 'workflows.argoproj.io "run-1" not found' })
 })
 
+test('a change to a workflow after it was archived reaches its row, with nothing written to Kubernetes', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const wf = finished(s, 'reviewed')
+  await until('archived', () => liveStatus(s, 'reviewed') === 'Archived')
+  const writes = () => s.emulator.requestCount({ method: 'PATCH' })
+  const patchesBefore = writes()
+  s.emulator.patch(WF, 'reviewed', { metadata: { labels: { reviewed: 'yes' }, annotations: { note: 'checked' } } })
+  const row = async () => (await sqlQuery<{ w: { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } }; resourceversion: string }>(
+    s.databaseUrl as string, 'SELECT workflow AS w, resourceversion FROM argo_archived_workflows'))[0]
+  await until('the row has the change', async () => (await row())?.w.metadata.labels?.reviewed === 'yes')
+  assert.equal((await row())?.w.metadata.annotations?.note, 'checked')
+  assert.equal((await row())?.resourceversion, s.emulator.get(WF, 'reviewed')?.metadata.resourceVersion)
+  const labels = await sqlQuery<{ name: string }>(s.databaseUrl as string, "SELECT name FROM argo_archived_workflows_labels WHERE name = 'reviewed'")
+  assert.equal(labels.length, 1)
+  assert.equal(writes(), patchesBefore, 'no label or finalizer patched again')
+  // Kubernetes deletes it: the archive keeps the last version (the labelling was not repeated on the way).
+  s.emulator.remove(WF, 'reviewed')
+  const got = await s.json<Wf>(`/api/v1/archived-workflows/${wf.metadata.uid as string}`)
+  assert.equal(got.body.metadata.labels?.reviewed, 'yes')
+  assert.equal(got.body.metadata.labels?.[STATUS], 'Persisted')
+})
+
 test('\\u0000 round-trips through jsonb; the stored JSON is readable as upstream stores it', async (t) => {
   const s = await startStack(t, { database: true, args: archiveArgs })
   const wf = finished(s, 'nul', { message: 'a\u0000b \\u0000 literal' })
