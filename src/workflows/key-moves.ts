@@ -22,7 +22,7 @@ const MAX_MOVED_PER_PAGING = 2_000
  * at its place as of its first page, so one that moved between two pages is neither listed twice nor skipped, as
  * a Kubernetes list's continue keeps to its first page's version. Kept for 15 minutes (at most 100,000 moves);
  * paging that takes longer, that more than 2,000 workflows moved during, or that continues on another replica,
- * sees workflows where they are now (as a Kubernetes continue past compaction would be refused).
+ * sees workflows where they are now (where a Kubernetes continue past compaction is refused with 410 instead).
  */
 export class KeyMoves {
   readonly #moves: Move[] = []

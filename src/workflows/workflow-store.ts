@@ -187,7 +187,7 @@ export class WorkflowStore implements InformerHandler {
     return queryEntries(source, q, moved?.size ? { keys: moved, entries: this.#at(moved) } : undefined)
   }
 
-  /** The workflows that moved in the list order since a paging started (and still exist), each at its key then. */
+  /** The keys then of the workflows that moved in the list order since a paging started; undefined if not known here. */
   movedSince(start: PagingStart | undefined): ReadonlyMap<string, SortKey> | undefined {
     return start ? this.#moves.since(start) : undefined
   }
