@@ -8,6 +8,7 @@ import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
 import { FollowerHold } from './follower-hold.js'
 import { markPending, markWorkflow } from './marks.js'
+import { RecentChanges } from './recent-changes.js'
 import { finalizersOf, FINISHED, held, objectOf, released, toRecord } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
 import { fromDatabase, WriteBackoff } from './write-backoff.js'
@@ -29,6 +30,8 @@ export interface ArchiverOptions {
   rescanMs?: number
   /** whether the leader election works at all (LeaseElector.working); a replica that does not lead holds only then */
   electionWorks?: () => boolean
+  /** how long a replica that does not lead keeps the changes to archived workflows it sees (a few leases) */
+  changesKeptMs?: number
 }
 
 /**
@@ -75,11 +78,14 @@ export class Archiver {
   #holding = 0
   /** uid → the version this replica last wrote; the echoes of its own label patches are not archived again */
   readonly #written = new Map<string, number>()
+  /** changes to archived workflows seen while another replica led, written by this one once it leads */
+  readonly #recent: RecentChanges
   archived = 0
 
   constructor(opts: ArchiverOptions) {
     this.#o = opts
     this.#selector = opts.selector
+    this.#recent = new RecentChanges(opts.changesKeptMs ?? 60_000)
     this.#followerHold = new FollowerHold({ kube: opts.kube, store: opts.store, unheld: this.#followerMayHold, log: opts.log })
     const { initial, max } = opts.backoffMs ?? { initial: 500, max: 10_000 }
     this.#backoff = new WriteBackoff({ initialMs: initial, maxMs: max, reachable: () => opts.writer.reachable(), resume: () => this.#pump(), log: opts.log })
@@ -93,15 +99,16 @@ export class Archiver {
   start(synced: Promise<void>, cache: Promise<void> = synced): void {
     this.#unsubscribe = this.#o.store.subscribe((ev) => {
       if (ev.type === 'DELETED' || ev.entry.labels[ARCHIVING_STATUS] === 'Archived') this.#written.delete(ev.entry.uid)
+      // Not the labelling itself (Pending before): a user's or the controller's change to an archived workflow.
+      const changed = ev.type === 'MODIFIED' && ev.prev?.labels[ARCHIVING_STATUS] === 'Archived' && this.#eligible(ev.entry, true)
       if (ev.type === 'DELETED') {
         if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
+        else if (!this.#leader && this.#recent.has(ev.entry.uid)) this.#recent.add(ev.entry)
       } else if (this.#leader) {
         if (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId)) this.#enqueue({ entry: ev.entry, deleted: false })
-        // Not the labelling itself (Pending before): a user's or the controller's change to an archived workflow.
-        else if (ev.type === 'MODIFIED' && ev.prev?.labels[ARCHIVING_STATUS] === 'Archived' && this.#eligible(ev.entry, true)) {
-          this.#enqueue({ entry: ev.entry, deleted: false, again: true })
-        }
-      } else if (this.#followerMayHold(ev.entry)) this.#followerHold.add(ev.entry)
+        else if (changed) this.#enqueue({ entry: ev.entry, deleted: false, again: true })
+      } else if (changed) this.#recent.add(ev.entry)
+      else if (this.#followerMayHold(ev.entry)) this.#followerHold.add(ev.entry)
     })
     void synced.then(() => {
       this.#synced = true
@@ -180,6 +187,12 @@ export class Archiver {
   }
 
   #scan(): void {
+    // Changes to archived workflows seen while another replica led, which it may have died before writing.
+    for (const seen of this.#recent.take()) {
+      const live = this.#o.store.get(seen.uid)
+      const entry = live && live.resourceVersion > seen.resourceVersion ? live : seen
+      if (this.#eligible(entry, true)) this.#enqueue({ entry, deleted: false, again: true })
+    }
     for (const e of this.#o.store.entries('')) if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })
   }
 

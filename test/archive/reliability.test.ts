@@ -169,9 +169,12 @@ test('two replicas: one Lease holder archives, no duplicates, the other takes ov
   // As if it had crashed: the Lease still names it, freshly renewed.
   const now = new Date().toISOString().replace('Z', '000Z')
   a.emulator.patch(LEASES, 'argo-server-archiver', { spec: { holderIdentity: 'crashed', renewTime: now, leaseDurationSeconds: 2 } })
+  // An archived workflow changed while nobody leads: b saw it following, and writes it once it leads.
+  a.emulator.patch(WF, 'x-0', { metadata: { labels: { reviewed: 'yes' } } })
   await new Promise((r) => setTimeout(r, 1000))
   assert.equal(b.archive.elector?.leader, false)
   await until('b takes over', () => b.archive.elector?.leader, 10_000)
+  await until('the change archived', async () => (await sqlQuery<{ r: string | null }>(url, "SELECT workflow->'metadata'->'labels'->>'reviewed' AS r FROM argo_archived_workflows WHERE name = 'x-0'"))[0]?.r === 'yes', 5_000)
   for (let i = 10; i < 15; i++) finished(a, `x-${i}`)
   await until('archived after takeover', async () => (await count(url)) === 15)
   await until('labelled', () => a.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'))

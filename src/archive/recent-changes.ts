@@ -1,0 +1,46 @@
+import type { IndexEntry } from '../workflows/workflow-index.js'
+
+const MAX_KEPT = 10_000
+
+/**
+ * Changes to archived workflows a replica saw while another led, kept for a while: the leader writes them, but one
+ * that dies before it does leaves them to whoever leads next, which is up to a lease duration later. Each workflow's
+ * newest version (its last state, if it was deleted meanwhile) is kept for `keptMs`, at most 10,000 of them.
+ */
+export class RecentChanges {
+  readonly #keptMs: number
+  readonly #changes = new Map<string, { entry: IndexEntry; at: number }>()
+
+  constructor(keptMs: number) {
+    this.#keptMs = keptMs
+  }
+
+  has(uid: string): boolean {
+    return this.#changes.has(uid)
+  }
+
+  add(entry: IndexEntry): void {
+    const old = this.#changes.get(entry.uid)
+    if (old && old.entry.resourceVersion > entry.resourceVersion) return
+    // Re-inserted, so the map stays in the order of the last change.
+    this.#changes.delete(entry.uid)
+    this.#changes.set(entry.uid, { entry, at: Date.now() })
+    this.#trim()
+  }
+
+  /** The changes still within the window, oldest first; forgotten here. */
+  take(): IndexEntry[] {
+    this.#trim()
+    const out = [...this.#changes.values()].map((c) => c.entry)
+    this.#changes.clear()
+    return out
+  }
+
+  #trim(): void {
+    const old = Date.now() - this.#keptMs
+    for (const [uid, c] of this.#changes) {
+      if (c.at >= old && this.#changes.size <= MAX_KEPT) break
+      this.#changes.delete(uid)
+    }
+  }
+}
