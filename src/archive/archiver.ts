@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { KubeClient } from '../kube/client.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
@@ -39,8 +40,6 @@ export interface ArchiverOptions {
  * was archived (labelled Archived before and after), written as it is, with nothing written to Kubernetes.
  */
 interface Item { entry: IndexEntry; deleted: boolean; again?: boolean }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * Writes finished workflows to the archive (spec §6.2, lessons §2) from the server's watch-fed cache:

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { sql, type Kysely } from 'kysely'
 import { LABEL_INDEXES } from '../../migrations/0003_label_copies.js'
 import { isUndefinedTable, type Database, type Db } from '../db/database.js'
@@ -10,8 +11,6 @@ const RETRY_MS = 10_000
 const STOP_WAIT_MS = 10_000
 
 type Conn = Kysely<Database>
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 /**
  * Finishes migration 0003 on an archive that already had rows: fills the label rows' copies of `finishedat` and
  * `namespace`, builds the label indexes CONCURRENTLY (archiving and reads go on meanwhile), then records it done

@@ -37,17 +37,17 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
   const skip = q.offset ?? 0
   const want = skip + q.limit
   const liveQ: StoreQuery = { ...q, labels: [...q.labels, notArchived], offset: undefined, limit: want, countRemaining: false }
-  const live = store.query(liveQ)
+  // Workflows that moved in the list order since the paging started are placed where they were then (the cache's
+  // query places the live ones so; key-moves.ts), not where their rows are now: left out of the range read, in SQL,
+  // so that many of them among the newest rows cost no extra reads.
+  const moved = store.movedSince(q)
+  const live = store.query(liveQ, moved)
   // Labelled Archived while the archive is read, a workflow of this page would come from both.
   const onPage = new Set(live.items.map((e) => e.uid))
   const shown = (uid: string) => onPage.has(uid) || shownLive(store, uid)
   let archived: PageItem[] = []
   const need = want + 1 // one more than the page: whether anything follows
   let after = q.after
-  // Workflows that moved in the list order since the paging started are placed where they were then (the cache's
-  // query places the live ones so; key-moves.ts), not where their rows are now: left out of the range read, in SQL,
-  // so that many of them among the newest rows cost no extra reads.
-  const moved = q.after ? store.movedSince(q.pagingStart) : undefined
   const notUids = moved?.size ? [...moved.keys()] : undefined
   let complete = false
   // Rows skipped as duplicates are rare (a workflow between its upsert and its Archived label): top up if any.
@@ -81,7 +81,7 @@ async function unifiedPage(store: WorkflowStore, reader: ArchiveReader, q: Store
   const last = items[items.length - 1]
   if (q.countRemaining) {
     const from = last ?? q.after
-    const rest = store.query({ ...liveQ, after: from, limit: 1, countRemaining: true })
+    const rest = store.query({ ...liveQ, after: from, limit: 1, countRemaining: true }, moved)
     const archivedRest = await reader.countUpTo({ ...archiveFilterOf(q, from, 0), notUids }, REMAINING_CAP)
     // Moved rows are counted where the pages place them (an estimate, as Kubernetes': some may have no row).
     const movedRest = [...moved ?? []].filter(([uid, k]) => !shown(uid) && (!from || compareKeys(k, from) > 0)).length

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { KubeList, KubeObject, ListParams } from './resources.js'
 import { openWatch } from './watch-request.js'
@@ -60,8 +61,6 @@ export interface InformerOptions {
  * stalls (silence, then an unanswered probe), so each is a third of that window, and at most 10 s.
  */
 export const stallFor = (outageMs: number): number => Math.min(10_000, outageMs / 3)
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * One list-then-watch loop over a resource with the server's own credentials, as client-go's reflector:

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { ApiError, GrpcCode } from '../http/errors.js'
 import type { ListSource } from './informer.js'
 import type { KubeObject } from './resources.js'
@@ -29,8 +30,6 @@ const RETRIED = new Set<number>([GrpcCode.Internal, GrpcCode.Unavailable, GrpcCo
 
 /** A failure on the way, not Kubernetes refusing that version (410 Gone) or the caller: a lost connection, a 5xx. */
 const transient = (err: unknown): boolean => err instanceof ApiError ? RETRIED.has(err.code) : !(err instanceof NotAtVersion)
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * A scope's objects as they were at an exact past resourceVersion, listed from Kubernetes

@@ -180,16 +180,19 @@ export class WorkflowStore implements InformerHandler {
     return best
   }
 
-  query(q: StoreQuery): StorePage {
+  /** @param moved movedSince(q), when the caller has it already */
+  query(q: StoreQuery, moved = this.movedSince(q)): StorePage {
     const scope = q.namespace && !q.namespaceNot ? this.#byNs.get(q.namespace) ?? [] : this.#all
     const source = narrowByLabels(q.labels, this.#labels, this.#byUid, scope.length) ?? scope
-    const moved = q.after && q.pagingStart ? this.#moves.since(q.pagingStart) : undefined
     return queryEntries(source, q, moved?.size ? { keys: moved, entries: this.#at(moved) } : undefined)
   }
 
-  /** The keys then of the workflows that moved in the list order since a paging started; undefined if not known here. */
-  movedSince(start: PagingStart | undefined): ReadonlyMap<string, SortKey> | undefined {
-    return start ? this.#moves.since(start) : undefined
+  /**
+   * The keys then of the workflows that moved in the list order since `q`'s paging started (a continued page only);
+   * undefined if not known here.
+   */
+  movedSince(q: Pick<StoreQuery, 'after' | 'pagingStart'>): ReadonlyMap<string, SortKey> | undefined {
+    return q.after && q.pagingStart ? this.#moves.since(q.pagingStart) : undefined
   }
 
   #at(keys: ReadonlyMap<string, SortKey>): IndexEntry[] {
