@@ -54,6 +54,22 @@ export class ArchiveWriter {
     })
   }
 
+  /**
+   * Records that the row is current with the live version `rv`: our own Archived label patch made it, changing
+   * nothing the row holds, so a later change is told by a newer live version (see versions). Only ever raised.
+   */
+  async current(uid: string, rv: string): Promise<void> {
+    await execute(this.#db, sql`UPDATE argo_archived_workflows SET resourceversion = ${rv}::bigint
+      WHERE clustername = ${this.#scope.clusterName} AND uid = ${uid} AND resourceversion < ${rv}::bigint`)
+  }
+
+  /** uid → the live version each row is current with, for those of `uids` archived by this server (upstream's: none) */
+  async versions(uids: string[]): Promise<Map<string, number>> {
+    const r = await execute(this.#db, sql<{ uid: string; rv: string }>`SELECT uid, resourceversion AS rv FROM argo_archived_workflows
+      WHERE clustername = ${this.#scope.clusterName} AND uid = ANY(${uids}::text[]) AND resourceversion IS NOT NULL`)
+    return new Map(r.rows.map((row) => [row.uid, Number(row.rv)]))
+  }
+
   /** Whether the database answers at all (a cheap check while writes wait out a backoff). */
   async reachable(): Promise<boolean> {
     return execute(this.#db, sql`SELECT 1`).then(() => true, () => false)

@@ -10,6 +10,7 @@ import type { ArchiveWriter } from './archive-repository.js'
 import { FollowerHold } from './follower-hold.js'
 import { markPending, markWorkflow } from './marks.js'
 import { RecentChanges } from './recent-changes.js'
+import { RowVersions } from './row-versions.js'
 import { finalizersOf, FINISHED, held, objectOf, released, toRecord } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
 import { fromDatabase, WriteBackoff } from './write-backoff.js'
@@ -79,12 +80,14 @@ export class Archiver {
   readonly #written = new Map<string, number>()
   /** changes to archived workflows seen while another replica led, written by this one once it leads */
   readonly #recent: RecentChanges
+  readonly #rows: RowVersions
   archived = 0
 
   constructor(opts: ArchiverOptions) {
     this.#o = opts
     this.#selector = opts.selector
     this.#recent = new RecentChanges(opts.changesKeptMs ?? 60_000)
+    this.#rows = new RowVersions(opts.writer, opts.log)
     this.#followerHold = new FollowerHold({ kube: opts.kube, store: opts.store, unheld: this.#followerMayHold, log: opts.log })
     const { initial, max } = opts.backoffMs ?? { initial: 500, max: 10_000 }
     this.#backoff = new WriteBackoff({ initialMs: initial, maxMs: max, reachable: () => opts.writer.reachable(), resume: () => this.#pump(), log: opts.log })
@@ -192,7 +195,16 @@ export class Archiver {
       const entry = live && live.resourceVersion > seen.resourceVersion ? live : seen
       if (this.#eligible(entry, true)) this.#enqueue({ entry, deleted: false, again: true })
     }
-    for (const e of this.#o.store.entries('')) if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })
+    const archived: IndexEntry[] = []
+    for (const e of this.#o.store.entries('')) {
+      if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })
+      else if (this.#eligible(e, true)) archived.push(e)
+    }
+    // Changes to archived workflows that no replica saw (made while no server ran): rows older than the live object.
+    void this.#rows.compare(archived, (e) => {
+      const live = this.#o.store.get(e.uid)
+      if (this.#leader && live && this.#eligible(live, true)) this.#enqueue({ entry: live, deleted: false, again: true })
+    })
   }
 
   /**
@@ -330,9 +342,15 @@ export class Archiver {
     if (written) this.archived++
     if (asIs) return true
     const release = finalizers.includes(ARCHIVE_FINALIZER) ? { finalizers: released(finalizers) } : {}
-    await markWorkflow(this.#o.kube, namespace, name, rv, { status: 'Archived', ...release })
+    const labelled = await markWorkflow(this.#o.kube, namespace, name, rv, { status: 'Archived', ...release })
     // Only once labelled: a failed label patch must be retried, not skipped as already done.
     this.#written.set(entry.uid, Number(rv))
+    // The row is current with the labelled version, so a later change is told from it (RowVersions). Should this
+    // fail, the next scan writes the row again, which is harmless.
+    if (labelled?.resourceVersion) {
+      await this.#o.writer.current(entry.uid, labelled.resourceVersion)
+        .catch((err: unknown) => this.#o.log(`archive: cannot record the version of workflow ${namespace}/${name} (${entry.uid}): ${(err as Error).message}`))
+    }
     return true
   }
 }

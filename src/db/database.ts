@@ -16,6 +16,10 @@ export interface ArchivedWorkflowsTable {
   clustername: string
   instanceid: string
   creationtimestamp: ColumnType<Date | null, Date | string | null, Date | string | null>
+  /**
+   * The live version the row is current with (NULL: written by upstream, unknown): the version archived, then that of
+   * our Archived label patch, which changes nothing the row holds (ArchiveWriter.current).
+   */
   resourceversion: ColumnType<string | null, string | number | null, string | number | null>
 }
 

@@ -25,6 +25,28 @@ test('the server restarted mid-archive: workflows that finished while it was dow
   await until('all labelled Archived', () => s.emulator.list(WF).every((w) => w.metadata.labels?.[STATUS] === 'Archived'))
 })
 
+test('a change to an archived workflow made while no server ran reaches its row at the next start; unchanged rows are not rewritten', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const url = s.databaseUrl as string
+  finished(s, 'changed')
+  finished(s, 'unchanged')
+  await until('archived', () => liveStatus(s, 'changed') === 'Archived' && liveStatus(s, 'unchanged') === 'Archived')
+  type Row = { name: string; rv: string; xmin: string; reviewed: string | null }
+  const rows = async () => new Map((await sqlQuery<Row>(url,
+    "SELECT name, resourceversion AS rv, xmin::text AS xmin, workflow->'metadata'->'labels'->>'reviewed' AS reviewed FROM argo_archived_workflows")).map((r) => [r.name, r]))
+  // Each row records the version of the Archived label patch: the live version it is current with.
+  await until('rows record the labelled version', async () => (await rows()).get('unchanged')?.rv === s.emulator.get(WF, 'unchanged')?.metadata.resourceVersion)
+  const before = await rows()
+  await s.stopServer()
+  s.emulator.patch(WF, 'changed', { metadata: { labels: { reviewed: 'yes' } } })
+  await s.restartServer()
+  await until('the change archived', async () => (await rows()).get('changed')?.reviewed === 'yes')
+  const after = await rows()
+  assert.equal(after.get('changed')?.rv, s.emulator.get(WF, 'changed')?.metadata.resourceVersion)
+  assert.equal(after.get('unchanged')?.xmin, before.get('unchanged')?.xmin, 'the unchanged row was not written again')
+  assert.equal(liveStatus(s, 'changed'), 'Archived')
+})
+
 test('Postgres stopped mid-archive: archiving backs off, logs, and loses nothing once it is back', async (t) => {
   const pg = await ownPostgres(t)
   const lines: string[] = []

@@ -1,0 +1,41 @@
+import type { IndexEntry } from '../workflows/workflow-index.js'
+import type { ArchiveWriter } from './archive-repository.js'
+
+const BATCH = 500
+
+/**
+ * Finds the archived workflows (labelled Archived) changed since their rows were last written: by a change made
+ * while no server ran, or one whose write was lost with the replica that saw it. Each row records the live version
+ * it is current with (ArchiveWriter.current), so a newer live version is a change. A workflow without a row (deleted
+ * from the archive, or expired) or with upstream's (no version) is left alone.
+ */
+export class RowVersions {
+  readonly #writer: ArchiveWriter
+  readonly #log: (msg: string) => void
+  #busy = false
+
+  constructor(writer: ArchiveWriter, log: (msg: string) => void) {
+    this.#writer = writer
+    this.#log = log
+  }
+
+  /** Calls `changed` for each of `archived` newer than its row. One comparison at a time; a failed one waits for the next. */
+  async compare(archived: IndexEntry[], changed: (e: IndexEntry) => void): Promise<void> {
+    if (this.#busy || !archived.length) return
+    this.#busy = true
+    try {
+      for (let i = 0; i < archived.length; i += BATCH) {
+        const batch = archived.slice(i, i + BATCH)
+        const versions = await this.#writer.versions(batch.map((e) => e.uid))
+        for (const e of batch) {
+          const v = versions.get(e.uid)
+          if (v !== undefined && v < e.resourceVersion) changed(e)
+        }
+      }
+    } catch (err) {
+      this.#log(`archive: cannot compare archived workflows with their rows: ${(err as Error).message}; again at the next scan`)
+    } finally {
+      this.#busy = false
+    }
+  }
+}
