@@ -204,7 +204,7 @@ export class Archiver {
     void this.#rows.compare(archived, (e) => {
       const live = this.#o.store.get(e.uid)
       if (this.#leader && live && this.#eligible(live, true)) this.#enqueue({ entry: live, deleted: false, again: true })
-    })
+    }, () => this.#leader && !this.#stopped)
   }
 
   /**

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { ArchiveWriter } from './archive-repository.js'
 
@@ -19,21 +20,34 @@ export class RowVersions {
     this.#log = log
   }
 
-  /** Calls `changed` for each of `archived` newer than its row. One comparison at a time; a failed one waits for the next. */
-  async compare(archived: IndexEntry[], changed: (e: IndexEntry) => void): Promise<void> {
+  /**
+   * Calls `changed` for each of `archived` newer than its row, one comparison at a time. A failed query is retried
+   * (1 s doubling to 10 s, logged) while `active` (this replica leads): a leader elected while Postgres is down
+   * compares once it is back, not a scan later.
+   */
+  async compare(archived: IndexEntry[], changed: (e: IndexEntry) => void, active: () => boolean): Promise<void> {
     if (this.#busy || !archived.length) return
     this.#busy = true
+    let wait = 1000
     try {
-      for (let i = 0; i < archived.length; i += BATCH) {
+      for (let i = 0; i < archived.length && active();) {
         const batch = archived.slice(i, i + BATCH)
-        const versions = await this.#writer.versions(batch.map((e) => e.uid))
+        let versions: Map<string, number>
+        try {
+          versions = await this.#writer.versions(batch.map((e) => e.uid))
+        } catch (err) {
+          this.#log(`archive: cannot compare archived workflows with their rows: ${(err as Error).message}; retrying in ${wait} ms`)
+          await sleep(wait, undefined, { ref: false })
+          wait = Math.min(wait * 2, 10_000)
+          continue
+        }
+        wait = 1000
         for (const e of batch) {
           const v = versions.get(e.uid)
           if (v !== undefined && v < e.resourceVersion) changed(e)
         }
+        i += BATCH
       }
-    } catch (err) {
-      this.#log(`archive: cannot compare archived workflows with their rows: ${(err as Error).message}; again at the next scan`)
     } finally {
       this.#busy = false
     }
