@@ -3,6 +3,7 @@
  * workflow as Get does (`@latest`, archive fall-back, instance ID), then changes it with the caller's identity.
  * Deviation: upstream answers most refused preconditions with 500; they are the caller's mistake, so 400 here.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Identity } from '../auth/identity.js'
 import type { Claims } from '../auth/claims.js'
 import { ApiError, GrpcCode, isNotFound } from '../http/errors.js'
@@ -119,7 +120,11 @@ export class WorkflowActions {
   }
 
   /** Clears spec.suspend and completes running suspend nodes, or only the selected ones. */
-  async resume(identity: Identity, namespace: string, name: string, selector: string | undefined): Promise<ApiWorkflow> {
+  resume(identity: Identity, namespace: string, name: string, selector: string | undefined): Promise<ApiWorkflow> {
+    return onConflictAgain(() => this.#resume(identity, namespace, name, selector))
+  }
+
+  async #resume(identity: Identity, namespace: string, name: string, selector: string | undefined): Promise<ApiWorkflow> {
     const wf = await this.#fetch(identity, namespace, name)
     const labels = actorLabelPatch(identity.claims, 'Resume')
     const message = userInfo(identity.claims)
@@ -130,7 +135,11 @@ export class WorkflowActions {
   }
 
   /** spec.shutdown=Stop (exit handlers still run), or the selected suspend nodes Failed with `message`. */
-  async stop(identity: Identity, namespace: string, name: string, b: { nodeFieldSelector?: string; message?: string }): Promise<ApiWorkflow> {
+  stop(identity: Identity, namespace: string, name: string, b: { nodeFieldSelector?: string; message?: string }): Promise<ApiWorkflow> {
+    return onConflictAgain(() => this.#stop(identity, namespace, name, b))
+  }
+
+  async #stop(identity: Identity, namespace: string, name: string, b: { nodeFieldSelector?: string; message?: string }): Promise<ApiWorkflow> {
     const wf = await this.#fetch(identity, namespace, name)
     if (b.nodeFieldSelector) {
       const status = updateSuspendedNodes(wf, b.nodeFieldSelector, { phase: 'Failed', message: b.message })
@@ -152,7 +161,11 @@ export class WorkflowActions {
   }
 
   /** Sets phase, message or supplied output parameters of selected suspend nodes. */
-  async set(identity: Identity, namespace: string, name: string, b: SetRequest): Promise<ApiWorkflow> {
+  set(identity: Identity, namespace: string, name: string, b: SetRequest): Promise<ApiWorkflow> {
+    return onConflictAgain(() => this.#set(identity, namespace, name, b))
+  }
+
+  async #set(identity: Identity, namespace: string, name: string, b: SetRequest): Promise<ApiWorkflow> {
     const wf = await this.#fetch(identity, namespace, name)
     const phase = b.phase ?? ''
     if (!SETTABLE.has(phase)) throw ApiError.invalidArgument(`${phase} is an invalid phase to set to`)
@@ -160,6 +173,22 @@ export class WorkflowActions {
     if (!b.nodeFieldSelector) throw ApiError.invalidArgument("'set' currently only targets suspend nodes, use a node field selector to target them")
     const status = updateSuspendedNodes(wf, b.nodeFieldSelector, values)
     return this.#patch(identity, wf, { metadata: { labels: actorLabelPatch(identity.claims, '') }, status })
+  }
+}
+
+/**
+ * An action that changes nodes, done again from a fresh read when its write lost a race (409): a write of compressed
+ * nodes is guarded by the version read, and the controller or the archive (its finalizer, its labels) may write in
+ * between. Upstream's suspend and resume do the same (retry.RetryOnConflict with DefaultRetry: 5 attempts).
+ */
+async function onConflictAgain<T>(action: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action()
+    } catch (err) {
+      if (attempt >= 5 || !(err instanceof ApiError) || err.code !== GrpcCode.AlreadyExists) throw err
+      await sleep(10 * attempt)
+    }
   }
 }
 
