@@ -159,6 +159,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const def = defOf(ref)
       return objects.patch(def, nsOf(def, ref), name, 'merge', mergePatch)
     },
+    delete(ref, name) {
+      const def = defOf(ref)
+      objects.delete(def, nsOf(def, ref), name)
+    },
     remove(ref, name) {
       const def = defOf(ref)
       const ns = nsOf(def, ref)

@@ -100,6 +100,8 @@ export interface Emulator {
   patch(ref: ResourceRef, name: string, mergePatch: unknown): KubeObject
   /** Deletes immediately (ignores finalizers); emits DELETED */
   remove(ref: ResourceRef, name: string): void
+  /** Deletes as a DELETE request does: with finalizers it is only marked for deletion (deletionTimestamp) */
+  delete(ref: ResourceRef, name: string): void
   /** Appends a line to a container's log (what the kubelet would capture). time defaults to now. */
   /** Direct store watch: called synchronously after every write to that resource (any namespace if ref.namespace is absent). Returns an unsubscribe function. */
   subscribe(ref: ResourceRef, listener: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => void): () => void

@@ -11,6 +11,7 @@ import { FollowerHold } from './follower-hold.js'
 import { markPending, markWorkflow } from './marks.js'
 import { RecentChanges } from './recent-changes.js'
 import { RowVersions } from './row-versions.js'
+import { RunningHold } from './running-hold.js'
 import { finalizersOf, FINISHED, held, objectOf, released, toRecord } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
 import { fromDatabase, WriteBackoff } from './write-backoff.js'
@@ -34,6 +35,8 @@ export interface ArchiverOptions {
   electionWorks?: () => boolean
   /** how long a replica that does not lead keeps the changes to archived workflows it sees (a few leases) */
   changesKeptMs?: number
+  /** whether the leader holds unfinished workflows for the archive (RunningHold; default true) */
+  holdUnfinished?: boolean
 }
 
 /**
@@ -81,6 +84,7 @@ export class Archiver {
   /** changes to archived workflows seen while another replica led, written by this one once it leads */
   readonly #recent: RecentChanges
   readonly #rows: RowVersions
+  readonly #runningHold: RunningHold
   archived = 0
 
   constructor(opts: ArchiverOptions) {
@@ -88,6 +92,10 @@ export class Archiver {
     this.#selector = opts.selector
     this.#recent = new RecentChanges(opts.changesKeptMs ?? 60_000)
     this.#rows = new RowVersions(opts.writer, opts.log)
+    this.#runningHold = new RunningHold({
+      kube: opts.kube, store: opts.store, instanceId: opts.instanceId, enabled: opts.holdUnfinished ?? true, log: opts.log,
+      wanted: (e) => this.#enabled && isManagedBy(e.labels, opts.instanceId) && matchesLabels(this.#selector, e.labels),
+    })
     this.#followerHold = new FollowerHold({ kube: opts.kube, store: opts.store, unheld: this.#followerMayHold, log: opts.log })
     const { initial, max } = opts.backoffMs ?? { initial: 500, max: 10_000 }
     this.#backoff = new WriteBackoff({ initialMs: initial, maxMs: max, reachable: () => opts.writer.reachable(), resume: () => this.#pump(), log: opts.log })
@@ -107,6 +115,7 @@ export class Archiver {
         if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
         else if (!this.#leader && this.#recent.has(ev.entry.uid)) this.#recent.add(ev.entry)
       } else if (this.#leader) {
+        this.#runningHold.check(ev.entry)
         if (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId)) this.#enqueue({ entry: ev.entry, deleted: false })
         else if (changed) this.#enqueue({ entry: ev.entry, deleted: false, again: true })
       } else if (changed) this.#recent.add(ev.entry)
@@ -155,6 +164,7 @@ export class Archiver {
     this.#leader = leader
     if (leader && this.#synced) this.#scan()
     if (!leader) {
+      this.#runningHold.setActive(false)
       this.#dropLive()
       this.followerScan()
     }
@@ -168,6 +178,7 @@ export class Archiver {
 
   stop(): void {
     this.#stopped = true
+    this.#runningHold.setActive(false)
     this.#backoff.stop()
     this.#unsubscribe?.()
     clearInterval(this.#rescan)
@@ -196,7 +207,9 @@ export class Archiver {
       if (this.#eligible(entry, true)) this.#enqueue({ entry, deleted: false, again: true })
     }
     const archived: IndexEntry[] = []
+    this.#runningHold.setActive(true)
     for (const e of this.#o.store.entries('')) {
+      this.#runningHold.check(e)
       if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })
       else if (this.#eligible(e, true)) archived.push(e)
     }
@@ -322,7 +335,8 @@ export class Archiver {
     const phase = String(obj.status?.phase ?? '')
     const { namespace, name } = entry
     if (!FINISHED.has(phase) || (!asIs && !this.#eligible(entry))) {
-      if (!asIs && held(entry, this.#o.instanceId)) await markWorkflow(this.#o.kube, namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
+      // Not what RunningHold holds (unfinished, to be archived): that stays until it finishes or is deleted.
+      if (!asIs && held(entry, this.#o.instanceId) && !this.#runningHold.wants(entry)) await markWorkflow(this.#o.kube, namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
       return false
     }
     let rv = String(entry.resourceVersion)
@@ -340,8 +354,10 @@ export class Archiver {
     }
     const written = await fromDatabase(this.#o.writer.upsert(toRecord(obj, entry, phase, rv)))
     if (written) this.archived++
-    if (asIs) return true
     const release = finalizers.includes(ARCHIVE_FINALIZER) ? { finalizers: released(finalizers) } : {}
+    // Run again and held while it ran (RunningHold), it is let go once written again; nothing else is patched.
+    if (item.again && release.finalizers !== undefined) await markWorkflow(this.#o.kube, namespace, name, rv, release)
+    if (asIs) return true
     const labelled = await markWorkflow(this.#o.kube, namespace, name, rv, { status: 'Archived', ...release })
     // Only once labelled: a failed label patch must be retried, not skipped as already done.
     this.#written.set(entry.uid, Number(rv))

@@ -87,6 +87,7 @@ export async function startArchive(o: {
   const archiver = new Archiver({
     store: o.store, writer, kube: o.kube, instanceId: settings.instanceID, selector: p.selector, log: o.log,
     offloaded, electionWorks: () => elector.working, changesKeptMs: Math.max(60_000, config.archiveLeaseSeconds * 4_000),
+    holdUnfinished: config.archiveHoldUnfinished,
   })
   const gc = new ArchiveGc(writer, p.ttlSeconds, config.archiveGcPeriod * 1000, o.log)
   const elector = new LeaseElector(o.kube, {

@@ -1,14 +1,15 @@
 import type { KubeClient } from '../kube/client.js'
+import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { markWorkflow } from './marks.js'
-import { finalizersOf, held, objectOf, released } from './record.js'
+import { finalizersOf, holding, objectOf, released } from './record.js'
 
 const RETRY_MS = 5_000
 
 /**
  * A server started without archiving (no persistence, or persistence.archive false) lets go of the workflows an
- * archiving server held for the archive while Postgres was down (Pending with our finalizer): nothing will write
+ * archiving server held for the archive (our finalizer: unfinished ones, and finished ones Pending): nothing will write
  * their rows now, and a held workflow cannot be deleted (kubectl delete and the controller's TTL would wait for
  * good). Only those of this instance (instanceID) found held once the cache is synced, each until it is let go or
  * gone; their label stays Pending, so a server that archives again takes them. Another replica still archiving (a
@@ -19,8 +20,9 @@ export function releaseHeld(o: { store: WorkflowStore; kube: KubeClient; synced:
   const pending = new Set<string>()
   let stopped = false
   const release = (e: IndexEntry) => {
-    if (!held(e, o.instanceId)) return void pending.delete(e.uid)
+    if (!holding(e, o.instanceId)) return void pending.delete(e.uid)
     const obj = objectOf(e)
+    if (!finalizersOf(obj.metadata).includes(ARCHIVE_FINALIZER)) return void pending.delete(e.uid)
     // At its version: undefined when a newer one is on its way through the cache (released in turn), or it is gone.
     markWorkflow(o.kube, e.namespace, e.name, String(e.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) }).then((done) => {
       if (done) o.log(`archive: archiving is off: let go of workflow ${e.namespace}/${e.name}, held for the archive by an earlier server`)
@@ -40,7 +42,7 @@ export function releaseHeld(o: { store: WorkflowStore; kube: KubeClient; synced:
   void o.synced.then(() => {
     if (stopped) return
     for (const e of o.store.entries('')) {
-      if (!held(e, o.instanceId)) continue
+      if (!holding(e, o.instanceId)) continue
       pending.add(e.uid)
       release(e)
     }

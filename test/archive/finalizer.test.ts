@@ -7,11 +7,22 @@ import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.
 const FINALIZER = 'workflows.argoproj.io/archive'
 const CM = { group: '', resource: 'configmaps', namespace: 'argo' }
 
+/** A workflow the controller is running, written straight into the emulator. */
+const running = (s: Pick<Awaited<ReturnType<typeof startStack>>, 'emulator'>, name: string) => s.emulator.create(WF, {
+  apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name, labels: { 'workflows.argoproj.io/completed': 'false' } },
+  spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] },
+  status: { phase: 'Running', startedAt: new Date().toISOString().replace(/\.\d+Z/, 'Z') },
+})
+const finish = (s: Awaited<ReturnType<typeof startStack>>, name: string) => s.emulator.patch(WF, name, {
+  metadata: { labels: { 'workflows.argoproj.io/completed': 'true' } },
+  status: { phase: 'Succeeded', finishedAt: new Date().toISOString().replace(/\.\d+Z/, 'Z') },
+})
+
 /** A server with its own Postgres, which is then stopped; `lines` gets the server's warnings (the archiver's retries). */
-async function withPostgresDown(t: TestContext) {
+async function withPostgresDown(t: TestContext, args: string[] = []) {
   const pg = await ownPostgres(t)
   const lines: string[] = []
-  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn', ...args], logStream: { write: (l) => void lines.push(l) } })
   await pg.stop()
   return { pg, s, lines }
 }
@@ -112,6 +123,9 @@ test('a server started without archiving lets go of the workflows an earlier ser
       before: (e) => {
         finished({ emulator: e }, 'held')
         e.patch(WF, 'held', { metadata: { labels: { [STATUS]: 'Pending' }, finalizers: ['example.com/keep', FINALIZER] } })
+        // Held while it ran (--archive-hold-unfinished), no label.
+        running({ emulator: e }, 'busy')
+        e.patch(WF, 'busy', { metadata: { finalizers: [FINALIZER] } })
         // Another instance's (--instanceid): its own server archives it.
         finished({ emulator: e }, 'theirs', { labels: { 'workflows.argoproj.io/controller-instanceid': 'other', [STATUS]: 'Pending' } })
         e.patch(WF, 'theirs', { metadata: { finalizers: [FINALIZER] } })
@@ -124,6 +138,7 @@ test('a server started without archiving lets go of the workflows an earlier ser
     })
     // The label stays: a server that archives again takes it.
     assert.equal(liveStatus(s, 'held'), 'Pending')
+    await until('the unfinished one let go', () => s.emulator.get(WF, 'busy')?.metadata.finalizers === undefined)
     await new Promise((r) => setTimeout(r, 300)) // the other's patch, had there been one, went out with this one's
     assert.deepEqual(s.emulator.get(WF, 'theirs')?.metadata.finalizers, [FINALIZER])
     s.emulator.patch(WF, 'held', { metadata: { finalizers: null } })
@@ -148,7 +163,8 @@ test("an archiving server leaves another instance's held workflows alone: that i
 })
 
 test('while Postgres is down, a probe that had nothing to write (a held workflow running again, let go) does not end the backoff', async (t) => {
-  const { pg, s, lines } = await withPostgresDown(t)
+  // Unfinished workflows not held: one running again is let go (with the default, it stays held while it runs).
+  const { pg, s, lines } = await withPostgresDown(t, ['--archive-hold-unfinished=false'])
   finished(s, 'first')
   await until('retrying', () => lines.some((l) => l.includes('retrying in')), 20_000)
   finished(s, 'again')
@@ -173,3 +189,48 @@ test('once Postgres answers again, archiving resumes within about a second, not 
   // Before, nothing was written until those 8 s were over: a crash meanwhile lost a workflow deleted before its hold.
   await until('archived before the wait is over', () => liveStatus(s, 'waiting') === 'Archived', 5_000)
 })
+
+test('unfinished workflows are held from the start: one that finishes and is deleted while no server runs is archived at the next start', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  running(s, 'busy')
+  await until('held while it runs', () => (s.emulator.get(WF, 'busy')?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER))
+  assert.equal(liveStatus(s, 'busy'), undefined, 'no archiving label while it runs')
+  await s.stopServer()
+  // It finishes, and the controller's TTL deletes it at once, while no server runs: Kubernetes keeps it for the archive.
+  finish(s, 'busy')
+  s.emulator.delete(WF, 'busy')
+  assert.ok(s.emulator.get(WF, 'busy')?.metadata.deletionTimestamp)
+  await s.restartServer()
+  await until('archived, then gone', () => s.emulator.get(WF, 'busy') === undefined)
+  const rows = await sqlQuery<{ name: string; phase: string; finalizers: unknown }>(s.databaseUrl as string,
+    "SELECT name, phase, workflow->'metadata'->'finalizers' AS finalizers FROM argo_archived_workflows")
+  assert.deepEqual(rows, [{ name: 'busy', phase: 'Succeeded', finalizers: null }])
+})
+
+test('held unfinished workflows are let go when deleted before they finish (nothing archived), or when archiving is turned off; the flag turns holding off', async (t) => {
+  const pg = await ownPostgres(t)
+  const s = await startStack(t, {
+    database: pg.url, args: archiveArgs,
+    before: (e) => void e.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap' }, data: { persistence: 'archive: true\n' } }),
+  })
+  const held = (n: string) => (s.emulator.get(WF, n)?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER)
+  running(s, 'cancelled')
+  running(s, 'kept-running')
+  await until('both held', () => held('cancelled') && held('kept-running'))
+  // Deleted while running (a user, GitOps): not archived (upstream archives finished workflows only), and not kept.
+  assert.equal((await s.req('/api/v1/workflows/argo/cancelled', { method: 'DELETE' })).status, 200)
+  await until('let go and gone', () => s.emulator.get(WF, 'cancelled') === undefined)
+  // A finished workflow after it, archived: its events came later, so the deletion's were handled by then.
+  finished(s, 'done')
+  await until('done archived', () => liveStatus(s, 'done') === 'Archived')
+  assert.deepEqual((await sqlQuery<{ name: string }>(pg.url, 'SELECT name FROM argo_archived_workflows')).map((r) => r.name), ['done'])
+  s.emulator.patch(CM, 'workflow-controller-configmap', { data: { persistence: 'archive: false\n' } })
+  await until('let go once archiving is off', () => s.emulator.get(WF, 'kept-running')?.metadata.finalizers === undefined)
+
+  const off = await startStack(t, { database: true, args: [...archiveArgs, '--archive-hold-unfinished=false'] })
+  running(off, 'free')
+  finished(off, 'after')
+  await until('after archived', () => liveStatus(off, 'after') === 'Archived')
+  assert.equal(off.emulator.get(WF, 'free')?.metadata.finalizers, undefined, 'not held with --archive-hold-unfinished=false')
+})
+

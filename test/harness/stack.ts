@@ -55,7 +55,16 @@ export async function startStack(t: TestContext, opts: StackOptions = {}): Promi
   const authArgs = (opts.authMode ?? ['client']).flatMap((m) => ['--auth-mode', m])
   const databaseUrl = opts.database === true ? await freshDatabase() : opts.database || undefined
   const dbArgs = databaseUrl ? ['--database-url', databaseUrl] : []
-  const config = parseConfig(['--port', '0', '--secure=false', '--namespace', 'argo', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...authArgs, ...dbArgs, ...(opts.args ?? [])], opts.env ?? {})
+  const args = ['--port', '0', '--secure=false', '--namespace', 'argo', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...authArgs, ...dbArgs, ...(opts.args ?? [])]
+  let config: ReturnType<typeof parseConfig>
+  try {
+    config = parseConfig(args, opts.env ?? {})
+  } catch (err) {
+    // An open emulator would keep the test process (and the run) waiting for good.
+    await emulator.close()
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  }
   await opts.before?.(emulator)
   const start = async () => {
     const srv = await createServer(config, { kind: 'file', path: kubeconfig }, { logStream: opts.logStream })
