@@ -3,8 +3,7 @@ import type { KubeClient } from '../kube/client.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import { hydrateNodes, type OffloadedNodeSource } from '../workflows/hydrate.js'
-import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
+import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
 import { FollowerHold } from './follower-hold.js'
@@ -95,6 +94,7 @@ export class Archiver {
     this.#runningHold = new RunningHold({
       kube: opts.kube, store: opts.store, instanceId: opts.instanceId, enabled: opts.holdUnfinished ?? true, log: opts.log,
       wanted: (e) => this.#enabled && isManagedBy(e.labels, opts.instanceId) && matchesLabels(this.#selector, e.labels),
+      archives: (e) => this.#eligible(e) && FINISHED.has(String(objectOf(e).status?.phase ?? '')),
     })
     this.#followerHold = new FollowerHold({ kube: opts.kube, store: opts.store, unheld: this.#followerMayHold, log: opts.log })
     const { initial, max } = opts.backoffMs ?? { initial: 500, max: 10_000 }
@@ -128,6 +128,7 @@ export class Archiver {
     void cache.then(() => {
       this.#cacheSynced = true
       this.followerScan()
+      this.#holdUnfinished()
     })
     this.#rescan = setInterval(() => this.#leader && this.#synced && this.#scan(), this.#o.rescanMs ?? 60_000)
   }
@@ -144,6 +145,16 @@ export class Archiver {
   readonly #followerMayHold = (e: IndexEntry) => !this.#leader && !this.#stopped && this.#cacheSynced && (this.#o.electionWorks?.() ?? true)
     && this.#eligible(e) && !e.labels[ARCHIVING_STATUS]
 
+  /**
+   * The leader's holds of unfinished workflows (RunningHold) start once the cache is synced: they take only
+   * Kubernetes, so a deletion does not wait for a database that is down at start-up.
+   */
+  #holdUnfinished(): void {
+    if (!this.#leader || !this.#cacheSynced || this.#stopped) return
+    this.#runningHold.setActive(true)
+    for (const e of this.#o.store.entries('')) this.#runningHold.check(e)
+  }
+
   /** Holds what finished before this replica could follow: at start-up, as it steps down, once the election works. */
   followerScan(): void {
     for (const e of this.#o.store.entries('')) if (this.#followerMayHold(e)) this.#followerHold.add(e)
@@ -157,11 +168,13 @@ export class Archiver {
     this.#selector = s.selector
     this.#enabled = s.enabled
     if (!s.enabled) this.#dropLive()
+    this.#holdUnfinished()
     if (this.#leader && this.#synced) this.#scan()
   }
 
   setLeader(leader: boolean): void {
     this.#leader = leader
+    this.#holdUnfinished()
     if (leader && this.#synced) this.#scan()
     if (!leader) {
       this.#runningHold.setActive(false)
@@ -207,7 +220,6 @@ export class Archiver {
       if (this.#eligible(entry, true)) this.#enqueue({ entry, deleted: false, again: true })
     }
     const archived: IndexEntry[] = []
-    this.#runningHold.setActive(true)
     for (const e of this.#o.store.entries('')) {
       this.#runningHold.check(e)
       if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })

@@ -52,7 +52,9 @@ export async function startArchive(o: {
     databaseUrl: config.databaseUrl, settings: settings.persistence, kube: o.kube, namespace: config.namespace,
     archiveTtl: config.archiveTtl, skipMigrations: config.skipMigrations, log: o.log,
   })
-  const release = () => releaseHeld({ store: o.store, kube: o.kube, synced: o.synced, instanceId: settings.instanceID, log: o.log })
+  const release = () => releaseHeld({
+    store: o.store, kube: o.kube, synced: o.synced, instanceId: settings.instanceID, log: o.log, rescanMs: config.archiveLeaseSeconds * 4_000,
+  })
   if (!p) {
     const stopReleasing = release()
     return { service: new ArchiveService({ access: o.access, instanceId: settings.instanceID, disableValuesPattern }), close: async () => stopReleasing() }

@@ -1,7 +1,6 @@
 import type { KubeClient } from '../kube/client.js'
 import { Workflows } from '../kube/resources.js'
-import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
+import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
 import { finalizersOf, type Obj } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
 

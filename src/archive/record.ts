@@ -1,20 +1,18 @@
 import { isManagedBy } from '../lib/instance-id.js'
-import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
+import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
 import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
 
 // How a finished workflow becomes an archive row, and the finalizer that holds it in Kubernetes until then.
 
 export const FINISHED = new Set(['Succeeded', 'Failed', 'Error'])
-export const HOLD = Buffer.from(JSON.stringify(ARCHIVE_FINALIZER))
 /**
  * Pending with our finalizer, and this instance's (instanceID: another instance's server archives, holds and lets go
- * of its own). The label is checked first, so only those workflows' JSON is searched.
+ * of its own).
  */
 export const held = (e: IndexEntry, instanceId: string): boolean =>
-  e.labels[ARCHIVING_STATUS] === 'Pending' && isManagedBy(e.labels, instanceId) && e.json.includes(HOLD)
+  e.labels[ARCHIVING_STATUS] === 'Pending' && e.archiveHold && isManagedBy(e.labels, instanceId)
 /** Our finalizer on a workflow of this instance, whatever its label (RunningHold's unfinished ones have none). */
-export const holding = (e: IndexEntry, instanceId: string): boolean => isManagedBy(e.labels, instanceId) && e.json.includes(HOLD)
+export const holding = (e: IndexEntry, instanceId: string): boolean => e.archiveHold && isManagedBy(e.labels, instanceId)
 export type Obj = { metadata: Record<string, unknown>; status?: Record<string, unknown> }
 /** The cached workflow's object (its metadata and status are what the archive reads). */
 export const objectOf = (e: IndexEntry): Obj => JSON.parse(e.json.toString('utf8')) as Obj

@@ -1,28 +1,26 @@
 import type { KubeClient } from '../kube/client.js'
 import { isManagedBy } from '../lib/instance-id.js'
-import { ARCHIVE_FINALIZER } from '../workflows/operations.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
+import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { markWorkflow } from './marks.js'
-import { finalizersOf, HOLD, objectOf, released } from './record.js'
+import { finalizersOf, objectOf, released } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
 
 /** Patches at a time: a burst of new workflows is held a few at once. */
 const CONCURRENCY = 4
-const DELETING = Buffer.from('"deletionTimestamp"')
 
 /** Finished for the archive: by its finishedAt, or by the controller's completed label (as Archiver.#eligible). */
 export const finishedEntry = (e: IndexEntry): boolean => e.group === 1 || e.labels['workflows.argoproj.io/completed'] === 'true'
-const deleting = (e: IndexEntry): boolean => e.json.includes(DELETING) && objectOf(e).metadata.deletionTimestamp !== undefined
 
 /**
  * The leader holds every unfinished workflow it is to archive with our finalizer (no label) from the time it first
  * sees it: one that then finishes *and* is deleted while no server runs, or while every watch is down until a 410,
  * waits in Kubernetes, marked for deletion, until a leader writes its row (the Archiver labels it Pending, keeping
  * the hold, then Archived, letting it go). Without it such a workflow was gone before any server saw it finished.
- * Let go of when it is deleted before it finishes (upstream archives only finished workflows), or is no longer to be
- * archived (archiving off, selector, `--archive-hold-unfinished=false`); finished ones not to be archived too, if no
- * label says the Archiver has them. The cost: one patch per workflow, and a deletion waits while no server runs.
+ * It lets go of an unfinished one deleted before it finishes (upstream archives only finished workflows) or no longer
+ * to be archived (archiving off, selector, `--archive-hold-unfinished=false`), and of a finished one the Archiver will
+ * not take (`archives`), unless it is labelled Pending (the Archiver lets go of those itself). A workflow labelled
+ * Archived or Persisted while it runs (a manifest copied from the archive) is not held: nothing would let it go.
  */
 export class RunningHold {
   /** uids to look at, in the order they came; each is read from the cache when its turn comes */
@@ -32,14 +30,15 @@ export class RunningHold {
 
   /**
    * @param wanted whether a workflow of this instance is to be archived at all (archiving on, selector)
+   * @param archives whether the Archiver will write and label this finished workflow (it lets go of it then)
    * @param enabled whether unfinished workflows are held (`--archive-hold-unfinished`)
    */
   constructor(private readonly o: {
     kube: KubeClient; store: WorkflowStore; instanceId: string; enabled: boolean
-    wanted: (e: IndexEntry) => boolean; log: (msg: string) => void
+    wanted: (e: IndexEntry) => boolean; archives: (e: IndexEntry) => boolean; log: (msg: string) => void
   }) {}
 
-  /** Only the leader holds: it starts and stops with the leadership. */
+  /** Only the leader holds: it starts and stops with the leadership (and needs only the cache, not the database). */
   setActive(active: boolean): void {
     this.#active = active
     if (!active) this.#waiting.clear()
@@ -47,7 +46,9 @@ export class RunningHold {
 
   /** Whether an unfinished workflow is to be held (the Archiver lets go of nothing this wants). */
   wants(e: IndexEntry): boolean {
-    return this.o.enabled && !finishedEntry(e) && isManagedBy(e.labels, this.o.instanceId) && this.o.wanted(e) && !deleting(e)
+    const status = e.labels[ARCHIVING_STATUS]
+    return this.o.enabled && !finishedEntry(e) && !e.deleting && status !== 'Archived' && status !== 'Persisted'
+      && isManagedBy(e.labels, this.o.instanceId) && this.o.wanted(e)
   }
 
   /** Looks at a cached version (an event, a scan): queued when it is to be held or let go. */
@@ -58,14 +59,10 @@ export class RunningHold {
   }
 
   #todo(e: IndexEntry): boolean {
-    if (!isManagedBy(e.labels, this.o.instanceId)) return false
-    // A finished one is the Archiver's (Pending keeps the hold, Archived lets it go), unless it is not to be archived.
-    // The label first: most cached workflows are finished and Archived, and their JSON is not searched.
     if (finishedEntry(e)) {
-      return !e.labels[ARCHIVING_STATUS] && !this.o.wanted(e) && e.json.includes(HOLD) && finalizersOf(objectOf(e).metadata).includes(ARCHIVE_FINALIZER)
+      return e.archiveHold && e.labels[ARCHIVING_STATUS] !== 'Pending' && isManagedBy(e.labels, this.o.instanceId) && !this.o.archives(e)
     }
-    if (!e.json.includes(HOLD)) return this.wants(e)
-    return !this.wants(e) && finalizersOf(objectOf(e).metadata).includes(ARCHIVE_FINALIZER)
+    return e.archiveHold !== this.wants(e)
   }
 
   #pump(): void {
@@ -76,7 +73,7 @@ export class RunningHold {
       const e = this.o.store.get(uid)
       if (!e || !this.#todo(e)) continue
       const finalizers = finalizersOf(objectOf(e).metadata)
-      const hold = !finalizers.includes(ARCHIVE_FINALIZER)
+      const hold = !e.archiveHold
       this.#running++
       // At its version: a newer one (the controller's) conflicts, and comes through the cache to be looked at again.
       markWorkflow(this.o.kube, e.namespace, e.name, String(e.resourceVersion), { finalizers: hold ? [...finalizers, ARCHIVE_FINALIZER] : released(finalizers) })

@@ -28,11 +28,6 @@ export interface WfNode {
 }
 
 export const L = 'workflows.argoproj.io/'
-/**
- * Ours, not upstream's: the archiver puts it on a finished workflow with the Pending label and takes it off with the
- * Archived one, so a workflow deleted before its row is written stays in Kubernetes until it is (src/archive/archiver.ts).
- */
-export const ARCHIVE_FINALIZER = `${L}archive`
 export const rec = (v: unknown): Rec => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : {})
 export const nodesOf = (wf: KubeObject): Record<string, WfNode> => rec(rec(wf.status).nodes) as Record<string, WfNode>
 export const phaseOf = (wf: KubeObject): string => String(rec(wf.status).phase ?? '')

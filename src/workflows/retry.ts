@@ -5,7 +5,8 @@
 import { ApiError } from '../http/errors.js'
 import type { KubeObject } from '../kube/resources.js'
 import { podName } from '../lib/node-names.js'
-import { ARCHIVE_FINALIZER, L, descendantSucceeded, failedOrError, nodeSelector, nodesOf, now, overrideParameters, phaseOf, rec, type WfNode } from './operations.js'
+import { L, descendantSucceeded, failedOrError, nodeSelector, nodesOf, now, overrideParameters, phaseOf, rec, type WfNode } from './operations.js'
+import { ARCHIVE_FINALIZER } from './workflow-index.js'
 
 export interface RetryOptions { restartSuccessful?: boolean; nodeFieldSelector?: string; parameters?: string[] }
 

@@ -2,6 +2,12 @@ import type { KubeObject } from '../kube/resources.js'
 import { toWireJson } from '../http/wire.js'
 import { isDehydrated } from './hydrate.js'
 
+/**
+ * Ours, not upstream's: the archive holds a workflow with it until its row is written, so a workflow deleted before
+ * then stays in Kubernetes until it is (src/archive/running-hold.ts, src/archive/archiver.ts).
+ */
+export const ARCHIVE_FINALIZER = 'workflows.argoproj.io/archive'
+
 /** One workflow as the list index holds it: the sort key, what filters need, and its wire JSON. */
 export interface IndexEntry {
   readonly uid: string
@@ -18,6 +24,10 @@ export interface IndexEntry {
   readonly resourceVersion: number
   /** its nodes are compressed or offloaded (streams put them back before sending, see hydrate.ts) */
   readonly dehydrated: boolean
+  /** metadata.finalizers has ARCHIVE_FINALIZER */
+  readonly archiveHold: boolean
+  /** metadata.deletionTimestamp is set: marked for deletion, waiting for finalizers */
+  readonly deleting: boolean
   /**
    * `{"metadata":…,"spec":…,"status":…}` with upstream's escaping, managedFields stripped, as UTF-8 bytes:
    * outside the V8 heap, so the bulk of the cache does not inflate the heap's growth headroom.
@@ -69,6 +79,8 @@ export function toEntry(obj: KubeObject): IndexEntry | undefined {
     time: group ? finished : created,
     resourceVersion: Number(md.resourceVersion ?? 0) || 0,
     dehydrated: isDehydrated(obj.status),
+    archiveHold: Array.isArray(md.finalizers) && md.finalizers.includes(ARCHIVE_FINALIZER),
+    deleting: Boolean(md.deletionTimestamp),
     json: exactBuffer(toWireJson(toApiObject(obj))),
   }
 }

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
+import { parseConfig } from '../../src/config/parse.js'
+import { createServer } from '../../src/server.js'
 import { ownPostgres, sqlQuery } from '../harness/postgres.js'
 import { startStack } from '../harness/stack.js'
 import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
@@ -8,12 +13,12 @@ const FINALIZER = 'workflows.argoproj.io/archive'
 const CM = { group: '', resource: 'configmaps', namespace: 'argo' }
 
 /** A workflow the controller is running, written straight into the emulator. */
-const running = (s: Pick<Awaited<ReturnType<typeof startStack>>, 'emulator'>, name: string) => s.emulator.create(WF, {
-  apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name, labels: { 'workflows.argoproj.io/completed': 'false' } },
+const running = (s: Pick<Awaited<ReturnType<typeof startStack>>, 'emulator'>, name: string, labels: Record<string, string> = {}) => s.emulator.create(WF, {
+  apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name, labels: { 'workflows.argoproj.io/completed': 'false', ...labels } },
   spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] },
   status: { phase: 'Running', startedAt: new Date().toISOString().replace(/\.\d+Z/, 'Z') },
 })
-const finish = (s: Awaited<ReturnType<typeof startStack>>, name: string) => s.emulator.patch(WF, name, {
+const finish = (s: Pick<Awaited<ReturnType<typeof startStack>>, 'emulator'>, name: string) => s.emulator.patch(WF, name, {
   metadata: { labels: { 'workflows.argoproj.io/completed': 'true' } },
   status: { phase: 'Succeeded', finishedAt: new Date().toISOString().replace(/\.\d+Z/, 'Z') },
 })
@@ -232,5 +237,60 @@ test('held unfinished workflows are let go when deleted before they finish (noth
   finished(off, 'after')
   await until('after archived', () => liveStatus(off, 'after') === 'Archived')
   assert.equal(off.emulator.get(WF, 'free')?.metadata.finalizers, undefined, 'not held with --archive-hold-unfinished=false')
+})
+
+test('nothing stays held that nothing will archive: a copy of an archived workflow, one finished by its finishedAt alone', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const held = (n: string) => (s.emulator.get(WF, n)?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER) === true
+  // Manifests taken from the archive (argo archive get -o yaml) keep their label: the Archiver never takes them.
+  running(s, 'copy-persisted', { [STATUS]: 'Persisted' })
+  running(s, 'copy-archived', { [STATUS]: 'Archived' })
+  running(s, 'odd')
+  running(s, 'plain')
+  // Events are handled in order: by the time the last one is held, the copies were looked at.
+  await until('held', () => held('odd') && held('plain'))
+  assert.deepEqual([held('copy-persisted'), held('copy-archived')], [false, false])
+  // A finishedAt left with the phase still Running: finished for the list order, never archived: let go.
+  s.emulator.patch(WF, 'odd', { status: { finishedAt: new Date().toISOString().replace(/\.\d+Z/, 'Z') } })
+  await until('odd let go', () => !held('odd'))
+  s.emulator.delete(WF, 'odd')
+  assert.equal(s.emulator.get(WF, 'odd'), undefined)
+  // Held while it ran, then labelled Archived by hand and finished and deleted while no server ran: let go at start.
+  await s.stopServer()
+  s.emulator.patch(WF, 'plain', { metadata: { labels: { [STATUS]: 'Archived' } } })
+  finish(s, 'plain')
+  s.emulator.delete(WF, 'plain')
+  await s.restartServer()
+  await until('plain let go and gone', () => s.emulator.get(WF, 'plain') === undefined)
+})
+
+test('Postgres down when the server starts: unfinished workflows are held and let go all the same (it takes only Kubernetes)', async (t) => {
+  const pg = await ownPostgres(t)
+  const s = await startStack(t, { database: pg.url, args: archiveArgs })
+  running(s, 'busy')
+  await s.stopServer()
+  await pg.stop()
+  await s.restartServer()
+  await until('held by the new leader', () => (s.emulator.get(WF, 'busy')?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER))
+  assert.equal((await s.req('/api/v1/workflows/argo/busy', { method: 'DELETE' })).status, 200)
+  await until('let go and gone while Postgres is still down', () => s.emulator.get(WF, 'busy') === undefined)
+})
+
+test('a rolling change to a server without archiving: what the old leader held meanwhile is let go once it is gone', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  running(s, 'early')
+  await until('early held', () => (s.emulator.get(WF, 'early')?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER))
+  const dir = await mkdtemp(join(tmpdir(), 'argo-test-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  const kubeconfig = await s.emulator.writeKubeconfig(join(dir, 'kubeconfig'))
+  const plain = await createServer(parseConfig(['--port', '0', '--secure=false', '--namespace', 'argo', '--kubeconfig', kubeconfig, '--loglevel', 'error', ...archiveArgs], {}), { kind: 'file', path: kubeconfig })
+  t.after(() => plain.close())
+  running(s, 'late')
+  await until('late held by the old leader', () => (s.emulator.get(WF, 'late')?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER))
+  await s.stopServer()
+  finish(s, 'late')
+  s.emulator.delete(WF, 'late')
+  // Let go by the server without persistence at its next pass (every 4 lease durations), not at its next start.
+  await until('late let go and gone', () => s.emulator.get(WF, 'late') === undefined, 15_000)
 })
 
