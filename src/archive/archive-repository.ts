@@ -24,11 +24,20 @@ export class ArchiveWriter {
     this.#scope = scope
   }
 
-  /** @returns false when a newer copy is already archived (nothing written) */
-  async upsert(r: ArchiveRecord): Promise<boolean> {
+  /**
+   * @param updateOnly only an existing row is written (a change after archiving): a row deleted from the archive, or
+   *   expired, stays deleted
+   * @returns false when a newer copy is already archived, or (updateOnly) there is no row: nothing written
+   */
+  async upsert(r: ArchiveRecord, updateOnly = false): Promise<boolean> {
     const c = this.#scope.clusterName
     return this.#db.kysely.transaction().execute(async (tx) => {
-      const written = await sql<{ uid: string }>`
+      const written = updateOnly ? await sql<{ uid: string }>`
+        UPDATE argo_archived_workflows AS a SET name = ${r.name}, phase = ${r.phase}, namespace = ${r.namespace},
+          workflow = ${encodeNulls(r.json)}::jsonb, startedat = ${r.startedAt}, finishedat = ${r.finishedAt},
+          instanceid = ${this.#scope.instanceId}, creationtimestamp = ${r.creationTimestamp}, resourceversion = ${r.resourceVersion}::bigint
+        WHERE a.clustername = ${c} AND a.uid = ${r.uid} AND (a.resourceversion IS NULL OR a.resourceversion <= ${r.resourceVersion}::bigint)
+        RETURNING uid`.execute(tx) : await sql<{ uid: string }>`
         INSERT INTO argo_archived_workflows AS a
           (uid, name, phase, namespace, workflow, startedat, finishedat, clustername, instanceid, creationtimestamp, resourceversion)
         VALUES (${r.uid}, ${r.name}, ${r.phase}, ${r.namespace}, ${encodeNulls(r.json)}::jsonb, ${r.startedAt}, ${r.finishedAt},

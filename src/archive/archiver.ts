@@ -2,18 +2,19 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { KubeClient } from '../kube/client.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
-import { hydrateNodes, type OffloadedNodeSource } from '../workflows/hydrate.js'
-import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
+import type { OffloadedNodeSource } from '../workflows/hydrate.js'
+import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
 import { FollowerHold } from './follower-hold.js'
-import { markPending, markWorkflow } from './marks.js'
+import { markPending } from './marks.js'
 import { RecentChanges } from './recent-changes.js'
-import { RowVersions } from './row-versions.js'
+import { FINISHED, held, objectOf } from './record.js'
+import { RowVersions, type Version } from './row-versions.js'
 import { RunningHold } from './running-hold.js'
-import { finalizersOf, FINISHED, held, objectOf, released, toRecord } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
-import { fromDatabase, WriteBackoff } from './write-backoff.js'
+import { WriteBackoff } from './write-backoff.js'
+import { writeItem, type Item, type WriteContext } from './write-item.js'
 
 export interface ArchiverOptions {
   store: WorkflowStore
@@ -37,12 +38,6 @@ export interface ArchiverOptions {
   /** whether the leader holds unfinished workflows for the archive (RunningHold; default true) */
   holdUnfinished?: boolean
 }
-
-/**
- * A version to write. `deleted`: its last state, which cannot be labelled any more. `again`: a change made after it
- * was archived (labelled Archived before and after), written as it is, with nothing written to Kubernetes.
- */
-interface Item { entry: IndexEntry; deleted: boolean; again?: boolean }
 
 /**
  * Writes finished workflows to the archive (spec §6.2, lessons §2) from the server's watch-fed cache:
@@ -83,6 +78,7 @@ export class Archiver {
   /** changes to archived workflows seen while another replica led, written by this one once it leads */
   readonly #recent: RecentChanges
   readonly #rows: RowVersions
+  readonly #writing: WriteContext
   readonly #runningHold: RunningHold
   archived = 0
 
@@ -91,6 +87,11 @@ export class Archiver {
     this.#selector = opts.selector
     this.#recent = new RecentChanges(opts.changesKeptMs ?? 60_000)
     this.#rows = new RowVersions(opts.writer, opts.log)
+    this.#writing = {
+      store: opts.store, writer: opts.writer, kube: opts.kube, instanceId: opts.instanceId, offloaded: opts.offloaded, log: opts.log,
+      eligible: (e, archived) => this.#eligible(e, archived), holdWanted: (e) => this.#runningHold.wants(e), written: this.#written,
+      wrote: () => void this.archived++,
+    }
     this.#runningHold = new RunningHold({
       kube: opts.kube, store: opts.store, instanceId: opts.instanceId, enabled: opts.holdUnfinished ?? true, log: opts.log,
       wanted: (e) => this.#enabled && isManagedBy(e.labels, opts.instanceId) && matchesLabels(this.#selector, e.labels),
@@ -112,8 +113,11 @@ export class Archiver {
       // Not the labelling itself (Pending before): a user's or the controller's change to an archived workflow.
       const changed = ev.type === 'MODIFIED' && ev.prev?.labels[ARCHIVING_STATUS] === 'Archived' && this.#eligible(ev.entry, true)
       if (ev.type === 'DELETED') {
+        // Archived, and not compared with its row yet: it may have changed while no server ran (see #uncompared).
+        const unseen = this.#uncompared.delete(ev.entry.uid) && this.#eligible(ev.entry, true)
         if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
-        else if (!this.#leader && this.#recent.has(ev.entry.uid)) this.#recent.add(ev.entry)
+        else if (unseen && this.#leader) this.#enqueue({ entry: ev.entry, deleted: true, again: true })
+        else if (!this.#leader && (unseen || this.#recent.has(ev.entry.uid))) this.#recent.add(ev.entry)
       } else if (this.#leader) {
         this.#runningHold.check(ev.entry)
         if (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId)) this.#enqueue({ entry: ev.entry, deleted: false })
@@ -127,6 +131,7 @@ export class Archiver {
     })
     void cache.then(() => {
       this.#cacheSynced = true
+      for (const e of this.#o.store.entries('')) if (this.#eligible(e, true)) this.#uncompared.add(e.uid)
       this.followerScan()
       this.#holdUnfinished()
     })
@@ -134,6 +139,12 @@ export class Archiver {
   }
 
   #synced = false
+  /**
+   * The archived workflows cached at start-up, until a leader's comparison with their rows (RowVersions) has covered
+   * them: one deleted before that may have changed while no server ran, so its last state is written (or kept by a
+   * follower for the next leader). Emptied by this replica's first complete comparison.
+   */
+  readonly #uncompared = new Set<string>()
   #selector: Requirement[]
   #enabled = true
   readonly #followerHold: FollowerHold
@@ -219,17 +230,21 @@ export class Archiver {
       const entry = live && live.resourceVersion > seen.resourceVersion ? live : seen
       if (this.#eligible(entry, true)) this.#enqueue({ entry, deleted: false, again: true })
     }
-    const archived: IndexEntry[] = []
+    const archived: Version[] = []
     for (const e of this.#o.store.entries('')) {
       this.#runningHold.check(e)
       if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })
-      else if (this.#eligible(e, true)) archived.push(e)
+      else if (this.#eligible(e, true)) archived.push({ uid: e.uid, resourceVersion: e.resourceVersion })
     }
     // Changes to archived workflows that no replica saw (made while no server ran): rows older than the live object.
-    void this.#rows.compare(archived, (e) => {
-      const live = this.#o.store.get(e.uid)
-      if (this.#leader && live && this.#eligible(live, true)) this.#enqueue({ entry: live, deleted: false, again: true })
-    }, () => this.#leader && !this.#stopped)
+    // One being written (its Archived label just patched, the row's version not raised yet) is not written twice.
+    void this.#rows.compare(archived, (uid) => {
+      const live = this.#o.store.get(uid)
+      if (!this.#leader || !live || this.#busy.has(uid) || this.#queue.has(uid) || !this.#eligible(live, true)) return
+      if (FINISHED.has(String(objectOf(live).status?.phase ?? ''))) this.#enqueue({ entry: live, deleted: false, again: true })
+    }, () => this.#leader && !this.#stopped).then((all) => {
+      if (all) this.#uncompared.clear()
+    })
   }
 
   /**
@@ -319,7 +334,7 @@ export class Archiver {
     if (this.#stopped || (!item.deleted && !this.#leader)) return
     try {
       // A probe that wrote nothing (a newer version on its way, a hold in between) says nothing of the database.
-      if (!(await this.#archive(item)) && this.#backoff.failing) return
+      if (!(await writeItem(this.#writing, item)) && this.#backoff.failing) return
       this.#backoff.succeeded()
     } catch (err) {
       const wait = this.#backoff.failed(err, probe)
@@ -327,58 +342,5 @@ export class Archiver {
       this.#o.log(`archive: cannot archive workflow ${e.namespace}/${e.name} (${e.uid}): ${(err as Error).message}; retrying in ${wait} ms`)
       if (!this.#queue.has(e.uid)) this.#queue.set(e.uid, item)
     }
-  }
-
-  /** @returns whether the row was written (false: nothing to write, or a newer version will come through the watch) */
-  async #archive(item: Item): Promise<boolean> {
-    let { entry } = item
-    // Written as it is: no newer version looked for, no label or finalizer patched.
-    const asIs = item.deleted || item.again === true
-    const live = this.#o.store.get(entry.uid)
-    if (!asIs && live) {
-      if (live.resourceVersion > entry.resourceVersion) {
-        if (!this.#eligible(live) && !held(live, this.#o.instanceId)) return false // e.g. already labelled Archived
-        entry = live
-      }
-    }
-    const done = this.#written.get(entry.uid)
-    if (!asIs && done !== undefined && done >= entry.resourceVersion) return false
-    const obj = objectOf(entry)
-    const phase = String(obj.status?.phase ?? '')
-    const { namespace, name } = entry
-    if (!FINISHED.has(phase) || (!asIs && !this.#eligible(entry))) {
-      // Not what RunningHold holds (unfinished, to be archived): that stays until it finishes or is deleted.
-      if (!asIs && held(entry, this.#o.instanceId) && !this.#runningHold.wants(entry)) await markWorkflow(this.#o.kube, namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
-      return false
-    }
-    let rv = String(entry.resourceVersion)
-    let finalizers = finalizersOf(obj.metadata)
-    // Held before anything is read from the database (offloaded nodes): a workflow that fails there is held already.
-    if (!asIs && !entry.labels[ARCHIVING_STATUS]) {
-      const patched = await markPending(this.#o.kube, entry, obj)
-      if (!patched) return false
-      rv = patched.resourceVersion ?? rv
-      finalizers = patched.finalizers ?? []
-    }
-    if (obj.status && this.#o.offloaded) {
-      const lost = await fromDatabase(hydrateNodes(obj.status, entry.uid, this.#o.offloaded))
-      if (lost) this.#o.log(`archive: workflow ${namespace}/${name} (${entry.uid}): ${lost}`)
-    }
-    const written = await fromDatabase(this.#o.writer.upsert(toRecord(obj, entry, phase, rv)))
-    if (written) this.archived++
-    const release = finalizers.includes(ARCHIVE_FINALIZER) ? { finalizers: released(finalizers) } : {}
-    // Run again and held while it ran (RunningHold), it is let go once written again; nothing else is patched.
-    if (item.again && release.finalizers !== undefined) await markWorkflow(this.#o.kube, namespace, name, rv, release)
-    if (asIs) return true
-    const labelled = await markWorkflow(this.#o.kube, namespace, name, rv, { status: 'Archived', ...release })
-    // Only once labelled: a failed label patch must be retried, not skipped as already done.
-    this.#written.set(entry.uid, Number(rv))
-    // The row is current with the labelled version, so a later change is told from it (RowVersions). Should this
-    // fail, the next scan writes the row again, which is harmless.
-    if (labelled?.resourceVersion) {
-      await this.#o.writer.current(entry.uid, labelled.resourceVersion)
-        .catch((err: unknown) => this.#o.log(`archive: cannot record the version of workflow ${namespace}/${name} (${entry.uid}): ${(err as Error).message}`))
-    }
-    return true
   }
 }

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { ArchiveWriter } from './archive-repository.js'
 
 const BATCH = 500
+
+/** A live workflow's uid and version: what is compared (not the cache entry, whose JSON a long retry would pin). */
+export interface Version { uid: string; resourceVersion: number }
 
 /**
  * Finds the archived workflows (labelled Archived) changed since their rows were last written: by a change made
@@ -21,21 +23,24 @@ export class RowVersions {
   }
 
   /**
-   * Calls `changed` for each of `archived` newer than its row, one comparison at a time. A failed query is retried
-   * (1 s doubling to 10 s, logged) while `active` (this replica leads): a leader elected while Postgres is down
-   * compares once it is back, not a scan later.
+   * Calls `changed` with the uid of each of `archived` newer than its row, one comparison at a time. A failed query
+   * is retried (1 s doubling to 10 s, logged) while `active` (this replica leads): a leader elected while Postgres is
+   * down compares once it is back, not a scan later.
+   * @returns whether all of them were compared (not when another comparison was running, or this one was given up)
    */
-  async compare(archived: IndexEntry[], changed: (e: IndexEntry) => void, active: () => boolean): Promise<void> {
-    if (this.#busy || !archived.length) return
+  async compare(archived: Version[], changed: (uid: string) => void, active: () => boolean): Promise<boolean> {
+    if (this.#busy) return false
     this.#busy = true
     let wait = 1000
     try {
-      for (let i = 0; i < archived.length && active();) {
+      for (let i = 0; i < archived.length;) {
+        if (!active()) return false
         const batch = archived.slice(i, i + BATCH)
         let versions: Map<string, number>
         try {
           versions = await this.#writer.versions(batch.map((e) => e.uid))
         } catch (err) {
+          if (!active()) return false
           this.#log(`archive: cannot compare archived workflows with their rows: ${(err as Error).message}; retrying in ${wait} ms`)
           await sleep(wait, undefined, { ref: false })
           wait = Math.min(wait * 2, 10_000)
@@ -44,10 +49,11 @@ export class RowVersions {
         wait = 1000
         for (const e of batch) {
           const v = versions.get(e.uid)
-          if (v !== undefined && v < e.resourceVersion) changed(e)
+          if (v !== undefined && v < e.resourceVersion) changed(e.uid)
         }
         i += BATCH
       }
+      return true
     } finally {
       this.#busy = false
     }

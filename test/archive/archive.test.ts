@@ -80,6 +80,24 @@ test('a change to a workflow after it was archived reaches its row, with nothing
   assert.equal(got.body.metadata.labels?.[STATUS], 'Persisted')
 })
 
+test('a row deleted from the archive stays deleted when its live workflow changes; an upstream row (no version) takes the change', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const url = s.databaseUrl as string
+  finished(s, 'deleted-row')
+  finished(s, 'upstream-row')
+  await until('archived', () => liveStatus(s, 'deleted-row') === 'Archived' && liveStatus(s, 'upstream-row') === 'Archived')
+  const uid = s.emulator.get(WF, 'deleted-row')?.metadata.uid as string
+  assert.equal((await s.req(`/api/v1/archived-workflows/${uid}`, { method: 'DELETE' })).status, 200)
+  await sqlQuery(url, "UPDATE argo_archived_workflows SET resourceversion = NULL WHERE name = 'upstream-row'")
+  s.emulator.patch(WF, 'deleted-row', { metadata: { labels: { reviewed: 'yes' } } })
+  s.emulator.patch(WF, 'upstream-row', { metadata: { labels: { reviewed: 'yes' } } })
+  const reviewed = async (name: string) => (await sqlQuery<{ r: string | null }>(url,
+    "SELECT workflow->'metadata'->'labels'->>'reviewed' AS r FROM argo_archived_workflows WHERE name = $1", [name]))[0]?.r
+  await until('the upstream row changed', async () => (await reviewed('upstream-row')) === 'yes')
+  await s.server.archive.archiver?.idle()
+  assert.equal(await reviewed('deleted-row'), undefined, 'no row again')
+})
+
 test('\\u0000 round-trips through jsonb; the stored JSON is readable as upstream stores it', async (t) => {
   const s = await startStack(t, { database: true, args: archiveArgs })
   const wf = finished(s, 'nul', { message: 'a\u0000b \\u0000 literal' })

@@ -35,3 +35,10 @@ export async function until<T>(what: string, fn: () => T | undefined | false | P
 export const liveStatus = (s: Pick<Stack, 'emulator'>, name: string, ns = 'argo') => s.emulator.get({ ...WF, namespace: ns }, name)?.metadata.labels?.[STATUS]
 
 export const archiveArgs = ['--archive-lease-seconds', '1']
+
+/** The archiving Lease as a crashed leader leaves it: freshly renewed, so no other server leads for `seconds`. */
+export function crashedLeader(s: Pick<Stack, 'emulator'>, seconds: number): void {
+  const renewTime = new Date().toISOString().replace('Z', '000Z')
+  s.emulator.patch({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'argo' }, 'argo-server-archiver',
+    { spec: { holderIdentity: 'crashed', renewTime, leaseDurationSeconds: seconds } })
+}

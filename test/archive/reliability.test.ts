@@ -8,7 +8,7 @@ import { migrateToLatest, openDatabase } from '../../src/db/database.js'
 import { freshDatabase, ownPostgres, sqlQuery } from '../harness/postgres.js'
 import { aWorkflow, startStack } from '../harness/stack.js'
 import { openStream, watchEvents } from '../harness/streams.js'
-import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
+import { archiveArgs, crashedLeader, finished, liveStatus, STATUS, until, WF } from './helpers.js'
 
 const count = async (url: string) => Number((await sqlQuery<{ n: string }>(url, 'SELECT count(*) AS n FROM argo_archived_workflows'))[0]?.n)
 
@@ -43,9 +43,7 @@ test('a change to an archived workflow made while no server ran reaches its row 
   s.emulator.patch(WF, 'changed', { metadata: { labels: { reviewed: 'yes' } } })
   // The next server leads only once Postgres is down (the Lease names a crashed holder for 4 s more): it compares
   // once Postgres is back, not at the next scan a minute on.
-  const now = new Date().toISOString().replace('Z', '000Z')
-  s.emulator.patch({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'argo' }, 'argo-server-archiver',
-    { spec: { holderIdentity: 'crashed', renewTime: now, leaseDurationSeconds: 4 } })
+  crashedLeader(s, 4)
   await s.restartServer()
   await new Promise((r) => setTimeout(r, 1000))
   await pg.stop()
@@ -57,6 +55,25 @@ test('a change to an archived workflow made while no server ran reaches its row 
   assert.equal(after.get('changed')?.rv, s.emulator.get(WF, 'changed')?.metadata.resourceVersion)
   assert.equal(after.get('unchanged')?.xmin, before.get('unchanged')?.xmin, 'the unchanged row was not written again')
   assert.equal(liveStatus(s, 'changed'), 'Archived')
+})
+
+test('a change made while no server ran reaches the archive even if the workflow is deleted before the next leader compares', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  const url = s.databaseUrl as string
+  finished(s, 'gone')
+  await until('archived', () => liveStatus(s, 'gone') === 'Archived')
+  const row = async () => (await sqlQuery<{ rv: string; reviewed: string | null }>(url,
+    "SELECT resourceversion AS rv, workflow->'metadata'->'labels'->>'reviewed' AS reviewed FROM argo_archived_workflows WHERE name = 'gone'"))[0]
+  await until('the row current', async () => (await row())?.rv === s.emulator.get(WF, 'gone')?.metadata.resourceVersion)
+  await s.stopServer()
+  s.emulator.patch(WF, 'gone', { metadata: { labels: { reviewed: 'yes' } } })
+  // The next server leads only 4 s on (a crashed holder's Lease); the workflow is deleted (TTL) meanwhile.
+  crashedLeader(s, 4)
+  await s.restartServer()
+  await until('synced', () => s.server.archive.elector?.leader === false)
+  await new Promise((r) => setTimeout(r, 500))
+  s.emulator.remove(WF, 'gone')
+  await until('the change archived from its last state', async () => (await row())?.reviewed === 'yes')
 })
 
 test('Postgres stopped mid-archive: archiving backs off, logs, and loses nothing once it is back', async (t) => {
@@ -198,11 +215,9 @@ test('two replicas: one Lease holder archives, no duplicates, the other takes ov
   const lease = a.emulator.get({ group: 'coordination.k8s.io', resource: 'leases', namespace: 'argo' }, 'argo-server-archiver')
   assert.equal((lease?.spec as { holderIdentity?: string }).holderIdentity, a.server.archive.elector?.identity)
   // The leader dies without releasing the Lease: the other replica waits for it to expire, then archives.
-  const LEASES = { group: 'coordination.k8s.io', resource: 'leases', namespace: 'argo' }
   await a.stopServer()
-  // As if it had crashed: the Lease still names it, freshly renewed.
-  const now = new Date().toISOString().replace('Z', '000Z')
-  a.emulator.patch(LEASES, 'argo-server-archiver', { spec: { holderIdentity: 'crashed', renewTime: now, leaseDurationSeconds: 2 } })
+  // As if it had crashed: the Lease still names a holder, freshly renewed.
+  crashedLeader(a, 2)
   // An archived workflow changed while nobody leads: b saw it following, and writes it once it leads.
   a.emulator.patch(WF, 'x-0', { metadata: { labels: { reviewed: 'yes' } } })
   await new Promise((r) => setTimeout(r, 1000))
