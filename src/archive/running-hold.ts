@@ -59,9 +59,9 @@ export class RunningHold {
   }
 
   #todo(e: IndexEntry): boolean {
-    if (finishedEntry(e)) {
-      return e.archiveHold && e.labels[ARCHIVING_STATUS] !== 'Pending' && isManagedBy(e.labels, this.o.instanceId) && !this.o.archives(e)
-    }
+    // Another instance's workflows are its server's to hold and let go.
+    if (!isManagedBy(e.labels, this.o.instanceId)) return false
+    if (finishedEntry(e)) return e.archiveHold && e.labels[ARCHIVING_STATUS] !== 'Pending' && !this.o.archives(e)
     return e.archiveHold !== this.wants(e)
   }
 

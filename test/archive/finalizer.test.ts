@@ -158,13 +158,20 @@ test("an archiving server leaves another instance's held workflows alone: that i
     before: (e) => {
       finished({ emulator: e }, 'theirs', { labels: { 'workflows.argoproj.io/controller-instanceid': 'other', [STATUS]: 'Pending' } })
       e.patch(WF, 'theirs', { metadata: { finalizers: [FINALIZER] } })
+      // Held while it runs by the other instance's server.
+      running({ emulator: e }, 'theirs-running', { 'workflows.argoproj.io/controller-instanceid': 'other' })
+      e.patch(WF, 'theirs-running', { metadata: { finalizers: [FINALIZER] } })
       finished({ emulator: e }, 'ours')
     },
   })
   await until('ours archived', () => liveStatus(s, 'ours') === 'Archived')
+  // Ours, running, created after theirs: held once the events before it were looked at.
+  running(s, 'ours-running')
+  await until('ours held', () => (s.emulator.get(WF, 'ours-running')?.metadata.finalizers as string[] | undefined)?.includes(FINALIZER))
   await s.server.archive.archiver?.idle()
   // Before, the scan took it for one of ours that was no longer to be archived, and let it go.
   assert.deepEqual(s.emulator.get(WF, 'theirs')?.metadata.finalizers, [FINALIZER])
+  assert.deepEqual(s.emulator.get(WF, 'theirs-running')?.metadata.finalizers, [FINALIZER])
 })
 
 test('while Postgres is down, a probe that had nothing to write (a held workflow running again, let go) does not end the backoff', async (t) => {
