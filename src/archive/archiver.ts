@@ -11,7 +11,7 @@ import { markPending } from './marks.js'
 import { RecentChanges } from './recent-changes.js'
 import { FINISHED, held, objectOf } from './record.js'
 import { RowVersions, type Version } from './row-versions.js'
-import { RunningHold } from './running-hold.js'
+import { finishedEntry, RunningHold } from './running-hold.js'
 import { ARCHIVING_STATUS } from './types.js'
 import { WriteBackoff } from './write-backoff.js'
 import { writeItem, type Item, type WriteContext } from './write-item.js'
@@ -112,6 +112,8 @@ export class Archiver {
       if (ev.type === 'DELETED' || ev.entry.labels[ARCHIVING_STATUS] === 'Archived') this.#written.delete(ev.entry.uid)
       // Not the labelling itself (Pending before): a user's or the controller's change to an archived workflow.
       const changed = ev.type === 'MODIFIED' && ev.prev?.labels[ARCHIVING_STATUS] === 'Archived' && this.#eligible(ev.entry, true)
+      // Finished just now with the label on (a copied manifest): its row may not exist yet.
+      const finishing = changed && ev.prev !== undefined && !finishedEntry(ev.prev)
       if (ev.type === 'DELETED') {
         // Archived, and not compared with its row yet: it may have changed while no server ran (see #uncompared).
         const unseen = this.#uncompared.delete(ev.entry.uid) && this.#eligible(ev.entry, true)
@@ -121,8 +123,8 @@ export class Archiver {
       } else if (this.#leader) {
         this.#runningHold.check(ev.entry)
         if (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId)) this.#enqueue({ entry: ev.entry, deleted: false })
-        else if (changed) this.#enqueue({ entry: ev.entry, deleted: false, again: true })
-      } else if (changed) this.#recent.add(ev.entry)
+        else if (changed) this.#enqueue({ entry: ev.entry, deleted: false, again: true, finishing })
+      } else if (changed) this.#recent.add(ev.entry, finishing)
       else if (this.#followerMayHold(ev.entry)) this.#followerHold.add(ev.entry)
     })
     void synced.then(() => {
@@ -225,10 +227,11 @@ export class Archiver {
 
   #scan(): void {
     // Changes to archived workflows seen while another replica led, which it may have died before writing.
-    for (const seen of this.#recent.take()) {
+    for (const { entry: seen, finishing } of this.#recent.take()) {
       const live = this.#o.store.get(seen.uid)
       const entry = live && live.resourceVersion > seen.resourceVersion ? live : seen
-      if (this.#eligible(entry, true)) this.#enqueue({ entry, deleted: false, again: true })
+      // Gone meanwhile: its last state, which any replica writes (it survives a step-down).
+      if (this.#eligible(entry, true)) this.#enqueue({ entry, deleted: !live, again: true, finishing })
     }
     const archived: Version[] = []
     for (const e of this.#o.store.entries('')) {
@@ -264,7 +267,9 @@ export class Archiver {
     const old = this.#queue.get(item.entry.uid)
     // The newest version wins; a deletion is kept as such (its last state cannot be labelled any more).
     if (old && old.entry.resourceVersion > item.entry.resourceVersion) return
-    const queued = old?.deleted ? { entry: item.entry, deleted: true } : item
+    let queued: Item = old?.deleted ? { entry: item.entry, deleted: true } : item
+    // A newer change to one that finished with the Archived label on still may have no row to update.
+    if (old?.finishing && queued.again) queued = { ...queued, finishing: true }
     this.#queue.set(item.entry.uid, queued)
     if (!queued.deleted && !queued.entry.labels[ARCHIVING_STATUS]) this.#unheld.add(item.entry.uid)
     else this.#unheld.delete(item.entry.uid)

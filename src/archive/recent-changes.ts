@@ -9,7 +9,7 @@ const MAX_KEPT = 10_000
  */
 export class RecentChanges {
   readonly #keptMs: number
-  readonly #changes = new Map<string, { entry: IndexEntry; at: number }>()
+  readonly #changes = new Map<string, { entry: IndexEntry; at: number; finishing: boolean }>()
 
   constructor(keptMs: number) {
     this.#keptMs = keptMs
@@ -19,19 +19,20 @@ export class RecentChanges {
     return this.#changes.has(uid)
   }
 
-  add(entry: IndexEntry): void {
+  /** @param finishing it finished with the Archived label on (see write-item.ts): its row may not exist yet */
+  add(entry: IndexEntry, finishing = false): void {
     const old = this.#changes.get(entry.uid)
     if (old && old.entry.resourceVersion > entry.resourceVersion) return
     // Re-inserted, so the map stays in the order of the last change.
     this.#changes.delete(entry.uid)
-    this.#changes.set(entry.uid, { entry, at: Date.now() })
+    this.#changes.set(entry.uid, { entry, at: Date.now(), finishing: finishing || old?.finishing === true })
     this.#trim()
   }
 
   /** The changes still within the window, oldest first; forgotten here. */
-  take(): IndexEntry[] {
+  take(): { entry: IndexEntry; finishing: boolean }[] {
     this.#trim()
-    const out = [...this.#changes.values()].map((c) => c.entry)
+    const out = [...this.#changes.values()].map(({ entry, finishing }) => ({ entry, finishing }))
     this.#changes.clear()
     return out
   }

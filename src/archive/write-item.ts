@@ -10,9 +10,11 @@ import { fromDatabase } from './write-backoff.js'
 
 /**
  * A version to write. `deleted`: its last state, which cannot be labelled any more. `again`: a change made after it
- * was archived (labelled Archived before and after), written as it is, with nothing written to Kubernetes.
+ * was archived (labelled Archived before and after), written as it is, with nothing written to Kubernetes but the
+ * release of a hold; it only updates the row, unless `finishing`: it finished with that label on (a manifest copied
+ * from a live archived workflow), so its row may not exist yet.
  */
-export interface Item { entry: IndexEntry; deleted: boolean; again?: boolean }
+export interface Item { entry: IndexEntry; deleted: boolean; again?: boolean; finishing?: boolean }
 
 /** What writing an item takes from the Archiver. */
 export interface WriteContext {
@@ -72,7 +74,7 @@ export async function writeItem(c: WriteContext, item: Item): Promise<boolean> {
     if (lost) c.log(`archive: workflow ${namespace}/${name} (${entry.uid}): ${lost}`)
   }
   // A change after archiving updates the row; one deleted from the archive (or expired) stays deleted.
-  const written = await fromDatabase(c.writer.upsert(toRecord(obj, entry, phase, rv), item.again === true))
+  const written = await fromDatabase(c.writer.upsert(toRecord(obj, entry, phase, rv), item.again === true && item.finishing !== true))
   if (written) c.wrote()
   const release = finalizers.includes(ARCHIVE_FINALIZER) ? { finalizers: released(finalizers) } : {}
   // Run again and held while it ran (RunningHold), it is let go once written again; nothing else is patched.

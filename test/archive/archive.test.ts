@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { startRunner } from '../../emulator/runner.js'
 import { sqlQuery } from '../harness/postgres.js'
 import { aWorkflow, startStack } from '../harness/stack.js'
+import { openStream, watchEvents } from '../harness/streams.js'
 import { archiveArgs, finished, liveStatus, STATUS, until, WF } from './helpers.js'
 
 type Wf = { metadata: { name: string; uid: string; namespace: string; labels?: Record<string, string> }; status?: Record<string, unknown>; spec?: Record<string, unknown> }
@@ -96,6 +97,21 @@ test('a row deleted from the archive stays deleted when its live workflow change
   await until('the upstream row changed', async () => (await reviewed('upstream-row')) === 'yes')
   await s.server.archive.archiver?.idle()
   assert.equal(await reviewed('deleted-row'), undefined, 'no row again')
+})
+
+test('a workflow created labelled Archived (a copied live manifest) gets its row when it finishes', async (t) => {
+  const s = await startStack(t, { database: true, args: archiveArgs })
+  s.emulator.create(WF, {
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'copy', labels: { [STATUS]: 'Archived' } },
+    spec: { entrypoint: 'main', templates: [{ name: 'main', container: { image: 'busybox' } }] },
+    status: { phase: 'Running', startedAt: '2026-03-01T00:00:00Z' },
+  })
+  // Seen running by the server (its watch stream has it), then it finishes.
+  const seen = await openStream(s, '/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3Dcopy')
+  await seen.until(() => watchEvents(seen).length > 0)
+  seen.close()
+  s.emulator.patch(WF, 'copy', { metadata: { labels: { 'workflows.argoproj.io/completed': 'true' } }, status: { phase: 'Succeeded', finishedAt: '2026-03-01T00:01:00Z' } })
+  await until('its row', async () => (await sqlQuery<{ phase: string }>(s.databaseUrl as string, "SELECT phase FROM argo_archived_workflows WHERE name = 'copy'"))[0]?.phase === 'Succeeded')
 })
 
 test('\\u0000 round-trips through jsonb; the stored JSON is readable as upstream stores it', async (t) => {
