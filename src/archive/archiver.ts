@@ -9,9 +9,9 @@ import type { ArchiveWriter } from './archive-repository.js'
 import { FollowerHold } from './follower-hold.js'
 import { markPending } from './marks.js'
 import { RecentChanges } from './recent-changes.js'
-import { FINISHED, held, objectOf } from './record.js'
+import { finishedEntry, finishedPhase, held, objectOf } from './record.js'
 import { RowVersions, type Version } from './row-versions.js'
-import { finishedEntry, RunningHold } from './running-hold.js'
+import { RunningHold } from './running-hold.js'
 import { ARCHIVING_STATUS } from './types.js'
 import { WriteBackoff } from './write-backoff.js'
 import { writeItem, type Item, type WriteContext } from './write-item.js'
@@ -95,7 +95,7 @@ export class Archiver {
     this.#runningHold = new RunningHold({
       kube: opts.kube, store: opts.store, instanceId: opts.instanceId, enabled: opts.holdUnfinished ?? true, log: opts.log,
       wanted: (e) => this.#enabled && isManagedBy(e.labels, opts.instanceId) && matchesLabels(this.#selector, e.labels),
-      archives: (e) => this.#eligible(e) && FINISHED.has(String(objectOf(e).status?.phase ?? '')),
+      archives: (e) => this.#eligible(e) && finishedPhase(objectOf(e)),
     })
     this.#followerHold = new FollowerHold({ kube: opts.kube, store: opts.store, unheld: this.#followerMayHold, log: opts.log })
     const { initial, max } = opts.backoffMs ?? { initial: 500, max: 10_000 }
@@ -181,14 +181,15 @@ export class Archiver {
     this.#selector = s.selector
     this.#enabled = s.enabled
     if (!s.enabled) this.#dropLive()
-    this.#holdUnfinished()
+    // The scan looks at the holds too; before it can run, only they are looked at.
     if (this.#leader && this.#synced) this.#scan()
+    else this.#holdUnfinished()
   }
 
   setLeader(leader: boolean): void {
     this.#leader = leader
-    this.#holdUnfinished()
     if (leader && this.#synced) this.#scan()
+    else this.#holdUnfinished()
     if (!leader) {
       this.#runningHold.setActive(false)
       this.#dropLive()
@@ -234,6 +235,8 @@ export class Archiver {
       if (this.#eligible(entry, true)) this.#enqueue({ entry, deleted: !live, again: true, finishing })
     }
     const archived: Version[] = []
+    // Leading with the cache synced (the scan runs only then): the holds of unfinished workflows are looked at here.
+    this.#runningHold.setActive(true)
     for (const e of this.#o.store.entries('')) {
       this.#runningHold.check(e)
       if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })
@@ -244,7 +247,7 @@ export class Archiver {
     void this.#rows.compare(archived, (uid) => {
       const live = this.#o.store.get(uid)
       if (!this.#leader || !live || this.#busy.has(uid) || this.#queue.has(uid) || !this.#eligible(live, true)) return
-      if (FINISHED.has(String(objectOf(live).status?.phase ?? ''))) this.#enqueue({ entry: live, deleted: false, again: true })
+      if (finishedPhase(objectOf(live))) this.#enqueue({ entry: live, deleted: false, again: true })
     }, () => this.#leader && !this.#stopped).then((all) => {
       if (all) this.#uncompared.clear()
     })
@@ -258,7 +261,7 @@ export class Archiver {
     const status = e.labels[ARCHIVING_STATUS]
     // Finished by its finishedAt, or by the controller's completed label (upstream archives on the phase, so a
     // workflow a driver left without finishedAt is archived too)
-    const finished = e.group === 1 || e.labels['workflows.argoproj.io/completed'] === 'true'
+    const finished = finishedEntry(e)
     return this.#enabled && finished && (archived ? status === 'Archived' : status !== 'Archived' && status !== 'Persisted')
       && isManagedBy(e.labels, this.#o.instanceId) && matchesLabels(this.#selector, e.labels)
   }
@@ -319,7 +322,7 @@ export class Archiver {
       const item = this.#queue.get(uid)
       if (!item || item.deleted || item.again || this.#busy.has(uid)) continue
       const obj = objectOf(item.entry)
-      if (!FINISHED.has(String(obj.status?.phase ?? '')) || !this.#eligible(item.entry)) continue
+      if (!finishedPhase(obj) || !this.#eligible(item.entry)) continue
       this.#holding++
       // Busy meanwhile: no write of it races the label patch. Its labelled version comes back through the watch and
       // replaces this one in the queue.

@@ -2,7 +2,7 @@ import type { KubeClient } from '../kube/client.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { markPending } from './marks.js'
-import { FINISHED, objectOf } from './record.js'
+import { finishedPhase, objectOf } from './record.js'
 
 /** Holds at a time: a burst of finished workflows is labelled a few at once, not all at once. */
 const CONCURRENCY = 4
@@ -36,7 +36,7 @@ export class FollowerHold {
       const e = this.o.store.get(uid)
       if (!e || !this.o.unheld(e)) continue
       const obj = objectOf(e)
-      if (!FINISHED.has(String(obj.status?.phase ?? '')) || obj.metadata.deletionTimestamp !== undefined) continue
+      if (!finishedPhase(obj) || obj.metadata.deletionTimestamp !== undefined) continue
       this.#running++
       markPending(this.o.kube, e, obj)
         .catch((err: unknown) => this.o.log(`archive: cannot label workflow ${e.namespace}/${e.name} Pending: ${(err as Error).message}`))

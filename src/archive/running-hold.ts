@@ -3,14 +3,11 @@ import { isManagedBy } from '../lib/instance-id.js'
 import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { markWorkflow } from './marks.js'
-import { finalizersOf, objectOf, released } from './record.js'
+import { finalizersOf, finishedEntry, objectOf, released } from './record.js'
 import { ARCHIVING_STATUS } from './types.js'
 
 /** Patches at a time: a burst of new workflows is held a few at once. */
 const CONCURRENCY = 4
-
-/** Finished for the archive: by its finishedAt, or by the controller's completed label (as Archiver.#eligible). */
-export const finishedEntry = (e: IndexEntry): boolean => e.group === 1 || e.labels['workflows.argoproj.io/completed'] === 'true'
 
 /**
  * The leader holds every unfinished workflow it is to archive with our finalizer (no label) from the time it first
@@ -53,12 +50,12 @@ export class RunningHold {
 
   /** Looks at a cached version (an event, a scan): queued when it is to be held or let go. */
   check(e: IndexEntry): void {
-    if (!this.#active || !this.#todo(e)) return
+    if (!this.#active || !this.#needsPatch(e)) return
     this.#waiting.add(e.uid)
     this.#pump()
   }
 
-  #todo(e: IndexEntry): boolean {
+  #needsPatch(e: IndexEntry): boolean {
     // Another instance's workflows are its server's to hold and let go.
     if (!isManagedBy(e.labels, this.o.instanceId)) return false
     if (finishedEntry(e)) return e.archiveHold && e.labels[ARCHIVING_STATUS] !== 'Pending' && !this.o.archives(e)
@@ -71,7 +68,7 @@ export class RunningHold {
       this.#waiting.delete(uid)
       // The newest cached version: held, let go or gone meanwhile, nothing is left to do.
       const e = this.o.store.get(uid)
-      if (!e || !this.#todo(e)) continue
+      if (!e || !this.#needsPatch(e)) continue
       const finalizers = finalizersOf(objectOf(e).metadata)
       const hold = !e.archiveHold
       this.#running++
