@@ -92,8 +92,17 @@ export class WorkflowActions {
     return compressNodes(nodes)
   }
 
-  /** Re-runs failed (or selected) nodes in place: their pods deleted first, then the workflow updated (409 if stale). */
-  async retry(identity: Identity, namespace: string, name: string, opts: RetryOptions): Promise<ApiWorkflow> {
+  /**
+   * Re-runs failed (or selected) nodes in place: their pods deleted first, then the workflow updated over the version
+   * read. Deviation: upstream's RetryWorkflow answers 409 when any write comes between; the archive labels a workflow
+   * right after it fails, just when a caller retries it, so a lost race is done again from a fresh read (the pods
+   * already deleted are then not found, which is fine).
+   */
+  retry(identity: Identity, namespace: string, name: string, opts: RetryOptions): Promise<ApiWorkflow> {
+    return onConflictAgain(() => this.#retry(identity, namespace, name, opts))
+  }
+
+  async #retry(identity: Identity, namespace: string, name: string, opts: RetryOptions): Promise<ApiWorkflow> {
     const wf = await this.#fetch(identity, namespace, name)
     const { workflow, podsToDelete } = formulateRetry(wf, opts)
     let status = rec(workflow.status)

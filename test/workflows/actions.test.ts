@@ -194,6 +194,26 @@ test('retry re-runs the failed node in place (its pod deleted), keeps the succee
   assert.notEqual(s.emulator.get(PODS, okPod?.metadata.name ?? '')?.metadata.uid, okPod?.metadata.uid, 'the selected node ran again')
 })
 
+test('a retry that loses a race with another write (e.g. the archive labelling the failed workflow) is done again on the newest version', async (t) => {
+  const { s, runner, create, act, get } = await setup(t)
+  await create('wf1', flaky)
+  const update = { method: 'PUT', path: /workflows\/wf1$/ }
+  s.emulator.fault({ ...update, delayMs: 500 })
+  const retrying = act('wf1', 'retry', { parameters: ['code=0'] })
+  for (const end = Date.now() + 10_000; s.emulator.requestCount(update) === 0;) {
+    assert.ok(Date.now() < end, 'the server never wrote')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  // Between the server's read and its update: the update over the version read is refused (409).
+  s.emulator.patch(WF, 'wf1', { metadata: { labels: { team: 'data' } } })
+  const retried = await retrying
+  ok(retried, 'retry')
+  assert.equal(s.emulator.requestCount(update), 2, 'updated again from a fresh read')
+  assert.equal(retried.body.metadata.labels?.team, 'data', 'the other write is kept')
+  await runner.idle()
+  assert.equal((await get('wf1')).status.phase, 'Succeeded', 'the retry ran, with its new parameter')
+})
+
 test('retry of a running workflow is 400; resubmit makes a new run, memoized only from Failed', async (t) => {
   const { s, runner, create, act, get } = await setup(t)
   await create('waiting', gated)
