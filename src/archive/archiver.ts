@@ -197,9 +197,16 @@ export class Archiver {
     }
   }
 
-  /** Forgets the queued live workflows (deletions stay: every replica writes those). */
+  /**
+   * Forgets the queued live workflows (deletions stay: every replica writes those). Changes after archiving are kept
+   * for the next leader as if seen while another led: their comparison is done, and nothing else would find them.
+   */
   #dropLive(): void {
-    for (const [uid, item] of this.#queue) if (!item.deleted) this.#queue.delete(uid)
+    for (const [uid, item] of this.#queue) {
+      if (item.deleted) continue
+      this.#queue.delete(uid)
+      if (item.again) this.#recent.add(item.entry, item.finishing)
+    }
     this.#unheld.clear()
   }
 
@@ -339,7 +346,12 @@ export class Archiver {
 
   /** @param probe dispatched after a wait: its failure doubles the wait, a failure of a write already in flight does not */
   async #work(item: Item, probe: boolean): Promise<void> {
-    if (this.#stopped || (!item.deleted && !this.#leader)) return
+    if (this.#stopped) return
+    if (!item.deleted && !this.#leader) {
+      // Stepped down since it was queued (a failed write is queued again): kept, as #dropLive does.
+      if (item.again) this.#recent.add(item.entry, item.finishing)
+      return
+    }
     try {
       // A probe that wrote nothing (a newer version on its way, a hold in between) says nothing of the database.
       if (!(await writeItem(this.#writing, item)) && this.#backoff.failing) return

@@ -76,6 +76,27 @@ test('a change made while no server ran reaches the archive even if the workflow
   await until('the change archived from its last state', async () => (await row())?.reviewed === 'yes')
 })
 
+test('a change to an archived workflow the leader could not write before stepping down reaches its row after a deletion', async (t) => {
+  const pg = await ownPostgres(t)
+  const lines: string[] = []
+  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  finished(s, 'w')
+  await until('archived', () => liveStatus(s, 'w') === 'Archived')
+  const row = async () => (await sqlQuery<{ rv: string; reviewed: string | null }>(pg.url,
+    "SELECT resourceversion AS rv, workflow->'metadata'->'labels'->>'reviewed' AS reviewed FROM argo_archived_workflows WHERE name = 'w'"))[0]
+  await until('the row current', async () => (await row())?.rv === s.emulator.get(WF, 'w')?.metadata.resourceVersion)
+  // Changed while its row cannot be written; the leader then loses the Lease, and the workflow is deleted.
+  await pg.stop()
+  s.emulator.patch(WF, 'w', { metadata: { labels: { reviewed: 'yes' } } })
+  await until('the write failed', () => lines.some((l) => l.includes('cannot archive workflow argo/w')), 20_000)
+  crashedLeader(s, 4)
+  await until('stepped down', () => s.server.archive.elector?.leader === false, 5_000)
+  s.emulator.remove(WF, 'w')
+  await pg.start()
+  // Before, the step-down forgot the change, and nothing was left to find it: the row kept the version before it.
+  await until('the change archived from its last state', async () => (await row().catch(() => undefined))?.reviewed === 'yes', 20_000)
+})
+
 test('Postgres stopped mid-archive: archiving backs off, logs, and loses nothing once it is back', async (t) => {
   const pg = await ownPostgres(t)
   const lines: string[] = []
