@@ -130,7 +130,7 @@ export async function execute<R>(db: Db, q: RawBuilder<R>): Promise<QueryResult<
       throw new ApiError(GrpcCode.Unavailable, 'the archive database is unavailable: it refuses the server\'s credentials', { cause: err })
     }
     // undefined_table, undefined_column: a schema changed under the server (a table dropped, migrations rolled back)
-    if (code === '42P01' || code === '42703') throw ApiError.internal(`the archive database lacks this server's schema: ${(err as Error).message}`, err)
+    if (code === '42P01' || code === '42703') throw ApiError.internal("the archive database lacks this server's schema", err)
     throw err
   }
 }

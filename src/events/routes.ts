@@ -4,7 +4,6 @@ import { z } from 'zod'
 import type { AccessReview } from '../auth/access-review.js'
 import { identityOf } from '../auth/hook.js'
 import { ApiError } from '../http/errors.js'
-import { asApiError } from '../http/error-handler.js'
 import { NamespaceParams, listOptionsQuery } from '../http/query.js'
 import { parsePosition } from '../kube/hub-event.js'
 import { refuseInOutage } from '../kube/outage.js'
@@ -78,7 +77,7 @@ export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches;
         }, from)
         stream.onClose(unsubscribe)
       } catch (err) {
-        stream.fail(asApiError(err))
+        stream.fail(err)
       }
     })
   }

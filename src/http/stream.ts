@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { applyFields, parseFields, type FieldMask } from '../lib/fields.js'
+import { asApiError } from './error-handler.js'
 import { ApiError, GrpcCode, streamErrorBody } from './errors.js'
 import { SharedFrames } from './shared-frames.js'
 import { toWireJson } from './wire.js'
@@ -34,6 +35,7 @@ export interface StreamSettings {
 export class EventStream {
   readonly sse: boolean
   readonly #reply: FastifyReply
+  readonly #log: FastifyBaseLogger
   readonly #settings: StreamSettings
   readonly #mask: FieldMask | undefined
   readonly #ids: boolean
@@ -49,6 +51,7 @@ export class EventStream {
   constructor(req: FastifyRequest, reply: FastifyReply, settings: StreamSettings) {
     this.sse = req.headers.accept === 'text/event-stream'
     this.#reply = reply
+    this.#log = req.log
     this.#settings = settings
     // The forwarder applies `fields` to every chunk, whatever the endpoint (spec §2.3): read from the URL, since a
     // route's schema declares only upstream's parameters (WatchEvents' has no `fields`) and strips the rest.
@@ -120,7 +123,7 @@ export class EventStream {
       }
     }
     void send().catch((err: unknown) => {
-      this.fail(err instanceof ApiError ? err : ApiError.internal(`stream: ${(err as Error).message}`, err))
+      this.fail(err)
     }).finally(() => {
       const held = this.#held ?? []
       this.#held = undefined
@@ -237,10 +240,13 @@ export class EventStream {
 
   /**
    * Ends the stream with an error: before any byte with the status of its code, after with an `{"error":…}` chunk
-   * (the status is already 200). Spec §3.
+   * (the status is already 200). Spec §3. An unexpected error is "internal error" to the client, its detail logged,
+   * as the error handler does for unary calls.
    */
-  fail(err: ApiError): void {
+  fail(error: unknown): void {
     if (this.#closed) return
+    const err = asApiError(error)
+    if (err.code === GrpcCode.Internal) this.#log.error({ err: err.cause ?? error }, `stream failed: ${err.message}`)
     const body = toWireJson({ error: streamErrorBody(err) })
     if (!this.#opened) {
       this.#opened = true

@@ -58,7 +58,8 @@ export function toApiError(err: unknown): ApiError {
   }
   const e = err as { code?: unknown; message?: unknown; type?: unknown; name?: unknown }
   if (e && (e.type === 'system' || e.name === 'FetchError' || e.name === 'AbortError')) return apiUnavailable(err)
-  return ApiError.internal(err instanceof Error ? err.message : String(err), err)
+  // Not the apiserver's answer (a bug, a client library failure): its text is for the log (the cause), not the caller.
+  return ApiError.internal('internal error', err)
 }
 
 /**

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { identityOf } from '../auth/hook.js'
 import type { Identity } from '../auth/identity.js'
-import { asApiError } from '../http/error-handler.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
 import type { OutageNotice } from '../kube/watch-hub.js'
 import type { WorkflowService } from '../workflows/service.js'
@@ -45,7 +44,7 @@ export function logRoutes(app: FastifyInstance, deps: LogRoutesDeps): void {
     try {
       identity = identityOf(req)
     } catch (err) {
-      return new EventStream(req, reply, settings).fail(asApiError(err))
+      return new EventStream(req, reply, settings).fail(err)
     }
     // A bad query (grep, negative tailLines…) is a unary 400 before the stream exists, like other bad parameters.
     const request: LogRequest = toLogRequest(params.namespace, params.name, q, deps.grepBudgetMs)
@@ -53,9 +52,7 @@ export function logRoutes(app: FastifyInstance, deps: LogRoutesDeps): void {
     try {
       await service.stream(identity, request, out)
     } catch (err) {
-      const e = asApiError(err)
-      if (e.httpStatus >= 500) req.log.error({ err: e.cause ?? err }, e.message)
-      out.fail(e)
+      out.fail(err)
     }
   }
 

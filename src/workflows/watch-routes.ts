@@ -2,8 +2,6 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { identityOf } from '../auth/hook.js'
-import { ApiError } from '../http/errors.js'
-import { asApiError } from '../http/error-handler.js'
 import { NamespaceParams, listOptionsQuery } from '../http/query.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
 import { watchWorkflows, type WatchDeps } from './watch.js'
@@ -30,9 +28,7 @@ export function workflowWatchRoutes(app: FastifyInstance, deps: { watch: WatchDe
           resumeFrom: typeof lastEventId === 'string' && lastEventId ? lastEventId : req.query['listOptions.resourceVersion'],
         }, stream)
       } catch (err) {
-        const e = asApiError(err)
-        if (e.httpStatus >= 500 && !(err instanceof ApiError)) req.log.error({ err }, 'watch failed')
-        stream.fail(e)
+        stream.fail(err)
       }
     })
   }

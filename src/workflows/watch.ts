@@ -135,12 +135,13 @@ const MAX_QUEUED = 1_000
  * JSON as it is). One whose nodes are compressed or offloaded is put back first, asynchronously, and holds the
  * events after it until it has gone out.
  */
-function orderedSender(hydrate: (json: string) => Promise<string>, fail: (err: ApiError) => void) {
+function orderedSender(hydrate: (json: string) => Promise<string>, fail: (err: unknown) => void) {
   let pending: Promise<void> | undefined
   let queued = 0
   const onError = (err: unknown) => {
     try {
-      fail(ApiError.internal(`watch: ${err instanceof Error ? err.message : String(err)}`, err))
+      // An offload read's 503 stays a 503; anything unexpected is logged by the stream and sent as internal.
+      fail(err)
     } catch {
       // the stream is gone already
     }

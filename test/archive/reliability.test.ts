@@ -172,12 +172,13 @@ test('migrations skipped on a database without them (all, or this server\'s): a 
   await new Migrator({ db: db.kysely, provider: migrationProvider() }).migrateTo('0002_resource_version_and_keyset')
   await db.close()
   await assert.rejects(startStack(t, { database: partly, args: ['--skip-migrations'] }), message('0003_label_copies, 0004_offload_table'))
-  // A table dropped under a running server: reads say what is wrong instead of a bare "internal error".
+  // A table dropped under a running server: reads say what is wrong instead of a bare "internal error" (Postgres's
+  // own text, naming the table, goes to the log only).
   const s = await startStack(t, { database: true })
   await sqlQuery(s.databaseUrl as string, 'DROP TABLE argo_archived_workflows_labels')
   const r = await s.json<{ code: number; message: string }>('/api/v1/archived-workflows?listOptions.labelSelector=team%3Dx')
   assert.deepEqual([r.status, r.body.code], [500, 13])
-  assert.match(r.body.message, /^the archive database lacks this server's schema: relation "argo_archived_workflows_labels" does not exist$/)
+  assert.equal(r.body.message, "the archive database lacks this server's schema")
 })
 
 test('a migration waits at most 10 s behind a long transaction instead of freezing the archive, then succeeds on the next start', async (t) => {
