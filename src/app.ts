@@ -1,9 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Gatekeeper } from './auth/gatekeeper.js'
 import { installAuthentication } from './auth/hook.js'
 import { installJsonBodyParser } from './http/body.js'
 import { clientErrorHandler, frameworkErrors, installErrorHandler, MAX_PARAM_LENGTH } from './http/error-handler.js'
-import { requestLogFields } from './http/log.js'
+import { staticPage, type StaticPageOptions } from './http/static-page.js'
 import { installOpenApi } from './http/openapi.js'
 import { installUrlGuard } from './http/query.js'
 import { serverFactory } from './http/server-factory.js'
@@ -61,15 +61,18 @@ export interface AppServices {
 
 export interface AppOptions {
   bodyLimit: number
-  logger: FastifyServerOptions['logger']
+  /** the server's logger (createLogger); absent: nothing is logged */
+  log?: FastifyBaseLogger
   https?: { key: string; cert: string }
   rateLimit: RateLimitOptions
+  /** headers of the pages outside the API (the UI's, upstream) */
+  staticPage: StaticPageOptions
 }
 
 /** The HTTP application: plugins, then one line per API service. It does not listen (main.ts does). */
 export async function buildApp(opts: AppOptions, s: AppServices): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger && typeof opts.logger === 'object' ? { ...opts.logger, serializers: { req: requestLogFields } } : opts.logger,
+    ...(opts.log ? { loggerInstance: opts.log } : {}),
     bodyLimit: opts.bodyLimit,
     // Far past the longest Kubernetes name (253; Fastify's default of 100 is shorter): a longer name or namespace
     // reaches its handler and gets Kubernetes' own answer, as upstream (404 by name, an empty list in a namespace).
@@ -86,7 +89,7 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
     serverFactory: serverFactory(opts.https),
     ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance
-  installErrorHandler(app)
+  installErrorHandler(app, staticPage(opts.staticPage))
   // First of every request's hooks, as upstream's middleware comes before its routes (spec §0, §7.4).
   installRateLimit(app, opts.rateLimit)
   installJsonBodyParser(app, opts.bodyLimit)

@@ -6,6 +6,7 @@ import { baseHrefDir, startSso } from './auth/sso/index.js'
 import { parseClusterSettings, type ClusterSettings } from './config/configmap.js'
 import type { Config } from './config/schema.js'
 import { ApiError, GrpcCode } from './http/errors.js'
+import { createLogger } from './http/log.js'
 import { selfSignedCertificate } from './http/tls.js'
 import { InfoService } from './info/service.js'
 import { KubeClient } from './kube/client.js'
@@ -39,18 +40,17 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   const kc = loadKubeConfig(source)
   const kube = new KubeClient(kc)
   const managedNamespace = config.namespaced ? config.managedNamespace || config.namespace : ''
-  const settings = parseClusterSettings(await readConfigMap(kube, config), config.allowedLinkProtocol)
+  const log = createLogger({ level: config.loglevel, format: config.logFormat, stream: extra.logStream })
+  const settings = parseClusterSettings(await readConfigMap(kube, config, log), config.allowedLinkProtocol)
 
   const store = new WorkflowStore()
-  const logger = { level: config.loglevel, ...(extra.logStream ? { stream: extra.logStream } : {}) }
-  const app0log = (msg: string, err?: unknown) => console.error(`${msg}${err ? `: ${(err as Error).message ?? String(err)}` : ''}`)
   // One watch of workflows per server feeds the list store and, through it, every watching client.
   // Streams end --watch-outage-seconds after the API's last answer: the informer's detection counts into it.
   const outageMs = config.watchOutageSeconds * 1000
   const hub = new WatchHub<IndexEntry>({ historyBytes: config.watchHistoryBytes, outageMs })
   store.subscribe((event) => hub.publish(event))
   const informer = new Informer(kube.listSource(Workflows, managedNamespace), store, {
-    log: app0log, onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(outageMs),
+    log: (msg, err) => log.warn(err ? `${msg}: ${err instanceof Error ? err.message : String(err)}` : msg), onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(outageMs),
     onProgress: (rv) => hub.advance(Number(rv) || 0),
   })
   const ready = () => waitFor(informer.synced, SYNC_WAIT_MS)
@@ -60,14 +60,13 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   const access = new AccessReview({ outages: hub })
   const eventWatches = new EventWatches(kube, config.watchOutageSeconds * 1000)
   const gatekeeper = new Gatekeeper(config.modes, kc, kube)
-  let appLog: FastifyBaseLogger | undefined
-  const sso = await startSso(config, settings, kube, gatekeeper, { info: (m) => appLog?.info(m), warn: (m) => appLog?.warn(m) })
+  const sso = await startSso(config, settings, kube, gatekeeper, { info: (m) => log.info(m), warn: (m) => log.warn(m) })
   const info = new InfoService({
     settings,
     managedNamespace,
     modals: { feedback: config.env.feedbackModal, firstTimeUser: config.env.firstTimeUserModal, newVersion: config.env.newVersionModal },
   })
-  const warn = (m: string) => (appLog ? appLog.warn(m) : console.error(m))
+  const warn = (m: string) => log.warn(m)
   const archive = await startArchive({
     config, settings, kube, store, access, synced: informer.synced, managedNamespace, log: warn,
     // Called at request time, once `workflows` (which reads the archive) exists.
@@ -85,7 +84,8 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   })
   const app = await buildApp({
     bodyLimit: config.requestBodyLimit,
-    logger,
+    log,
+    staticPage: { hsts: config.secure && config.hsts, xFrameOptions: config.xFrameOptions, corsAllowOrigin: config.accessControlAllowOrigin },
     https: config.secure ? await selfSignedCertificate() : undefined,
     rateLimit: { perSecond: config.apiRateLimit, keyHeaders: config.env.ipKeyFuncHeaders },
   }, {
@@ -107,7 +107,6 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
     cron: new CronWorkflowService(settings.instanceID),
     oauth2: { sso, baseHref: baseHrefDir(config.baseHref), redirectUrl: settings.sso?.redirectUrl ?? '' },
   })
-  appLog = app.log
   // Started last: a start-up that fails before here (an archive migration, say) leaves no watch running.
   informer.start()
   void informer.synced.then(() => hub.reset(Number(store.resourceVersion) || 0))
@@ -128,12 +127,12 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   }
 }
 
-async function readConfigMap(kube: KubeClient, config: Config): Promise<Record<string, string> | undefined> {
+async function readConfigMap(kube: KubeClient, config: Config, log: FastifyBaseLogger): Promise<Record<string, string> | undefined> {
   try {
     return await kube.getConfigMap(config.namespace, config.configmap)
   } catch (err) {
     // Forbidden or unreachable: start with defaults rather than not at all; the informer will report the cluster.
-    console.error(`warning: cannot read configmap ${config.namespace}/${config.configmap}: ${(err as Error).message}`)
+    log.warn(`cannot read configmap ${config.namespace}/${config.configmap}: ${(err as Error).message}`)
     return undefined
   }
 }

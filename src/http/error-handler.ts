@@ -16,7 +16,7 @@ export function asApiError(err: unknown): ApiError {
 }
 
 /** The one place errors are written in the contract's shape `{"code","message"}` (spec §4). Never a stack. */
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance, staticPage: (req: FastifyRequest, reply: FastifyReply) => void): void {
   app.setErrorHandler((err, request, reply) => {
     const apiErr = asApiError(err)
     if (apiErr.httpStatus >= 500) request.log.error({ err: apiErr.cause ?? err }, apiErr.message)
@@ -29,7 +29,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       void reply.code(err.httpStatus).type('application/json').send(toWireJson(errorBody(err)))
       return
     }
-    void reply.code(200).type('text/html').send(indexHtml)
+    staticPage(request, reply)
   })
 }
 
@@ -62,7 +62,3 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   }
   socket.destroy(err)
 }
-
-/** Upstream serves its UI for every non-API path; we serve a small page pointing at the API. */
-const indexHtml = '<!doctype html><html><head><meta charset="utf-8"><title>Argo</title></head>' +
-  '<body><h1>argo-server</h1><p>API: <a href="openapi.json">openapi.json</a></p></body></html>\n'
