@@ -18,17 +18,30 @@ export function loadKubeConfig(source: KubeSource): KubeConfig {
   const kc = new KubeConfig()
   if (source.kind === 'in-cluster') kc.loadFromCluster()
   else {
-    // KUBECONFIG may list several files, as kubectl allows; client-node merges them on loadFromDefault.
     const files = source.path.split(':').filter(Boolean)
-    if (files.length > 1) {
-      const saved = process.env.KUBECONFIG
-      process.env.KUBECONFIG = source.path
-      kc.loadFromDefault()
-      process.env.KUBECONFIG = saved
-    } else kc.loadFromFile(files[0] ?? source.path)
+    if (files.length > 1) mergeFiles(kc, files)
+    else kc.loadFromFile(files[0] ?? source.path)
   }
   if (!kc.getCurrentCluster()) throw new Error(`kubeconfig ${source.kind === 'file' ? source.path : ''} has no current cluster`)
   return kc
+}
+
+/**
+ * KUBECONFIG may list several files, merged by kubectl's rules: files that do not exist are skipped, and the first
+ * file to set a name (a cluster, user or context) or current-context wins. (client-node's loadFromDefault lets a
+ * later current-context win and throws on a name two files share.)
+ */
+function mergeFiles(kc: KubeConfig, paths: string[]): void {
+  const files = paths.filter((p) => existsSync(p))
+  if (!files.length) throw new Error(`none of the kubeconfig files ${paths.join(', ')} exists`)
+  for (const file of files) {
+    const next = new KubeConfig()
+    next.loadFromFile(file)
+    if (!kc.currentContext) kc.currentContext = next.currentContext
+    for (const c of next.clusters) if (!kc.getCluster(c.name)) kc.addCluster(c)
+    for (const u of next.users) if (!kc.getUser(u.name)) kc.addUser(u)
+    for (const c of next.contexts) if (!kc.getContextObject(c.name)) kc.addContext(c)
+  }
 }
 
 /** The same cluster as `base`, authenticated as the caller: `Bearer <token>` or `Basic <user:pass>`. */
