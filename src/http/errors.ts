@@ -115,5 +115,16 @@ export function streamErrorBody(err: ApiError): Record<string, unknown> {
 
 /** True when `err` is Kubernetes' NotFound (as translated by src/kube). */
 export function isNotFound(err: unknown): boolean {
-  return err instanceof ApiError && err.code === GrpcCode.NotFound
+  return hasCode(err, GrpcCode.NotFound)
+}
+
+/** For `.catch`: nothing where the caller may not look (PermissionDenied), any other error thrown on. */
+export function unlessDenied(err: unknown): undefined {
+  if (hasCode(err, GrpcCode.PermissionDenied)) return undefined
+  throw err
+}
+
+/** Whether `err` is an ApiError of this code (a Kubernetes answer is one once kube/errors.ts translated it). */
+export function hasCode(err: unknown, code: GrpcCode): boolean {
+  return err instanceof ApiError && err.code === code
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Identity } from '../auth/identity.js'
-import { ApiError, GrpcCode } from '../http/errors.js'
+import { ApiError, GrpcCode, isNotFound, unlessDenied } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION, type ApiWorkflow, type Decorate, type Submission } from '../workflows/submission-hook.js'
@@ -84,7 +84,9 @@ export class Idempotency {
       }
       name = md.name
       // 2. Deleted from Kubernetes but archived within the window: still a replay (the name is free again).
-      const archived = await this.#d.archive?.findForGet(identity, sub.namespace, md.name).catch(() => undefined)
+      // A caller who may create but not get cannot be shown one; an archive that cannot be read (503) fails the
+      // request rather than risk a second run of the same key.
+      const archived = await this.#d.archive?.findForGet(identity, sub.namespace, md.name).catch(unlessDenied)
       if (archived && check(archived) === 'same') throw new Replay(toApiObject(archived))
       md.annotations = { ...md.annotations, [KEY_ANNOTATION]: key, [REQUEST_HASH_ANNOTATION]: requestHash }
       md.labels = { ...md.labels, [KEY_LABEL]: keyHash.slice(0, 63) }
@@ -119,7 +121,7 @@ export class Idempotency {
     try {
       return await identity.kube.get(Workflows, namespace, name)
     } catch (err) {
-      if (err instanceof ApiError && err.code === GrpcCode.NotFound) return undefined
+      if (isNotFound(err)) return undefined
       throw err
     }
   }

@@ -1,6 +1,6 @@
 import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
-import { ApiError, GrpcCode } from '../http/errors.js'
+import { ApiError, isNotFound, unlessDenied } from '../http/errors.js'
 import { toWireJson } from '../http/wire.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { isManagedBy } from '../lib/instance-id.js'
@@ -71,7 +71,7 @@ export class WaitService {
     try {
       live = await identity.kube.get(Workflows, namespace, name)
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
+      if (!isNotFound(err)) throw err
     }
     if (live && (!uid || live.metadata.uid === uid)) {
       if (!isManagedBy(live.metadata.labels, this.#d.instanceId)) throw ApiError.invalidArgument(`'${name}' is not managed by the current Argo Server`)
@@ -96,7 +96,8 @@ export class WaitService {
     if (r.outcome !== 'deleted') return { outcome: r.outcome, json: last, seconds }
     // Deleted before this server saw it finish: another replica may have archived its final state.
     const { namespace = '', name = '' } = wf.metadata ?? {}
-    const archived = await this.#d.archive?.findForGet(identity, namespace, name, uid).catch(() => undefined)
+    // An archive that cannot be read (503) is said so, not taken for "deleted without a row": waiting again tells.
+    const archived = await this.#d.archive?.findForGet(identity, namespace, name, uid).catch(unlessDenied)
     if (archived) return { outcome: 'completed', json: json(archived), seconds }
     return { outcome: 'deleted', json: last, seconds }
   }

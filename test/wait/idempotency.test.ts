@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { startRunner } from '../../emulator/runner.js'
+import { ownPostgres } from '../harness/postgres.js'
 import { startStack } from '../harness/stack.js'
 import { archiveArgs, liveStatus } from '../archive/helpers.js'
 import { create, job, until, WF, type Wf } from './helpers.js'
@@ -80,6 +81,25 @@ test('replay with Prefer: wait resumes the wait; a replay from the archive after
   assert.equal(fromArchive.body.metadata.uid, first.body.metadata.uid)
   assert.equal(s.emulator.get(WF, name), undefined, 'not created again')
   assert.equal((await create(s, job({ generateName: 'nightly-', param: 'x' }), headers)).status, 422)
+})
+
+test('a key whose run is gone from Kubernetes while the archive cannot be read: 503 and nothing created, then the replay', async (t) => {
+  const pg = await ownPostgres(t)
+  const s = await startStack(t, { database: pg.url, args: archiveArgs })
+  const headers = { 'idempotency-key': 'once' }
+  const first = await create(s, job({ generateName: 'once-' }), headers)
+  const name = first.body.metadata.name
+  s.emulator.patch(WF, name, { status: { phase: 'Succeeded', startedAt: '2026-03-01T00:00:00Z', finishedAt: '2026-03-01T00:01:00Z' } })
+  await until('archived', () => liveStatus(s, name) === 'Archived')
+  s.emulator.remove(WF, name)
+  await pg.stop()
+  // Before, the archive's failure read as "no archived run": a second run of the key was created.
+  const down = await create(s, job({ generateName: 'once-' }), headers)
+  assert.deepEqual([down.status, (down.body as unknown as { code: number }).code], [503, 14])
+  assert.equal(s.emulator.get(WF, name), undefined, 'nothing created')
+  await pg.start()
+  await until('replayed from the archive', async () => (await create(s, job({ generateName: 'once-' }), headers)).headers.get('idempotent-replayed') === 'true', 20_000)
+  assert.equal(s.emulator.get(WF, name), undefined, 'still not created again')
 })
 
 test('the trigger-service flow: submit a template with parameters and wait; retry with the same key; its run history', async (t) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { startRunner } from '../../emulator/runner.js'
+import { ownPostgres } from '../harness/postgres.js'
 import { startStack } from '../harness/stack.js'
 import { archiveArgs, liveStatus } from '../archive/helpers.js'
 import { create, finish, job, until, WF, type Wf } from './helpers.js'
@@ -115,6 +116,18 @@ test('a workflow deleted while waited on: its last state, marked deleted; finish
   assert.equal(done.status, 200)
   assert.equal(done.headers.get('argo-wait-result'), 'completed')
   assert.equal(done.body.status?.phase, 'Succeeded')
+})
+
+test('a workflow deleted while waited on, with the archive unreadable: 503, not "deleted" (it may have been archived)', async (t) => {
+  const pg = await ownPostgres(t)
+  const s = await startStack(t, { database: pg.url })
+  await create(s, job({ name: 'doomed' }))
+  const waiting = s.json<{ code: number }>('/api/v1/workflows/argo/doomed/wait?timeoutSeconds=50')
+  await until('the waiter is registered', () => s.emulator.requestCount({ method: 'GET', path: /workflows\/doomed$/ }) > 0)
+  await pg.stop()
+  s.emulator.remove(WF, 'doomed')
+  const gone = await waiting
+  assert.deepEqual([gone.status, gone.body.code], [503, 14])
 })
 
 test('a workflow archived and deleted: the wait answers its final state from the archive', async (t) => {
