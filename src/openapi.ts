@@ -17,7 +17,7 @@ export async function generateOpenApi(): Promise<unknown> {
   const store = new WorkflowStore()
   const access = new AccessReview()
   const app = await buildApp({ bodyLimit: 1024, rateLimit: { perSecond: 0, keyHeaders: [] }, staticPage: { hsts: false, xFrameOptions: '', corsAllowOrigin: '' } }, {
-    gatekeeper: new Gatekeeper(new Set(['server']), kc, kube),
+    gatekeeper: new Gatekeeper(new Set(['server']), kube),
     info: new InfoService({ settings: { instanceID: '', links: [], columns: [], navColor: '' }, managedNamespace: '', modals: { feedback: true, firstTimeUser: true, newVersion: true } }),
     workflows: new WorkflowService({ store, access, instanceId: '', propagationPolicy: 'Background' }),
     workflowList: { store, access, instanceId: '', ready: async () => {} },

@@ -59,7 +59,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   // A permission check unanswered when the watch declares the API out (or after 10 s) fails with Unavailable.
   const access = new AccessReview({ outages: hub })
   const eventWatches = new EventWatches(kube, config.watchOutageSeconds * 1000)
-  const gatekeeper = new Gatekeeper(config.modes, kc, kube)
+  const gatekeeper = new Gatekeeper(config.modes, kube)
   const sso = await startSso(config, settings, kube, gatekeeper, { info: (m) => log.info(m), warn: (m) => log.warn(m) })
   const info = new InfoService({
     settings,

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { KubeConfig } from '@kubernetes/client-node'
 import { ApiError, TOKEN_NOT_VALID } from '../http/errors.js'
-import { KubeClient } from '../kube/client.js'
-import { kubeConfigForCaller, ownToken } from '../kube/config.js'
+import type { KubeClient } from '../kube/client.js'
 import { claimsOfToken, type Claims } from './claims.js'
 import type { Identity } from './identity.js'
 import type { RequestContext, Sso } from './sso/sso.js'
@@ -33,16 +31,14 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
  */
 export class Gatekeeper {
   readonly #modes: ReadonlySet<string>
-  readonly #serverKc: KubeConfig
   readonly #server: Identity
   readonly #clients = new Map<string, { identity: Identity; expires: number }>()
 
   #sso: Sso | undefined
 
-  constructor(modes: ReadonlySet<string>, serverKc: KubeConfig, serverClient: KubeClient) {
+  constructor(modes: ReadonlySet<string>, serverClient: KubeClient) {
     this.#modes = modes
-    this.#serverKc = serverKc
-    const claims: Claims = claimsOfToken(ownToken(serverKc))
+    const claims: Claims = claimsOfToken(serverClient.token)
     this.#server = { mode: 'server', kube: serverClient, claims, key: 'server' }
   }
 
@@ -85,13 +81,13 @@ export class Gatekeeper {
     if (header.startsWith('Bearer ')) {
       const token = header.slice('Bearer '.length).trim()
       if (!token) throw ApiError.unauthenticated(TOKEN_NOT_VALID)
-      identity = { mode: 'client', kube: new KubeClient(kubeConfigForCaller(this.#serverKc, { token })), claims: claimsOfToken(token), key }
+      identity = { mode: 'client', kube: this.#server.kube.asCaller({ token }), claims: claimsOfToken(token), key }
     } else {
       const decoded = Buffer.from(header.slice('Basic '.length).trim(), 'base64').toString('utf8')
       const colon = decoded.indexOf(':')
       if (colon < 0) throw ApiError.unauthenticated(TOKEN_NOT_VALID)
       const auth = { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) }
-      identity = { mode: 'client', kube: new KubeClient(kubeConfigForCaller(this.#serverKc, auth)), claims: {}, key }
+      identity = { mode: 'client', kube: this.#server.kube.asCaller(auth), claims: {}, key }
     }
     if (this.#clients.size >= MAX_CLIENTS) this.#clients.delete(this.#clients.keys().next().value as string)
     this.#clients.set(key, { identity, expires: now + CLIENT_TTL_MS })

@@ -5,6 +5,7 @@ import {
 } from '@kubernetes/client-node'
 import { apiClient } from './agents.js'
 import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
+import { kubeConfigForCaller, ownToken } from './config.js'
 import { toApiError } from './errors.js'
 import { listPage } from './list-page.js'
 import { streamPodLog, type PodLogOptions } from './pod-log.js'
@@ -39,6 +40,16 @@ export class KubeClient {
     this.#core = apiClient(kc, CoreV1Api)
     this.#authz = apiClient(kc, AuthorizationV1Api)
     this.#coordination = apiClient(kc, CoordinationV1Api)
+  }
+
+  /** The same cluster, authenticated as a caller: `Bearer <token>` or `Basic <user:pass>` (client auth mode). */
+  asCaller(auth: { token: string } | { username: string; password: string }): KubeClient {
+    return new KubeClient(kubeConfigForCaller(this.kubeConfig, auth))
+  }
+
+  /** The bearer token this client sends, if its kubeconfig holds one (for server-mode claims). */
+  get token(): string | undefined {
+    return ownToken(this.kubeConfig)
   }
 
   get(res: ArgoResource, namespace: string, name: string): Promise<KubeObject> {
