@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { KubeClient } from '../kube/client.js'
+import type { HubEvent } from '../kube/hub-event.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import type { OffloadedNodeSource } from '../workflows/hydrate.js'
@@ -13,8 +13,8 @@ import { finishedEntry, finishedPhase, held, objectOf } from './record.js'
 import { RowVersions, type Version } from './row-versions.js'
 import { RunningHold } from './running-hold.js'
 import { ARCHIVING_STATUS } from './types.js'
-import { WriteBackoff } from './write-backoff.js'
-import { writeItem, type Item, type WriteContext } from './write-item.js'
+import { writeItem, type Item } from './write-item.js'
+import { WriteQueue } from './write-queue.js'
 
 export interface ArchiverOptions {
   store: WorkflowStore
@@ -55,31 +55,32 @@ export interface ArchiverOptions {
  * - a workflow deleted before it was Pending (or forced past the finalizer) is archived from the DELETED event's
  *   last state by every replica, leader or not: the row write is idempotent (by uid, guarded by resourceVersion),
  *   so a dying leader cannot lose it.
- * Postgres or Kubernetes failures keep the item queued and retry with exponential backoff, logged (WriteBackoff: one
- * wait for the archiver, one probe after it, whose success resumes full concurrency at once). No worker sleeps
- * holding a slot, so a backlog is written as soon as the database answers again.
+ * Writing, and retrying what fails, is the WriteQueue's.
  */
 export class Archiver {
   readonly #o: ArchiverOptions
-  readonly #queue = new Map<string, Item>()
-  readonly #busy = new Set<string>()
+  readonly #queue: WriteQueue
   #leader = false
-  #running = 0
-  readonly #backoff: WriteBackoff
   #stopped = false
+  #synced = false
+  #cacheSynced = false
   #unsubscribe: (() => void) | undefined
   #rescan: NodeJS.Timeout | undefined
-  #idle: (() => void)[] = []
-  /** queued workflows not labelled yet: while writes fail they are held anyway (see #holdQueued) */
-  readonly #unheld = new Set<string>()
-  #holding = 0
+  #selector: Requirement[]
+  #enabled = true
   /** uid → the version this replica last wrote; the echoes of its own label patches are not archived again */
   readonly #written = new Map<string, number>()
   /** changes to archived workflows seen while another replica led, written by this one once it leads */
   readonly #recent: RecentChanges
+  /**
+   * The archived workflows cached at start-up, until a leader's comparison with their rows (RowVersions) has covered
+   * them: one deleted before that may have changed while no server ran, so its last state is written (or kept by a
+   * follower for the next leader). Emptied by this replica's first complete comparison.
+   */
+  readonly #uncompared = new Set<string>()
   readonly #rows: RowVersions
-  readonly #writing: WriteContext
   readonly #runningHold: RunningHold
+  readonly #followerHold: FollowerHold
   archived = 0
 
   constructor(opts: ArchiverOptions) {
@@ -87,19 +88,22 @@ export class Archiver {
     this.#selector = opts.selector
     this.#recent = new RecentChanges(opts.changesKeptMs ?? 60_000)
     this.#rows = new RowVersions(opts.writer, opts.log)
-    this.#writing = {
+    const writing = {
       store: opts.store, writer: opts.writer, kube: opts.kube, instanceId: opts.instanceId, offloaded: opts.offloaded, log: opts.log,
-      eligible: (e, archived) => this.#eligible(e, archived), holdWanted: (e) => this.#runningHold.wants(e), written: this.#written,
-      wrote: () => void this.archived++,
+      eligible: (e: IndexEntry, archived?: boolean) => this.#eligible(e, archived), holdWanted: (e: IndexEntry) => this.#runningHold.wants(e),
+      written: this.#written, wrote: () => void this.archived++,
     }
+    this.#queue = new WriteQueue({
+      writer: opts.writer, write: (item) => writeItem(writing, item), leading: () => this.#leader, hold: (item) => this.#holdPending(item),
+      keep: (item) => this.#recent.add(item.entry, item.finishing), log: opts.log,
+      concurrency: opts.concurrency ?? 8, backoffMs: opts.backoffMs ?? { initial: 500, max: 10_000 },
+    })
     this.#runningHold = new RunningHold({
       kube: opts.kube, store: opts.store, instanceId: opts.instanceId, enabled: opts.holdUnfinished ?? true, log: opts.log,
       wanted: (e) => this.#enabled && isManagedBy(e.labels, opts.instanceId) && matchesLabels(this.#selector, e.labels),
       archives: (e) => this.#eligible(e) && finishedPhase(objectOf(e)),
     })
     this.#followerHold = new FollowerHold({ kube: opts.kube, store: opts.store, unheld: this.#followerMayHold, log: opts.log })
-    const { initial, max } = opts.backoffMs ?? { initial: 500, max: 10_000 }
-    this.#backoff = new WriteBackoff({ initialMs: initial, maxMs: max, reachable: () => opts.writer.reachable(), resume: () => this.#pump(), log: opts.log })
   }
 
   /**
@@ -108,25 +112,7 @@ export class Archiver {
    * takes only Kubernetes.
    */
   start(synced: Promise<void>, cache: Promise<void> = synced): void {
-    this.#unsubscribe = this.#o.store.subscribe((ev) => {
-      if (ev.type === 'DELETED' || ev.entry.labels[ARCHIVING_STATUS] === 'Archived') this.#written.delete(ev.entry.uid)
-      // Not the labelling itself (Pending before): a user's or the controller's change to an archived workflow.
-      const changed = ev.type === 'MODIFIED' && ev.prev?.labels[ARCHIVING_STATUS] === 'Archived' && this.#eligible(ev.entry, true)
-      // Finished just now with the label on (a copied manifest): its row may not exist yet.
-      const finishing = changed && ev.prev !== undefined && !finishedEntry(ev.prev)
-      if (ev.type === 'DELETED') {
-        // Archived, and not compared with its row yet: it may have changed while no server ran (see #uncompared).
-        const unseen = this.#uncompared.delete(ev.entry.uid) && this.#eligible(ev.entry, true)
-        if (this.#eligible(ev.entry)) this.#enqueue({ entry: ev.entry, deleted: true })
-        else if (unseen && this.#leader) this.#enqueue({ entry: ev.entry, deleted: true, again: true })
-        else if (!this.#leader && (unseen || this.#recent.has(ev.entry.uid))) this.#recent.add(ev.entry)
-      } else if (this.#leader) {
-        this.#runningHold.check(ev.entry)
-        if (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId)) this.#enqueue({ entry: ev.entry, deleted: false })
-        else if (changed) this.#enqueue({ entry: ev.entry, deleted: false, again: true, finishing })
-      } else if (changed) this.#recent.add(ev.entry, finishing)
-      else if (this.#followerMayHold(ev.entry)) this.#followerHold.add(ev.entry)
-    })
+    this.#unsubscribe = this.#o.store.subscribe((ev) => this.#onEvent(ev))
     void synced.then(() => {
       this.#synced = true
       if (this.#leader) this.#scan()
@@ -140,17 +126,26 @@ export class Archiver {
     this.#rescan = setInterval(() => this.#leader && this.#synced && this.#scan(), this.#o.rescanMs ?? 60_000)
   }
 
-  #synced = false
-  /**
-   * The archived workflows cached at start-up, until a leader's comparison with their rows (RowVersions) has covered
-   * them: one deleted before that may have changed while no server ran, so its last state is written (or kept by a
-   * follower for the next leader). Emptied by this replica's first complete comparison.
-   */
-  readonly #uncompared = new Set<string>()
-  #selector: Requirement[]
-  #enabled = true
-  readonly #followerHold: FollowerHold
-  #cacheSynced = false
+  #onEvent(ev: HubEvent<IndexEntry>): void {
+    if (ev.type === 'DELETED' || ev.entry.labels[ARCHIVING_STATUS] === 'Archived') this.#written.delete(ev.entry.uid)
+    // Not the labelling itself (Pending before): a user's or the controller's change to an archived workflow.
+    const changed = ev.type === 'MODIFIED' && ev.prev?.labels[ARCHIVING_STATUS] === 'Archived' && this.#eligible(ev.entry, true)
+    // Finished just now with the label on (a copied manifest): its row may not exist yet.
+    const finishing = changed && ev.prev !== undefined && !finishedEntry(ev.prev)
+    if (ev.type === 'DELETED') {
+      // Archived, and not compared with its row yet: it may have changed while no server ran (see #uncompared).
+      const unseen = this.#uncompared.delete(ev.entry.uid) && this.#eligible(ev.entry, true)
+      if (this.#eligible(ev.entry)) this.#queue.enqueue({ entry: ev.entry, deleted: true })
+      else if (unseen && this.#leader) this.#queue.enqueue({ entry: ev.entry, deleted: true, again: true })
+      else if (!this.#leader && (unseen || this.#recent.has(ev.entry.uid))) this.#recent.add(ev.entry)
+    } else if (this.#leader) {
+      this.#runningHold.check(ev.entry)
+      if (this.#eligible(ev.entry) || held(ev.entry, this.#o.instanceId)) this.#queue.enqueue({ entry: ev.entry, deleted: false })
+      else if (changed) this.#queue.enqueue({ entry: ev.entry, deleted: false, again: true, finishing })
+    } else if (changed) this.#recent.add(ev.entry, finishing)
+    else if (this.#followerMayHold(ev.entry)) this.#followerHold.add(ev.entry)
+  }
+
   /**
    * Only while the election works (this replica reads and writes the Lease): where none can (RBAC without leases),
    * no replica will ever lead, and a hold would never be let go.
@@ -168,6 +163,16 @@ export class Archiver {
     for (const e of this.#o.store.entries('')) this.#runningHold.check(e)
   }
 
+  /** A queued finished workflow labelled Pending with the finalizer while writes fail (WriteQueue.hold). */
+  #holdPending(item: Item): Promise<void> | undefined {
+    if (item.deleted || item.again) return undefined
+    const obj = objectOf(item.entry)
+    if (!finishedPhase(obj) || !this.#eligible(item.entry)) return undefined
+    const e = item.entry
+    return markPending(this.#o.kube, e, obj).then(() => undefined,
+      (err: unknown) => this.#o.log(`archive: cannot label workflow ${e.namespace}/${e.name} Pending: ${(err as Error).message}`))
+  }
+
   /** Holds what finished before this replica could follow: at start-up, as it steps down, once the election works. */
   followerScan(): void {
     for (const e of this.#o.store.entries('')) if (this.#followerMayHold(e)) this.#followerHold.add(e)
@@ -180,7 +185,7 @@ export class Archiver {
   configure(s: { enabled: boolean; selector: Requirement[] }): void {
     this.#selector = s.selector
     this.#enabled = s.enabled
-    if (!s.enabled) this.#dropLive()
+    if (!s.enabled) this.#queue.dropLive()
     // The scan looks at the holds too; before it can run, only they are looked at.
     if (this.#leader && this.#synced) this.#scan()
     else this.#holdUnfinished()
@@ -192,45 +197,27 @@ export class Archiver {
     else this.#holdUnfinished()
     if (!leader) {
       this.#runningHold.setActive(false)
-      this.#dropLive()
+      this.#queue.dropLive()
       this.followerScan()
     }
-  }
-
-  /**
-   * Forgets the queued live workflows (deletions stay: every replica writes those). Changes after archiving are kept
-   * for the next leader as if seen while another led: their comparison is done, and nothing else would find them.
-   */
-  #dropLive(): void {
-    for (const [uid, item] of this.#queue) {
-      if (item.deleted) continue
-      this.#queue.delete(uid)
-      if (item.again) this.#recent.add(item.entry, item.finishing)
-    }
-    this.#unheld.clear()
   }
 
   stop(): void {
     this.#stopped = true
     this.#runningHold.setActive(false)
-    this.#backoff.stop()
+    this.#queue.stop()
     this.#unsubscribe?.()
     clearInterval(this.#rescan)
   }
 
   /** Resolves when nothing is queued or being written (tests, benchmarks). */
   idle(): Promise<void> {
-    if (!this.#queue.size && !this.#running) return Promise.resolve()
-    return new Promise((r) => this.#idle.push(r))
+    return this.#queue.idle()
   }
 
   /** Waits for writes in progress (after stop()). */
-  async drain(): Promise<void> {
-    while (this.#running) await sleep(20)
-  }
-
-  get queued(): number {
-    return this.#queue.size + this.#running
+  drain(): Promise<void> {
+    return this.#queue.drain()
   }
 
   #scan(): void {
@@ -239,22 +226,22 @@ export class Archiver {
       const live = this.#o.store.get(seen.uid)
       const entry = live && live.resourceVersion > seen.resourceVersion ? live : seen
       // Gone meanwhile: its last state, which any replica writes (it survives a step-down).
-      if (this.#eligible(entry, true)) this.#enqueue({ entry, deleted: !live, again: true, finishing })
+      if (this.#eligible(entry, true)) this.#queue.enqueue({ entry, deleted: !live, again: true, finishing })
     }
     const archived: Version[] = []
     // Leading with the cache synced (the scan runs only then): the holds of unfinished workflows are looked at here.
     this.#runningHold.setActive(true)
     for (const e of this.#o.store.entries('')) {
       this.#runningHold.check(e)
-      if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#enqueue({ entry: e, deleted: false })
+      if (this.#eligible(e) || held(e, this.#o.instanceId)) this.#queue.enqueue({ entry: e, deleted: false })
       else if (this.#eligible(e, true)) archived.push({ uid: e.uid, resourceVersion: e.resourceVersion })
     }
     // Changes to archived workflows that no replica saw (made while no server ran): rows older than the live object.
     // One being written (its Archived label just patched, the row's version not raised yet) is not written twice.
     void this.#rows.compare(archived, (uid) => {
       const live = this.#o.store.get(uid)
-      if (!this.#leader || !live || this.#busy.has(uid) || this.#queue.has(uid) || !this.#eligible(live, true)) return
-      if (finishedPhase(objectOf(live))) this.#enqueue({ entry: live, deleted: false, again: true })
+      if (!this.#leader || !live || this.#queue.has(uid) || !this.#eligible(live, true)) return
+      if (finishedPhase(objectOf(live))) this.#queue.enqueue({ entry: live, deleted: false, again: true })
     }, () => this.#leader && !this.#stopped).then((all) => {
       if (all) this.#uncompared.clear()
     })
@@ -271,96 +258,5 @@ export class Archiver {
     const finished = finishedEntry(e)
     return this.#enabled && finished && (archived ? status === 'Archived' : status !== 'Archived' && status !== 'Persisted')
       && isManagedBy(e.labels, this.#o.instanceId) && matchesLabels(this.#selector, e.labels)
-  }
-
-  #enqueue(item: Item): void {
-    const old = this.#queue.get(item.entry.uid)
-    // The newest version wins; a deletion is kept as such (its last state cannot be labelled any more).
-    if (old && old.entry.resourceVersion > item.entry.resourceVersion) return
-    let queued: Item = old?.deleted ? { entry: item.entry, deleted: true } : item
-    // A newer change to one that finished with the Archived label on still may have no row to update.
-    if (old?.finishing && queued.again) queued = { ...queued, finishing: true }
-    this.#queue.set(item.entry.uid, queued)
-    if (!queued.deleted && !queued.entry.labels[ARCHIVING_STATUS]) this.#unheld.add(item.entry.uid)
-    else this.#unheld.delete(item.entry.uid)
-    this.#pump()
-  }
-
-  #pump(): void {
-    if (this.#stopped) return
-    if (this.#backoff.failing) this.#holdQueued()
-    if (this.#backoff.waiting()) return
-    // While writes fail, one probe at a time: a backlog does not all fail again against a database still down.
-    const probe = this.#backoff.failing
-    const max = probe ? 1 : this.#o.concurrency ?? 8
-    while (this.#running < max) {
-      // Iterated in place, not copied: with a start-up backlog of many thousands, a copy per dispatch is quadratic.
-      let next: string | undefined
-      for (const uid of this.#queue.keys()) {
-        if (!this.#busy.has(uid)) {
-          next = uid
-          break
-        }
-      }
-      if (!next) break
-      const item = this.#queue.get(next) as Item
-      this.#queue.delete(next)
-      this.#unheld.delete(next)
-      this.#busy.add(next)
-      this.#running++
-      void this.#work(item, probe).finally(() => {
-        this.#busy.delete(next)
-        this.#running--
-        if (!this.#queue.size && !this.#running) for (const r of this.#idle.splice(0)) r()
-        this.#pump()
-      })
-    }
-  }
-
-  /**
-   * While writes fail, the queue waits for the database, in this replica's memory: a workflow in it that is deleted
-   * and then every replica restarted before Postgres is back would be lost. Holding it (Pending and our finalizer)
-   * takes only Kubernetes, so it is done now for each, a few at a time; its write comes when the database is back.
-   */
-  #holdQueued(): void {
-    while (this.#holding < 4 && this.#leader && this.#unheld.size) {
-      const uid = this.#unheld.values().next().value as string
-      this.#unheld.delete(uid)
-      const item = this.#queue.get(uid)
-      if (!item || item.deleted || item.again || this.#busy.has(uid)) continue
-      const obj = objectOf(item.entry)
-      if (!finishedPhase(obj) || !this.#eligible(item.entry)) continue
-      this.#holding++
-      // Busy meanwhile: no write of it races the label patch. Its labelled version comes back through the watch and
-      // replaces this one in the queue.
-      this.#busy.add(uid)
-      void markPending(this.#o.kube, item.entry, obj)
-        .catch((err: unknown) => this.#o.log(`archive: cannot label workflow ${item.entry.namespace}/${item.entry.name} Pending: ${(err as Error).message}`))
-        .finally(() => {
-          this.#holding--
-          this.#busy.delete(uid)
-          this.#pump()
-        })
-    }
-  }
-
-  /** @param probe dispatched after a wait: its failure doubles the wait, a failure of a write already in flight does not */
-  async #work(item: Item, probe: boolean): Promise<void> {
-    if (this.#stopped) return
-    if (!item.deleted && !this.#leader) {
-      // Stepped down since it was queued (a failed write is queued again): kept, as #dropLive does.
-      if (item.again) this.#recent.add(item.entry, item.finishing)
-      return
-    }
-    try {
-      // A probe that wrote nothing (a newer version on its way, a hold in between) says nothing of the database.
-      if (!(await writeItem(this.#writing, item)) && this.#backoff.failing) return
-      this.#backoff.succeeded()
-    } catch (err) {
-      const wait = this.#backoff.failed(err, probe)
-      const e = item.entry
-      this.#o.log(`archive: cannot archive workflow ${e.namespace}/${e.name} (${e.uid}): ${(err as Error).message}; retrying in ${wait} ms`)
-      if (!this.#queue.has(e.uid)) this.#queue.set(e.uid, item)
-    }
   }
 }
