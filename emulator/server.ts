@@ -79,6 +79,10 @@ async function handle(ctx: ServerCtx, req: IncomingMessage, resp: ServerResponse
   if (fault) {
     if (fault.delayMs) await sleep(fault.delayMs)
     if (fault.status) throw genericError(fault.status)
+    if (fault.reset) {
+      resp.socket?.destroy()
+      return
+    }
     if (fault.hang || fault.cut) {
       resp.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' })
       resp.flushHeaders()

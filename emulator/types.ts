@@ -34,6 +34,8 @@ export interface FaultRule {
   hang?: boolean
   /** answer 200, then drop the connection at once (a proxy that cuts long requests as soon as they start) */
   cut?: boolean
+  /** drop the connection without answering (the client sees ECONNRESET: an apiserver restarting behind its address) */
+  reset?: boolean
   /** every byte of the response reaches the client this much later, in order (a slow link or a lagging watch cache) */
   lagMs?: number
   /** the response's body trickles out at this rate, in small pieces (a slow link: always sending, slowly) */

@@ -50,7 +50,7 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   const hub = new WatchHub<IndexEntry>({ historyBytes: config.watchHistoryBytes, outageMs })
   store.subscribe((event) => hub.publish(event))
   const informer = new Informer(kube.listSource(Workflows, managedNamespace), store, {
-    log: (msg, err) => log.warn(err ? `${msg}: ${err instanceof Error ? err.message : String(err)}` : msg), onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(outageMs),
+    log: (msg, err) => log.warn(err ? `${msg}: ${err instanceof Error ? err.message : String(err)}` : msg), onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(outageMs), outageMs,
     onProgress: (rv) => hub.advance(Number(rv) || 0),
   })
   const ready = () => waitFor(informer.synced, SYNC_WAIT_MS)

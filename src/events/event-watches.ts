@@ -69,7 +69,7 @@ export class EventWatches {
       // repeat of that frame. It is dropped; a live deletion comes with the deletion's own version.
       store.subscribe((ev) => ev.relisted ? undefined : hub.publish(ev))
       const informer = new Informer(this.#kube.eventSource(namespace), store, {
-        onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(this.#outageMs),
+        onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(this.#outageMs), outageMs: this.#outageMs,
         onProgress: (rv) => hub.advance(Number(rv) || 0),
       })
       informer.start()

@@ -56,8 +56,7 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiException) {
     return statusError(typeof err.code === 'number' ? err.code : 500, err.body, err)
   }
-  const e = err as { code?: unknown; message?: unknown; type?: unknown; name?: unknown }
-  if (e && (e.type === 'system' || e.name === 'FetchError' || e.name === 'AbortError')) return apiUnavailable(err)
+  if (connectionFailure(err)) return apiUnavailable(err)
   // Not the apiserver's answer (a bug, a client library failure): its text is for the log (the cause), not the caller.
   return ApiError.internal('internal error', err)
 }
@@ -67,7 +66,12 @@ export function toApiError(err: unknown): ApiError {
  * failed`, `connect ECONNREFUSED 10.0.0.1:443`): an internal address, for the server's log (the cause), not the caller.
  */
 export function apiUnavailable(err: unknown): ApiError {
-  const e = err as { code?: unknown; name?: unknown } | undefined
-  const what = typeof e?.code === 'string' ? e.code : e?.name === 'AbortError' ? 'no answer in time' : 'the connection failed'
-  return new ApiError(GrpcCode.Unavailable, `kubernetes API unavailable: ${what}`, { cause: err })
+  return new ApiError(GrpcCode.Unavailable, `kubernetes API unavailable: ${connectionFailure(err) ?? 'the connection failed'}`, { cause: err })
+}
+
+/** What failed when the API could not be reached (`ECONNREFUSED`, `no answer in time`): never its address. */
+export function connectionFailure(err: unknown): string | undefined {
+  const e = err as { code?: unknown; name?: unknown; type?: unknown } | undefined
+  if (!e || !(e.type === 'system' || e.name === 'FetchError' || e.name === 'AbortError')) return undefined
+  return typeof e.code === 'string' ? e.code : e.name === 'AbortError' ? 'no answer in time' : 'the connection failed'
 }

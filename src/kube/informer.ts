@@ -1,60 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { KubeConfig } from '@kubernetes/client-node'
-import type { KubeList, KubeObject, ListParams } from './resources.js'
+import type { InformerHandler, InformerOptions, ListSource } from './informer-options.js'
+import type { KubeObject } from './resources.js'
 import { openWatch } from './watch-request.js'
 
-/** Where an informer lists and watches: one resource in one namespace or all (KubeClient.listSource). */
-export interface ListSource {
-  readonly kubeConfig: KubeConfig
-  /** a page; `progress` is called as its bytes arrive; `signal` aborts it */
-  list(p: ListParams, progress: () => void, signal?: AbortSignal): Promise<KubeList>
-  readonly watchPath: string
-  readonly what: string
-}
+/** How long before an outage is declared the informer tries once more, and how often it tries once it is. */
+const LAST_CHANCE_MS = 2_000
 
-export type InformerEvent = 'ADDED' | 'MODIFIED' | 'DELETED'
-
-export interface InformerHandler {
-  /**
-   * A full list replaces what the informer knew (at start and after a 410): `syncPage` is called with each page
-   * as it arrives, so no more than one page of parsed objects is held at a time, then `endSync`.
-   */
-  beginSync(): void
-  syncPage(objects: KubeObject[]): void
-  endSync(resourceVersion: string): void
-  onEvent(type: InformerEvent, obj: KubeObject, resourceVersion: string): void
-}
-
-export interface InformerOptions {
-  pageSize?: number
-  /** watch timeout asked of the apiserver, so watches are renewed periodically */
-  watchTimeoutSeconds?: number
-  log?: (msg: string, err?: unknown) => void
-  /**
-   * Told of every failed attempt, with when the API last answered anything (where an outage starts, however late
-   * the failure was noticed), and of the recovery (`undefined`).
-   */
-  onHealth?: (error: Error | undefined, since?: number) => void
-  /**
-   * How long a request may go unanswered, and a watch stay silent before the API is asked whether it still answers,
-   * before the informer reports a failure: a stopped apiserver or a proxy that holds connections open is an
-   * outage, not a silent hang. The requests themselves are still awaited.
-   */
-  stallMs?: number
-  /**
-   * How long a watch may stay silent (no event, no bookmark) while the probes find the API answering at another
-   * resourceVersion before it is taken for stuck and re-opened from where it was: a connection a NAT or load
-   * balancer dropped without a word stays open here until timeoutSeconds. client-go notices the same within ~45 s
-   * by HTTP/2 pings. The default is past the apiserver's bookmark period (its watch cache sends one a minute), so a
-   * live watch on a quiet namespace is never taken for stuck.
-   */
-  stuckMs?: number
-  /**
-   * Told whenever every change up to a resourceVersion has been handed to the handler: at a watch bookmark, and at
-   * the end of a list (after a 410, the list's version is usually past the last change in scope: the cluster's).
-   */
-  onProgress?: (resourceVersion: string) => void
-}
+export type { InformerEvent, InformerHandler, InformerOptions, ListSource } from './informer-options.js'
 
 /**
  * The stall allowance for streams that end after `outageMs` of failure: noticing a stalled watch takes up to two
@@ -69,7 +21,8 @@ export const stallFor = (outageMs: number): number => Math.min(10_000, outageMs 
 export class Informer {
   readonly #source: ListSource
   readonly #handler: InformerHandler
-  readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth' | 'onProgress'>> & Pick<InformerOptions, 'log' | 'onHealth' | 'onProgress'>
+  readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth' | 'onProgress' | 'outageMs'>>
+    & Pick<InformerOptions, 'log' | 'onHealth' | 'onProgress' | 'outageMs'>
   #stallReported = false
   /** when the current watch was accepted; 0 before that */
   #openedAt = 0
@@ -92,7 +45,7 @@ export class Informer {
     this.#opts = {
       pageSize: opts.pageSize ?? 500, watchTimeoutSeconds: opts.watchTimeoutSeconds ?? 300, stallMs: opts.stallMs ?? 10_000,
       stuckMs: opts.stuckMs ?? 75_000,
-      log: opts.log, onHealth: opts.onHealth, onProgress: opts.onProgress,
+      log: opts.log, onHealth: opts.onHealth, onProgress: opts.onProgress, outageMs: opts.outageMs,
     }
     this.#synced = new Promise((r) => { this.#resolveSynced = r })
   }
@@ -155,8 +108,9 @@ export class Informer {
         // API that refuses: re-opened at once. Doubling here left the scope unwatched for up to 10 s per cut.
         if (this.#openedAt && Date.now() - this.#openedAt >= backoff) backoff = 200
         this.#unhealthy(err)
-        this.#opts.log?.(`watch of ${this.#source.what} failed; retrying in ${backoff} ms`, err)
-        await sleep(backoff)
+        const wait = this.#retryWait(backoff)
+        this.#opts.log?.(`watch of ${this.#source.what} failed; retrying in ${wait} ms`, err)
+        await sleep(wait)
         backoff = Math.min(backoff * 2, 10_000)
       }
     }
@@ -286,6 +240,18 @@ export class Informer {
       this.#healthy()
     }
     return (typeof p === 'function' ? p(progress) : p).finally(() => clearTimeout(timer))
+  }
+
+  /**
+   * The backoff, but with an attempt 2 s before the failures become an outage (outageMs after the API last answered)
+   * and one every 2 s after: a doubled backoff (up to 10 s) put the next attempt past the deadline, so an outage
+   * shorter than the window still cut every stream, and clients were refused for up to 10 s after the API was back.
+   */
+  #retryWait(backoff: number): number {
+    const { outageMs } = this.#opts
+    if (outageMs === undefined) return backoff
+    const untilLastChance = this.#answeredAt + outageMs - LAST_CHANCE_MS - Date.now()
+    return Math.min(backoff, untilLastChance > 0 ? untilLastChance : LAST_CHANCE_MS)
   }
 
   #healthy(): void {

@@ -1,4 +1,5 @@
 import { ApiError, GrpcCode } from '../http/errors.js'
+import { connectionFailure } from './errors.js'
 import { HubEvent, comparePositions, idOf, parsePosition, type HubEntry, type Position } from './hub-event.js'
 
 export { HubEvent, type HubEntry } from './hub-event.js'
@@ -217,7 +218,11 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   }
 
   #outageError(): ApiError {
-    return new ApiError(GrpcCode.Unavailable, `the Kubernetes API is unavailable: ${this.#failure?.message ?? 'watch failing'}`)
+    // A connection failure's own text names the API's address (`request to https://10.0.0.1:443/… failed`): for the
+    // log, not the clients (as apiUnavailable); an apiserver's answer or a stall is said as it is.
+    const f = this.#failure
+    const reason = f ? connectionFailure(f) ?? f.message : 'watch failing'
+    return new ApiError(GrpcCode.Unavailable, `the Kubernetes API is unavailable: ${reason}`)
   }
 
   /** Stops; with `reason`, every subscriber and outage listener is told (their streams end with it). */

@@ -97,6 +97,32 @@ test('streams end --watch-outage-seconds after the apiserver last answered, not 
   assert.ok(took > 9_000 - 1_500, `the stream ended ${took} ms after the apiserver stopped: before the window`)
 })
 
+test('an apiserver back before the window ends is found in time: streams stay open however long the backoff had grown', async (t) => {
+  const { s, r } = await streamingOneWorkflow(t, 12)
+  // Connections dropped unanswered for 8 s: retries 0.2, 0.4, … 6.4 s apart put the next one past 12 s.
+  const stop = s.emulator.fault({ path: /workflows$/, reset: true, times: Infinity })
+  s.emulator.dropWatches()
+  await new Promise((res) => setTimeout(res, 8_000))
+  stop()
+  await new Promise((res) => setTimeout(res, 6_000))
+  // Before, the outage was declared at 12 s, 4 s after the API was back, and every stream was cut.
+  assert.deepEqual(r.messages().filter((m) => m.error !== undefined), [], r.raw.slice(-300))
+  seed(s, 'b')
+  await r.until(() => watchEvents(r).includes('ADDED b'))
+})
+
+test("an outage's stream error says what failed, not the apiserver's address", async (t) => {
+  const { s, r } = await streamingOneWorkflow(t, 2)
+  s.emulator.fault({ path: /workflows$/, reset: true, times: Infinity })
+  s.emulator.dropWatches()
+  await r.ended(15_000)
+  const error = r.messages().pop()?.error as { grpc_code?: number; message?: string } | undefined
+  assert.deepEqual([error?.grpc_code, error?.message], [14, 'the Kubernetes API is unavailable: ECONNRESET'])
+  const refused = await openStream(s, WORKFLOWS)
+  await assertRefused(refused, 'a new stream during the outage')
+  assert.doesNotMatch(refused.raw, /127\.0\.0\.1|http:/)
+})
+
 test('watches accepted and then cut at once, every time, while lists answer: streams end after --watch-outage-seconds', async (t) => {
   const { s, r } = await streamingOneWorkflow(t, 6)
   // A proxy that drops every watch as soon as it starts: 200, then the connection closed.
