@@ -104,9 +104,10 @@ export class Informer {
         backoff = 200
       } catch (err) {
         if (this.#stopped) return
-        // A watch that worked for longer than the wait before it lost a connection (a flaky load balancer), not an
-        // API that refuses: re-opened at once. Doubling here left the scope unwatched for up to 10 s per cut.
-        if (this.#openedAt && Date.now() - this.#openedAt >= backoff) backoff = 200
+        // A watch that worked for a second or more before it lost a connection (a flaky load balancer), not an API
+        // that refuses nor a proxy that cuts every watch at once: re-opened at once. Doubling here left the scope
+        // unwatched for up to 10 s per cut, also right after an outage had grown the wait.
+        if (this.#openedAt && Date.now() - this.#openedAt >= Math.min(backoff, 1_000)) backoff = 200
         this.#unhealthy(err)
         const wait = this.#retryWait(backoff)
         this.#opts.log?.(`watch of ${this.#source.what} failed; retrying in ${wait} ms`, err)

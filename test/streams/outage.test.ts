@@ -111,6 +111,22 @@ test('an apiserver back before the window ends is found in time: streams stay op
   await r.until(() => watchEvents(r).includes('ADDED b'))
 })
 
+test('a watch that worked for a while and is then cut is re-opened at once, however long the wait had grown before', async (t) => {
+  const { s, r } = await streamingOneWorkflow(t, 30)
+  const stop = s.emulator.fault({ path: /workflows$/, reset: true, times: Infinity })
+  s.emulator.dropWatches()
+  // Retries 0.2, 0.4, … 6.4 s apart: the API is back at 6.5 s, and the watch re-opened at the next one.
+  await new Promise((res) => setTimeout(res, 6_500))
+  stop()
+  const before = s.emulator.requestCount({ path: /workflows$/, watch: true })
+  await r.until(() => s.emulator.requestCount({ path: /workflows$/, watch: true }) > before, 15_000)
+  await new Promise((res) => setTimeout(res, 2_000))
+  s.emulator.dropWatches()
+  seed(s, 'b')
+  // Before, the grown wait (10 s) came again after this cut of a watch that had worked for 2 s.
+  await r.until(() => watchEvents(r).includes('ADDED b'), 4_000)
+})
+
 test("an outage's stream error says what failed, not the apiserver's address", async (t) => {
   const { s, r } = await streamingOneWorkflow(t, 2)
   s.emulator.fault({ path: /workflows$/, reset: true, times: Infinity })
