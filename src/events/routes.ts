@@ -3,13 +3,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { AccessReview } from '../auth/access-review.js'
 import { identityOf } from '../auth/hook.js'
-import { ApiError } from '../http/errors.js'
 import { NamespaceParams, listOptionsQuery } from '../http/query.js'
 import { parsePosition } from '../kube/hub-event.js'
 import { refuseInOutage } from '../kube/outage.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
-import { FieldSelectorError, matchesFields, parseFieldSelector } from '../lib/field-selector.js'
-import { LabelSelectorError, matchesLabels, parseLabelSelector } from '../lib/label-selector.js'
+import { matchesFields, parseFieldSelector } from '../lib/field-selector.js'
+import { matchesLabels, parseLabelSelector } from '../lib/label-selector.js'
 import { eventSelectorFields, type EventEntry, type EventWatches } from './event-watches.js'
 
 const Query = z.object({ ...listOptionsQuery })
@@ -17,12 +16,7 @@ const Event = z.looseObject({}).meta({ id: 'io.k8s.api.core.v1.Event' })
 const allowedFields = new Set<string>(['metadata.name', 'metadata.namespace', ...eventSelectorFields])
 
 function selectors(labelSelector: string | undefined, fieldSelector: string | undefined) {
-  try {
-    return { labels: parseLabelSelector(labelSelector ?? ''), fields: parseFieldSelector(fieldSelector ?? '', allowedFields) }
-  } catch (e) {
-    if (e instanceof FieldSelectorError || e instanceof LabelSelectorError) throw ApiError.invalidArgument(e.message)
-    throw e
-  }
+  return { labels: parseLabelSelector(labelSelector ?? ''), fields: parseFieldSelector(fieldSelector ?? '', allowedFields) }
 }
 
 /** WorkflowService_WatchEvents (spec §1, §2.9): core/v1 Events, e.g. `involvedObject.kind=Workflow,involvedObject.name=x`. */

@@ -1,11 +1,13 @@
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { InputError } from '../lib/input-error.js'
 import { ApiError, GrpcCode, errorBody, grpcCodeOfHttp } from './errors.js'
 import { toWireJson } from './wire.js'
 
 /** Any thrown value becomes an ApiError; unexpected ones keep their detail in the log only. */
 export function asApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
+  if (err instanceof InputError) return ApiError.invalidArgument(err.message)
   const fe = err as Partial<FastifyError> & { validationContext?: string }
   if (fe?.validation) return ApiError.invalidArgument(fe.message ?? 'invalid request')
   if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ApiError(GrpcCode.ResourceExhausted, 'request body too large')

@@ -1,3 +1,4 @@
+import { InputError } from './input-error.js'
 /**
  * Kubernetes field selectors (k8s.io/apimachinery/pkg/fields): comma-ANDed `field=value`, `field==value`,
  * `field!=value`, with backslash escapes. Pure; shared by the server and the Kubernetes API emulator.
@@ -8,7 +9,7 @@ export interface FieldRequirement {
   value: string
 }
 
-export class FieldSelectorError extends Error {
+export class FieldSelectorError extends InputError {
   override name = 'FieldSelectorError'
 }
 

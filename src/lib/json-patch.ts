@@ -1,6 +1,7 @@
+import { InputError } from './input-error.js'
 /** JSON Merge Patch (RFC 7386) and JSON Patch (RFC 6902). Pure; inputs are never mutated. */
 
-export class JsonPatchError extends Error {
+export class JsonPatchError extends InputError {
   override name = 'JsonPatchError'
 }
 

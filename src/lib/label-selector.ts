@@ -1,3 +1,4 @@
+import { InputError } from './input-error.js'
 /**
  * Kubernetes label selectors, following k8s.io/apimachinery/pkg/labels/selector.go.
  * Pure: no I/O, no imports. Shared by the server and the Kubernetes API emulator.
@@ -11,7 +12,7 @@ export interface Requirement {
   values: string[]
 }
 
-export class LabelSelectorError extends Error {
+export class LabelSelectorError extends InputError {
   override name = 'LabelSelectorError'
 }
 

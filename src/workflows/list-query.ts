@@ -1,7 +1,7 @@
 import { ApiError } from '../http/errors.js'
 import { parseTime, TIME_RANGE } from '../http/query.js'
 import { parseGoBool } from '../config/schema.js'
-import { LabelSelectorError, parseLabelSelector, type Requirement } from '../lib/label-selector.js'
+import { parseLabelSelector, type Requirement } from '../lib/label-selector.js'
 import type { PagingStart } from './key-moves.js'
 import type { SortKey } from './workflow-index.js'
 import type { StoreQuery } from './store-query.js'
@@ -53,12 +53,7 @@ function decodeContinue(token: string): Pick<StoreQuery, 'after' | 'offset' | 'p
 
 export function parseSelector(selector: string | undefined): Requirement[] {
   if (!selector) return []
-  try {
-    return parseLabelSelector(selector)
-  } catch (e) {
-    if (e instanceof LabelSelectorError) throw ApiError.invalidArgument(e.message)
-    throw e
-  }
+  return parseLabelSelector(selector)
 }
 
 const nameFilters = ['Exact', 'Contains', 'Prefix', 'NotEquals'] as const

@@ -4,7 +4,7 @@
  */
 import { ApiError } from '../http/errors.js'
 import type { KubeObject } from '../kube/resources.js'
-import { FieldSelectorError, matchesFields, parseFieldSelector } from '../lib/field-selector.js'
+import { matchesFields, parseFieldSelector } from '../lib/field-selector.js'
 import { nodeId } from '../lib/node-names.js'
 import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION } from './submission-hook.js'
 
@@ -79,15 +79,10 @@ class AnyField extends Set<string> {
 
 /** A matcher for a node field selector; a syntax error is a 400 (upstream: 500). */
 export function nodeSelector(selector: string): (n: WfNode) => boolean {
-  try {
-    const reqs = parseFieldSelector(selector, new AnyField())
-    return (n) => {
-      const f = nodeFields(n)
-      return matchesFields(reqs, (k) => f.get(k) ?? '')
-    }
-  } catch (err) {
-    if (err instanceof FieldSelectorError) throw ApiError.invalidArgument(err.message)
-    throw err
+  const reqs = parseFieldSelector(selector, new AnyField())
+  return (n) => {
+    const f = nodeFields(n)
+    return matchesFields(reqs, (k) => f.get(k) ?? '')
   }
 }
 

@@ -4,7 +4,7 @@ import { ApiError, GrpcCode } from '../http/errors.js'
 import type { EventStream } from '../http/stream.js'
 import { refuseInOutage } from '../kube/outage.js'
 import type { WatchHub } from '../kube/watch-hub.js'
-import { FieldSelectorError, matchesFields, parseFieldSelector, type FieldRequirement } from '../lib/field-selector.js'
+import { matchesFields, parseFieldSelector, type FieldRequirement } from '../lib/field-selector.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import { parseSelector } from './list-query.js'
@@ -35,12 +35,7 @@ export interface WatchRequest {
 const watchFields = new Set(['metadata.name', 'metadata.namespace'])
 
 function parseFields(selector: string | undefined): FieldRequirement[] {
-  try {
-    return parseFieldSelector(selector ?? '', watchFields)
-  } catch (e) {
-    if (e instanceof FieldSelectorError) throw ApiError.invalidArgument(e.message)
-    throw e
-  }
+  return parseFieldSelector(selector ?? '', watchFields)
 }
 
 /**
