@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { KubeClient, LeaseRecord } from '../kube/client.js'
+import { GrpcCode, hasCode } from '../http/errors.js'
 
 export interface LeaseOptions {
   namespace: string
@@ -109,7 +110,7 @@ export class LeaseElector {
       await this.#kube.writeLease(namespace, name, next)
     } catch (err) {
       // 409/AlreadyExists: another candidate wrote first; it leads.
-      if ((err as { code?: number }).code === 6) {
+      if (hasCode(err, GrpcCode.AlreadyExists)) {
         if (this.#leader) this.#set(false)
         return
       }

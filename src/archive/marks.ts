@@ -1,3 +1,4 @@
+import { GrpcCode, hasCode, isNotFound } from '../http/errors.js'
 import type { KubeClient } from '../kube/client.js'
 import { Workflows } from '../kube/resources.js'
 import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
@@ -20,9 +21,9 @@ export async function markWorkflow(kube: KubeClient, namespace: string, name: st
   try {
     return (await kube.patch(Workflows, namespace, name, { metadata })).metadata
   } catch (err) {
-    // 409: a newer version exists and will come through the cache; 404: deleted, the DELETED event archives it.
-    const code = (err as { code?: number }).code
-    if (code === 6 || code === 5 || code === 10) return undefined
+    // 409 (code 6, as kube/errors.ts maps a Conflict): a newer version exists and will come through the cache;
+    // 404: deleted, the DELETED event archives it.
+    if (hasCode(err, GrpcCode.AlreadyExists) || isNotFound(err)) return undefined
     throw err
   }
 }

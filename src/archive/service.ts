@@ -1,6 +1,6 @@
 import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
-import { ApiError, GrpcCode } from '../http/errors.js'
+import { ApiError, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { toWireJson } from '../http/wire.js'
 import type { Requirement } from '../lib/label-selector.js'
@@ -164,7 +164,7 @@ export class ArchiveService {
     try {
       await identity.kube.get(Workflows, target, name)
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
+      if (!isNotFound(err)) throw err
       if (target !== namespace) throw ApiError.invalidArgument('the namespace of the provided object does not match the namespace sent on the request')
       const { workflow, podsToDelete } = formulateRetry(wf as KubeObject, b)
       await deletePods(identity, namespace, podsToDelete)

@@ -4,7 +4,7 @@ import {
   type KubeConfig, type V1Lease,
 } from '@kubernetes/client-node'
 import { apiClient } from './agents.js'
-import { ApiError, grpcCodeOfHttp } from '../http/errors.js'
+import { ApiError, grpcCodeOfHttp, isNotFound } from '../http/errors.js'
 import { kubeConfigForCaller, ownToken } from './config.js'
 import { toApiError } from './errors.js'
 import { listPage } from './list-page.js'
@@ -133,7 +133,7 @@ export class KubeClient {
       const secret = await call(() => this.#core.readNamespacedSecret({ namespace, name }))
       return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]))
     } catch (err) {
-      if ((err as { code?: number }).code === 5) return undefined
+      if (isNotFound(err)) return undefined
       throw err
     }
   }
@@ -193,7 +193,7 @@ export class KubeClient {
     try {
       return toLeaseRecord(await call(() => this.#coordination.readNamespacedLease({ namespace, name })))
     } catch (err) {
-      if ((err as { code?: number }).code === 5) return undefined
+      if (isNotFound(err)) return undefined
       throw err
     }
   }
@@ -222,7 +222,7 @@ export class KubeClient {
       const cm = await call(() => this.#core.readNamespacedConfigMap({ namespace, name }))
       return cm.data ?? {}
     } catch (err) {
-      if ((err as { code?: number }).code === 5) return undefined
+      if (isNotFound(err)) return undefined
       throw err
     }
   }

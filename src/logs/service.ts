@@ -1,5 +1,5 @@
 import type { Identity } from '../auth/identity.js'
-import { ApiError, GrpcCode } from '../http/errors.js'
+import { ApiError, GrpcCode, isNotFound } from '../http/errors.js'
 import type { EventStream } from '../http/stream.js'
 import { ANSWER_WITHIN_MS, answeredWithin } from '../kube/outage.js'
 import { Workflows, type KubeObject, type ListParams, type PodSummary } from '../kube/resources.js'
@@ -149,7 +149,7 @@ class LogSession {
           if (FULFILLED.has(phaseOf(now))) void this.#completed()
           return now.metadata.resourceVersion ?? ''
         } catch (err) {
-          if (err instanceof ApiError && err.code === GrpcCode.NotFound) this.#deleted()
+          if (isNotFound(err)) this.#deleted()
           throw err
         }
       },

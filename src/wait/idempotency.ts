@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Identity } from '../auth/identity.js'
-import { ApiError, GrpcCode, isNotFound, unlessDenied } from '../http/errors.js'
+import { ApiError, GrpcCode, hasCode, isNotFound, unlessDenied } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION, type ApiWorkflow, type Decorate, type Submission } from '../workflows/submission-hook.js'
@@ -97,7 +97,7 @@ export class Idempotency {
     } catch (err) {
       if (err instanceof Replay) return { workflow: err.workflow, replayed: true }
       // 3. Lost the race (or the cache lagged): the winner is the workflow of that name, if it carries this key.
-      if (!(err instanceof ApiError && err.code === GrpcCode.AlreadyExists) || !name) throw err
+      if (!hasCode(err, GrpcCode.AlreadyExists) || !name) throw err
       const live = await this.#getLive(identity, sub.namespace, name)
       if (!live || check(live) === 'other') throw err
       return { workflow: toApiObject(live), replayed: true }

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Identity } from '../auth/identity.js'
 import type { Claims } from '../auth/claims.js'
-import { ApiError, GrpcCode, isNotFound } from '../http/errors.js'
+import { ApiError, GrpcCode, hasCode, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { actorLabelPatch, applyActorLabels } from '../lib/creator-labels.js'
 import { mergePatch } from '../lib/json-patch.js'
@@ -195,7 +195,7 @@ async function onConflictAgain<T>(action: () => Promise<T>): Promise<T> {
     try {
       return await action()
     } catch (err) {
-      if (attempt >= 5 || !(err instanceof ApiError) || err.code !== GrpcCode.AlreadyExists) throw err
+      if (attempt >= 5 || !hasCode(err, GrpcCode.AlreadyExists)) throw err
       await sleep(10 * attempt)
     }
   }

@@ -1,6 +1,6 @@
 import type { AccessReview } from '../auth/access-review.js'
 import type { Identity } from '../auth/identity.js'
-import { ApiError, GrpcCode } from '../http/errors.js'
+import { ApiError, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { formatProblems, lintProblems } from '../lib/argo-schema/index.js'
 import { applyCreatorLabels } from '../lib/creator-labels.js'
@@ -136,7 +136,7 @@ export class WorkflowService {
       await identity.kube.delete(Workflows, namespace, resolved, this.#d.propagationPolicy)
     } catch (err) {
       // Clearing the finalizers of a workflow already being deleted lets Kubernetes remove it at once.
-      if (!(force && err instanceof ApiError && err.code === GrpcCode.NotFound)) throw err
+      if (!(force && isNotFound(err))) throw err
     }
   }
 }

@@ -1,5 +1,6 @@
 import { createHash, generateKeyPairSync } from 'node:crypto'
 import type { KubeClient } from '../../kube/client.js'
+import { GrpcCode, hasCode } from '../../http/errors.js'
 
 export const SSO_SECRET = 'sso'
 const KEY_FIELD = 'cookieEncryptionPrivateKey'
@@ -17,7 +18,7 @@ export async function loadSessionKey(kube: KubeClient, namespace: string): Promi
       await kube.createSecret(namespace, SSO_SECRET, { [KEY_FIELD]: der })
     } catch (err) {
       // Another replica created it first: use theirs.
-      if ((err as { code?: number }).code !== 6) throw err
+      if (!hasCode(err, GrpcCode.AlreadyExists)) throw err
     }
     data = await kube.getSecret(namespace, SSO_SECRET)
   }
