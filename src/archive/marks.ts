@@ -1,9 +1,9 @@
 import { GrpcCode, hasCode, isNotFound } from '../http/errors.js'
 import type { KubeClient } from '../kube/client.js'
 import { Workflows } from '../kube/resources.js'
-import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
+import { ARCHIVING_STATUS, ARCHIVE_FINALIZER } from '../lib/workflow-labels.js'
+import type { IndexEntry } from '../workflows/workflow-index.js'
 import { finalizersOf, type Obj } from './record.js'
-import { ARCHIVING_STATUS } from './types.js'
 
 // The marks the archive leaves on live workflows: the archiving status label, and our finalizer while one waits.
 

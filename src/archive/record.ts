@@ -1,14 +1,15 @@
 import { isManagedBy } from '../lib/instance-id.js'
-import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
-import { ARCHIVING_STATUS, type ArchiveRecord } from './types.js'
+import { ARCHIVING_STATUS, ARCHIVE_FINALIZER } from '../lib/workflow-labels.js'
+import { COMPLETED_PHASES, phaseOf } from '../lib/workflow-phase.js'
+import type { IndexEntry } from '../workflows/workflow-index.js'
+import type { ArchiveRecord } from './types.js'
 
 // How a finished workflow becomes an archive row, and the finalizer that holds it in Kubernetes until then.
 
-export const FINISHED = new Set(['Succeeded', 'Failed', 'Error'])
 /** Finished for the archive: by its finishedAt, or by the controller's completed label (cheap: no JSON read). */
 export const finishedEntry = (e: IndexEntry): boolean => e.group === 1 || e.labels['workflows.argoproj.io/completed'] === 'true'
 /** Its phase is a finished one (what is archived; read from the object). */
-export const finishedPhase = (obj: Obj): boolean => FINISHED.has(String(obj.status?.phase ?? ''))
+export const finishedPhase = (obj: Obj): boolean => COMPLETED_PHASES.has(phaseOf(obj))
 /**
  * Pending with our finalizer, and this instance's (instanceID: another instance's server archives, holds and lets go
  * of its own).

@@ -1,10 +1,10 @@
 import type { KubeClient } from '../kube/client.js'
 import { isManagedBy } from '../lib/instance-id.js'
-import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
+import { ARCHIVING_STATUS, ARCHIVE_FINALIZER } from '../lib/workflow-labels.js'
+import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { markWorkflow } from './marks.js'
 import { finalizersOf, finishedEntry, objectOf, released } from './record.js'
-import { ARCHIVING_STATUS } from './types.js'
 
 /** Patches at a time: a burst of new workflows is held a few at once. */
 const CONCURRENCY = 4

@@ -45,7 +45,6 @@ export interface ArchiveRecord {
   json: string
 }
 
-export const ARCHIVING_STATUS = 'workflows.argoproj.io/workflow-archiving-status'
 
 /**
  * Postgres jsonb cannot hold `\u0000`; upstream stores this marker instead and restores it on read (spec §6.1).

@@ -1,10 +1,11 @@
 import { LabelInstanceId } from '../lib/instance-id.js'
 import type { Requirement } from '../lib/label-selector.js'
-import { compareKeys, type SortKey } from '../workflows/workflow-index.js'
+import { ARCHIVING_STATUS } from '../lib/workflow-labels.js'
 import type { ArchivedListing, MergedPage, PageItem, StoreQuery } from '../workflows/store-query.js'
+import { compareKeys, type SortKey } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveReader } from './archive-read-repository.js'
-import { ARCHIVING_STATUS, type ArchiveFilter } from './types.js'
+import type { ArchiveFilter } from './types.js'
 
 const notArchived: Requirement = { key: ARCHIVING_STATUS, operator: '!=', values: ['Archived'] }
 const REMAINING_CAP = 100_000

@@ -1,11 +1,12 @@
 import type { KubeClient } from '../kube/client.js'
+import { ARCHIVING_STATUS, ARCHIVE_FINALIZER } from '../lib/workflow-labels.js'
+import { phaseOf } from '../lib/workflow-phase.js'
 import { hydrateNodes, type OffloadedNodeSource } from '../workflows/hydrate.js'
-import { ARCHIVE_FINALIZER, type IndexEntry } from '../workflows/workflow-index.js'
+import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 import type { ArchiveWriter } from './archive-repository.js'
 import { markPending, markWorkflow } from './marks.js'
-import { finalizersOf, FINISHED, held, objectOf, released, toRecord } from './record.js'
-import { ARCHIVING_STATUS } from './types.js'
+import { finalizersOf, finishedPhase, held, objectOf, released, toRecord } from './record.js'
 import { fromDatabase } from './write-backoff.js'
 
 /**
@@ -53,9 +54,9 @@ export async function writeItem(c: WriteContext, item: Item): Promise<boolean> {
   const done = c.written.get(entry.uid)
   if (!asIs && done !== undefined && done >= entry.resourceVersion) return false
   const obj = objectOf(entry)
-  const phase = String(obj.status?.phase ?? '')
+  const phase = phaseOf(obj)
   const { namespace, name } = entry
-  if (!FINISHED.has(phase) || (!asIs && !c.eligible(entry))) {
+  if (!finishedPhase(obj) || (!asIs && !c.eligible(entry))) {
     // Not what RunningHold holds (unfinished, to be archived): that stays until it finishes or is deleted.
     if (!asIs && held(entry, c.instanceId) && !c.holdWanted(entry)) await markWorkflow(c.kube, namespace, name, String(entry.resourceVersion), { finalizers: released(finalizersOf(obj.metadata)) })
     return false

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { ARCHIVING_STATUS } from '../lib/workflow-labels.js'
 import type { ArchiveWriter } from './archive-repository.js'
-import { ARCHIVING_STATUS } from './types.js'
 import { WriteBackoff } from './write-backoff.js'
 import type { Item } from './write-item.js'
 

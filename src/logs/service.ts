@@ -4,6 +4,7 @@ import type { EventStream } from '../http/stream.js'
 import { ANSWER_WITHIN_MS, answeredWithin } from '../kube/outage.js'
 import { Workflows, type KubeObject, type ListParams, type PodSummary } from '../kube/resources.js'
 import type { OutageNotice } from '../kube/watch-hub.js'
+import { COMPLETED_PHASES, phaseOf } from '../lib/workflow-phase.js'
 import type { WorkflowService } from '../workflows/service.js'
 import { LineSink, splitLine, type LogLine } from './lines.js'
 import { Merger } from './merge.js'
@@ -11,7 +12,6 @@ import type { LogRequest } from './request.js'
 import { watchLoop } from './watch.js'
 
 const WORKFLOW_LABEL = 'workflows.argoproj.io/workflow'
-const FULFILLED = new Set(['Succeeded', 'Failed', 'Error'])
 
 export interface LogServiceDeps {
   workflows: WorkflowService
@@ -27,11 +27,6 @@ export interface LogServiceDeps {
 
 /** The output a log session writes to: the stream framer (spec §3). */
 export type LogOutput = Pick<EventStream, 'open' | 'send' | 'end' | 'fail' | 'onClose' | 'closed' | 'congested' | 'onDrain'>
-
-const phaseOf = (obj: KubeObject): string => {
-  const status = obj.status as { phase?: unknown } | undefined
-  return typeof status?.phase === 'string' ? status.phase : ''
-}
 
 /** WorkflowLogs and PodLogs (spec §2.8). */
 export class LogService {
@@ -121,7 +116,7 @@ class LogSession {
   start(wf: KubeObject, list: { resourceVersion: string; pods: PodSummary[] }): void {
     if (this.#stopping) return // ended already (the client went away)
     for (const p of list.pods) this.#ensureStreaming(p)
-    if (!this.#r.follow || FULFILLED.has(phaseOf(wf))) return this.#merger.seal()
+    if (!this.#r.follow || COMPLETED_PHASES.has(phaseOf(wf))) return this.#merger.seal()
     const ns = encodeURIComponent(this.#r.namespace)
     this.#watches.push(watchLoop({
       kube: this.#kube,
@@ -141,12 +136,12 @@ class LogSession {
       resourceVersion: wf.metadata.resourceVersion ?? '',
       onEvent: (type, obj) => {
         if (type === 'DELETED') this.#deleted()
-        else if (FULFILLED.has(phaseOf(obj))) void this.#completed()
+        else if (COMPLETED_PHASES.has(phaseOf(obj))) void this.#completed()
       },
       relist: async () => {
         try {
           const now = await this.#kube.get(Workflows, this.#r.namespace, this.#name)
-          if (FULFILLED.has(phaseOf(now))) void this.#completed()
+          if (COMPLETED_PHASES.has(phaseOf(now))) void this.#completed()
           return now.metadata.resourceVersion ?? ''
         } catch (err) {
           if (isNotFound(err)) this.#deleted()

@@ -4,8 +4,9 @@ import { ApiError, isNotFound, unlessDenied } from '../http/errors.js'
 import { toWireJson } from '../http/wire.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { isManagedBy } from '../lib/instance-id.js'
+import { COMPLETED_PHASES } from '../lib/workflow-phase.js'
 import { toApiObject } from '../workflows/workflow-index.js'
-import { phaseOf, TERMINAL_PHASES, type WaitOutcome, type WorkflowWaiters } from './waiters.js'
+import { phaseOfJson, type WaitOutcome, type WorkflowWaiters } from './waiters.js'
 
 export interface WaitDeps {
   waiters: WorkflowWaiters
@@ -87,8 +88,8 @@ export class WaitService {
   async #wait(identity: Identity, wf: WorkflowLike, wire: string, seconds: number, signal: AbortSignal): Promise<WaitAnswer> {
     const uid = wf.metadata?.uid
     if (!uid) throw ApiError.internal('the workflow has no uid')
-    const phase = phaseOf(wire)
-    if (TERMINAL_PHASES.has(phase)) return { outcome: 'completed', json: wire, seconds }
+    const phase = phaseOfJson(wire)
+    if (COMPLETED_PHASES.has(phase)) return { outcome: 'completed', json: wire, seconds }
     await this.#d.ready()
     const start = { uid, resourceVersion: Number(wf.metadata?.resourceVersion ?? 0) || 0, phase, json: wire }
     const r = await this.#d.waiters.wait(start, seconds * 1000, signal)

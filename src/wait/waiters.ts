@@ -1,9 +1,8 @@
 import type { HubEvent } from '../kube/watch-hub.js'
+import { COMPLETED_PHASES } from '../lib/workflow-phase.js'
 import type { IndexEntry } from '../workflows/workflow-index.js'
 import type { WorkflowStore } from '../workflows/workflow-store.js'
 
-/** Phases a workflow never leaves (upstream's `Completed()`: Succeeded, Failed, Error). */
-export const TERMINAL_PHASES = new Set(['Succeeded', 'Failed', 'Error'])
 
 export type WaitOutcome = 'completed' | 'timeout' | 'deleted' | 'aborted'
 
@@ -22,7 +21,7 @@ export interface WaitStart {
   json: Buffer | string
 }
 
-export function phaseOf(json: Buffer | string): string {
+export function phaseOfJson(json: Buffer | string): string {
   const o = JSON.parse(typeof json === 'string' ? json : json.toString('utf8')) as { status?: { phase?: unknown } }
   return typeof o.status?.phase === 'string' ? o.status.phase : ''
 }
@@ -54,7 +53,7 @@ export class WorkflowWaiters {
   #onEvent(ev: HubEvent<IndexEntry>): void {
     const set = this.#byUid.get(ev.entry.uid)
     if (!set) return
-    const terminal = TERMINAL_PHASES.has(phaseOf(ev.entry.json))
+    const terminal = COMPLETED_PHASES.has(phaseOfJson(ev.entry.json))
     // The DELETED event carries the object's last state: finished → its outcome, else the run is gone unfinished.
     if (ev.type === 'DELETED') for (const w of [...set]) w.settle({ outcome: terminal ? 'completed' : 'deleted', json: ev.entry.json })
     else if (terminal) for (const w of [...set]) w.settle({ outcome: 'completed', json: ev.entry.json })
@@ -83,10 +82,10 @@ export class WorkflowWaiters {
       }
       const onAbort = () => waiter.settle({ outcome: 'aborted', json: undefined })
       const current = this.#store.get(start.uid)
-      if (TERMINAL_PHASES.has(start.phase) && (!current || current.resourceVersion <= start.resourceVersion)) {
+      if (COMPLETED_PHASES.has(start.phase) && (!current || current.resourceVersion <= start.resourceVersion)) {
         return resolve({ outcome: 'completed', json: start.json })
       }
-      if (current && TERMINAL_PHASES.has(phaseOf(current.json))) return resolve({ outcome: 'completed', json: current.json })
+      if (current && COMPLETED_PHASES.has(phaseOfJson(current.json))) return resolve({ outcome: 'completed', json: current.json })
       // Not cached although the cache has seen a version at least as new: it was deleted before we registered.
       if (!current && Number(this.#store.resourceVersion) >= start.resourceVersion) return resolve({ outcome: 'deleted', json: start.json })
       if (signal?.aborted) return resolve({ outcome: 'aborted', json: undefined })

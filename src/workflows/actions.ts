@@ -4,14 +4,16 @@
  * Deviation: upstream answers most refused preconditions with 500; they are the caller's mistake, so 400 here.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Identity } from '../auth/identity.js'
 import type { Claims } from '../auth/claims.js'
+import type { Identity } from '../auth/identity.js'
 import { ApiError, GrpcCode, hasCode, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { actorLabelPatch, applyActorLabels } from '../lib/creator-labels.js'
 import { mergePatch } from '../lib/json-patch.js'
+import { ARCHIVING_STATUS } from '../lib/workflow-labels.js'
+import { COMPLETED_PHASES, phaseOf } from '../lib/workflow-phase.js'
 import { compressNodes, type NodeStorage } from './hydrate.js'
-import { formulateResubmit, phaseOf, rec, resumeAll, updateSuspendedNodes, L, type NodeUpdate, type Rec } from './operations.js'
+import { formulateResubmit, rec, resumeAll, updateSuspendedNodes, L, type NodeUpdate, type Rec } from './operations.js'
 import { formulateRetry, type RetryOptions } from './retry.js'
 import type { WorkflowService } from './service.js'
 import type { ApiWorkflow } from './submission-hook.js'
@@ -39,7 +41,6 @@ function userInfo(c: Claims): string {
   return `Resumed by: map[${m.filter(([, v]) => v).map(([k, v]) => `${k}:${v ?? ''}`).join(' ')}]`
 }
 
-const FULFILLED = new Set(['Succeeded', 'Failed', 'Error'])
 const SETTABLE = new Set(['Succeeded', 'Failed', 'Error', ''])
 
 export class WorkflowActions {
@@ -60,7 +61,7 @@ export class WorkflowActions {
     this.#storage.set(wf, storage)
     // Get falls back to the archive; actions act on live workflows only (upstream's getWorkflow): nothing may be
     // changed (e.g. pods deleted by retry) for a workflow that is gone. Archived ones have their own retry/resubmit.
-    if (wf.metadata.labels?.['workflows.argoproj.io/workflow-archiving-status'] === 'Persisted') {
+    if (wf.metadata.labels?.[ARCHIVING_STATUS] === 'Persisted') {
       throw ApiError.notFound(`workflows.argoproj.io "${wf.metadata.name ?? name}" not found`)
     }
     return wf
@@ -163,7 +164,7 @@ export class WorkflowActions {
 
   /** patchShutdownStrategy; a completed workflow is refused (upstream: 500). */
   async #shutdown(identity: Identity, wf: KubeObject, strategy: 'Stop' | 'Terminate'): Promise<ApiWorkflow> {
-    if (FULFILLED.has(phaseOf(wf))) {
+    if (COMPLETED_PHASES.has(phaseOf(wf))) {
       throw ApiError.invalidArgument(`cannot shutdown a completed workflow: workflow: ${JSON.stringify(wf.metadata.name ?? '')}, namespace: ${JSON.stringify(wf.metadata.namespace ?? '')}`)
     }
     return this.#patch(identity, wf, { metadata: { labels: actorLabelPatch(identity.claims, strategy) }, spec: { shutdown: strategy } })

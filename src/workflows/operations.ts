@@ -6,6 +6,8 @@ import { ApiError } from '../http/errors.js'
 import type { KubeObject } from '../kube/resources.js'
 import { matchesFields, parseFieldSelector } from '../lib/field-selector.js'
 import { nodeId } from '../lib/node-names.js'
+import { ARCHIVING_STATUS } from '../lib/workflow-labels.js'
+import { phaseOf } from '../lib/workflow-phase.js'
 import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION } from './submission-hook.js'
 
 export type Rec = Record<string, unknown>
@@ -30,7 +32,6 @@ export interface WfNode {
 export const L = 'workflows.argoproj.io/'
 export const rec = (v: unknown): Rec => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : {})
 export const nodesOf = (wf: KubeObject): Record<string, WfNode> => rec(rec(wf.status).nodes) as Record<string, WfNode>
-export const phaseOf = (wf: KubeObject): string => String(rec(wf.status).phase ?? '')
 export const failedOrError = (n: WfNode): boolean => n.phase === 'Failed' || n.phase === 'Error'
 /** metav1.Time as upstream writes it: RFC 3339, whole seconds. */
 export const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
@@ -163,7 +164,7 @@ export function resumeAll(wf: KubeObject, uiMsg: string): Rec {
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789'
 const randSuffix = (): string => Array.from({ length: 5 }, () => LETTERS[Math.floor(Math.random() * LETTERS.length)]).join('')
 /** Labels a resubmitted workflow does not inherit; the creator labels are re-stamped for the caller. */
-const NOT_INHERITED = new Set([`${L}creator`, `${L}creator-email`, `${L}creator-preferred-username`, `${L}phase`, `${L}completed`, `${L}workflow-archiving-status`, KEY_LABEL])
+const NOT_INHERITED = new Set([`${L}creator`, `${L}creator-email`, `${L}creator-preferred-username`, `${L}phase`, `${L}completed`, ARCHIVING_STATUS, KEY_LABEL])
 
 /** A new run is not the request an Idempotency-Key recorded: it must not be found as that key's replay. */
 function withoutKeys(m: Record<string, string> | undefined, drop: string[]): Record<string, string> {

@@ -5,8 +5,9 @@
 import { ApiError } from '../http/errors.js'
 import type { KubeObject } from '../kube/resources.js'
 import { podName } from '../lib/node-names.js'
-import { L, descendantSucceeded, failedOrError, nodeSelector, nodesOf, now, overrideParameters, phaseOf, rec, type WfNode } from './operations.js'
-import { ARCHIVE_FINALIZER } from './workflow-index.js'
+import { ARCHIVE_FINALIZER, ARCHIVING_STATUS } from '../lib/workflow-labels.js'
+import { phaseOf } from '../lib/workflow-phase.js'
+import { L, descendantSucceeded, failedOrError, nodeSelector, nodesOf, now, overrideParameters, rec, type WfNode } from './operations.js'
 
 export interface RetryOptions { restartSuccessful?: boolean; nodeFieldSelector?: string; parameters?: string[] }
 
@@ -69,7 +70,7 @@ function newRetryWorkflow(wf: KubeObject, parameters: string[] | undefined): Kub
   const out = structuredClone(wf)
   const labels = { ...out.metadata.labels }
   delete labels[`${L}completed`]
-  delete labels[`${L}workflow-archiving-status`]
+  delete labels[ARCHIVING_STATUS]
   labels[`${L}phase`] = 'Running'
   out.metadata.labels = labels
   // Running again, it is not waiting for the archive: a deletion must not wait for it to finish.

@@ -1,12 +1,8 @@
-import type { KubeObject } from '../kube/resources.js'
 import { toWireJson } from '../http/wire.js'
+import type { KubeObject } from '../kube/resources.js'
+import { ARCHIVE_FINALIZER } from '../lib/workflow-labels.js'
 import { isDehydrated } from './hydrate.js'
 
-/**
- * Ours, not upstream's: the archive holds a workflow with it until its row is written, so a workflow deleted before
- * then stays in Kubernetes until it is (src/archive/running-hold.ts, src/archive/archiver.ts).
- */
-export const ARCHIVE_FINALIZER = 'workflows.argoproj.io/archive'
 
 /** One workflow as the list index holds it: the sort key, what filters need, and its wire JSON. */
 export interface IndexEntry {
