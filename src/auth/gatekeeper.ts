@@ -3,6 +3,7 @@ import { ApiError, TOKEN_NOT_VALID } from '../http/errors.js'
 import type { KubeClient } from '../kube/client.js'
 import { claimsOfToken, type Claims } from './claims.js'
 import type { Identity } from './identity.js'
+import { readCookies } from './sso/http.js'
 import type { RequestContext, Sso } from './sso/sso.js'
 
 const CLIENT_TTL_MS = 60_000
@@ -11,16 +12,8 @@ const MAX_CLIENTS = 1_000
 /** The request's credentials, as upstream's gatekeeper reads them (spec §5.1). */
 export function tokenCandidates(authorization: string | undefined, cookieHeader: string | undefined): string[] {
   if (authorization !== undefined) return [authorization]
-  const out: string[] = []
-  for (const part of (cookieHeader ?? '').split(';')) {
-    const eq = part.indexOf('=')
-    if (eq < 0 || part.slice(0, eq).trim() !== 'authorization') continue
-    let v = part.slice(eq + 1).trim()
-    // Go quotes cookie values that hold a space; strip the quotes but do not URL-decode (spec §5.1).
-    if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1)
-    out.push(v)
-  }
-  return out.length ? out : ['']
+  const cookies = readCookies(cookieHeader, 'authorization')
+  return cookies.length ? cookies : ['']
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')

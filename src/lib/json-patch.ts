@@ -1,18 +1,16 @@
 import { InputError } from './input-error.js'
+import { isRecord } from './records.js'
 /** JSON Merge Patch (RFC 7386) and JSON Patch (RFC 6902). Pure; inputs are never mutated. */
 
 export class JsonPatchError extends InputError {
   override name = 'JsonPatchError'
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** RFC 7386: a null in the patch deletes the key, objects merge recursively, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObject(patch)) return structuredClone(patch)
-  const out: Record<string, unknown> = isObject(target) ? { ...target } : {}
+  if (!isRecord(patch)) return structuredClone(patch)
+  const out: Record<string, unknown> = isRecord(target) ? { ...target } : {}
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k]
     else out[k] = mergePatch(out[k], v)
@@ -38,7 +36,7 @@ function parentOf(doc: unknown, tokens: string[], ptr: string): unknown {
   let cur = doc
   for (const t of tokens.slice(0, -1)) {
     if (Array.isArray(cur)) cur = cur[arrayIndex(cur, t, false)]
-    else if (isObject(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t]
+    else if (isRecord(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t]
     else throw new JsonPatchError(`path not found: ${ptr}`)
   }
   return cur
@@ -50,7 +48,7 @@ function getAt(doc: unknown, ptr: string): unknown {
   const parent = parentOf(doc, tokens, ptr)
   const last = tokens[tokens.length - 1] as string
   if (Array.isArray(parent)) return parent[arrayIndex(parent, last, false)]
-  if (isObject(parent) && Object.prototype.hasOwnProperty.call(parent, last)) return parent[last]
+  if (isRecord(parent) && Object.prototype.hasOwnProperty.call(parent, last)) return parent[last]
   throw new JsonPatchError(`path not found: ${ptr}`)
 }
 
@@ -60,7 +58,7 @@ function addAt(doc: unknown, ptr: string, value: unknown): unknown {
   const parent = parentOf(doc, tokens, ptr)
   const last = tokens[tokens.length - 1] as string
   if (Array.isArray(parent)) parent.splice(arrayIndex(parent, last, true), 0, value)
-  else if (isObject(parent)) parent[last] = value
+  else if (isRecord(parent)) parent[last] = value
   else throw new JsonPatchError(`path not found: ${ptr}`)
   return doc
 }
@@ -71,7 +69,7 @@ function removeAt(doc: unknown, ptr: string): unknown {
   const parent = parentOf(doc, tokens, ptr)
   const last = tokens[tokens.length - 1] as string
   if (Array.isArray(parent)) parent.splice(arrayIndex(parent, last, false), 1)
-  else if (isObject(parent) && Object.prototype.hasOwnProperty.call(parent, last)) delete parent[last]
+  else if (isRecord(parent) && Object.prototype.hasOwnProperty.call(parent, last)) delete parent[last]
   else throw new JsonPatchError(`path not found: ${ptr}`)
   return doc
 }
@@ -79,7 +77,7 @@ function removeAt(doc: unknown, ptr: string): unknown {
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]))
-  if (isObject(a) && isObject(b)) {
+  if (isRecord(a) && isRecord(b)) {
     const ka = Object.keys(a)
     if (ka.length !== Object.keys(b).length) return false
     return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]))
@@ -98,7 +96,7 @@ export function applyJsonPatch(doc: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw new JsonPatchError('a JSON patch must be an array of operations')
   let out = structuredClone(doc)
   for (const op of ops) {
-    if (!isObject(op)) throw new JsonPatchError('a JSON patch operation must be an object')
+    if (!isRecord(op)) throw new JsonPatchError('a JSON patch operation must be an object')
     const path = field(op, 'path')
     switch (op.op) {
       case 'add':

@@ -10,10 +10,11 @@ import { ApiError, GrpcCode, hasCode, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { actorLabelPatch, applyActorLabels } from '../lib/creator-labels.js'
 import { mergePatch } from '../lib/json-patch.js'
+import { recordOrEmpty, type Rec } from '../lib/records.js'
 import { ARCHIVING_STATUS } from '../lib/workflow-labels.js'
 import { COMPLETED_PHASES, phaseOf } from '../lib/workflow-phase.js'
 import { compressNodes, type NodeStorage } from './hydrate.js'
-import { formulateResubmit, rec, resumeAll, updateSuspendedNodes, L, type NodeUpdate, type Rec } from './operations.js'
+import { formulateResubmit, resumeAll, updateSuspendedNodes, L, type NodeUpdate } from './operations.js'
 import { formulateRetry, type RetryOptions } from './retry.js'
 import type { WorkflowService } from './service.js'
 import type { ApiWorkflow } from './submission-hook.js'
@@ -68,14 +69,14 @@ export class WorkflowActions {
   }
 
   async #patch(identity: Identity, wf: KubeObject, body: Rec): Promise<ApiWorkflow> {
-    const status = rec(body.status)
+    const status = recordOrEmpty(body.status)
     if (status.nodes && this.#storage.get(wf) !== 'inline') {
       // A patch of status.nodes beside compressedNodes would be lost: the controller decompresses over it. The whole
       // map is written instead, so only over the version read (a 409 if the controller changed it meanwhile).
-      const nodes = mergePatch(rec(wf.status).nodes, status.nodes)
+      const nodes = mergePatch(recordOrEmpty(wf.status).nodes, status.nodes)
       body = {
         ...body,
-        metadata: { ...rec(body.metadata), resourceVersion: wf.metadata.resourceVersion },
+        metadata: { ...recordOrEmpty(body.metadata), resourceVersion: wf.metadata.resourceVersion },
         status: { ...status, nodes: null, compressedNodes: await this.#compressed(wf, nodes) },
       }
     }
@@ -106,7 +107,7 @@ export class WorkflowActions {
   async #retry(identity: Identity, namespace: string, name: string, opts: RetryOptions): Promise<ApiWorkflow> {
     const wf = await this.#fetch(identity, namespace, name)
     const { workflow, podsToDelete } = formulateRetry(wf, opts)
-    let status = rec(workflow.status)
+    let status = recordOrEmpty(workflow.status)
     // Before any pod is deleted: the nodes go back compressed, or the retry is refused (offloaded).
     if (this.#storage.get(wf) !== 'inline') status = { ...status, nodes: undefined, compressedNodes: await this.#compressed(wf, status.nodes) }
     await deletePods(identity, wf.metadata.namespace ?? namespace, podsToDelete)
@@ -125,7 +126,7 @@ export class WorkflowActions {
   async suspend(identity: Identity, namespace: string, name: string): Promise<ApiWorkflow> {
     const wf = await this.#fetch(identity, namespace, name)
     if (wf.metadata.labels?.[`${L}completed`] === 'true') throw ApiError.invalidArgument('cannot suspend completed workflows')
-    if (rec(wf.spec).suspend === true) return toApiObject(wf)
+    if (recordOrEmpty(wf.spec).suspend === true) return toApiObject(wf)
     return this.#patch(identity, wf, { metadata: { labels: actorLabelPatch(identity.claims, 'Suspend') }, spec: { suspend: true } })
   }
 
@@ -140,7 +141,7 @@ export class WorkflowActions {
     const message = userInfo(identity.claims)
     if (selector) return this.#patch(identity, wf, { metadata: { labels }, status: updateSuspendedNodes(wf, selector, { phase: 'Succeeded', message }) })
     const nodes = resumeAll(wf, message)
-    if (rec(wf.spec).suspend !== true && Object.keys(nodes).length === 0) return toApiObject(wf)
+    if (recordOrEmpty(wf.spec).suspend !== true && Object.keys(nodes).length === 0) return toApiObject(wf)
     return this.#patch(identity, wf, { metadata: { labels }, spec: { suspend: null }, ...(Object.keys(nodes).length ? { status: { nodes } } : {}) })
   }
 

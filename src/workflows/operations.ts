@@ -6,11 +6,11 @@ import { ApiError } from '../http/errors.js'
 import type { KubeObject } from '../kube/resources.js'
 import { matchesFields, parseFieldSelector } from '../lib/field-selector.js'
 import { nodeId } from '../lib/node-names.js'
+import { recordOrEmpty, type Rec } from '../lib/records.js'
 import { ARCHIVING_STATUS } from '../lib/workflow-labels.js'
 import { phaseOf } from '../lib/workflow-phase.js'
 import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION } from './submission-hook.js'
 
-export type Rec = Record<string, unknown>
 export interface WfNode {
   id: string
   name: string
@@ -30,8 +30,7 @@ export interface WfNode {
 }
 
 export const L = 'workflows.argoproj.io/'
-export const rec = (v: unknown): Rec => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : {})
-export const nodesOf = (wf: KubeObject): Record<string, WfNode> => rec(rec(wf.status).nodes) as Record<string, WfNode>
+export const nodesOf = (wf: KubeObject): Record<string, WfNode> => recordOrEmpty(recordOrEmpty(wf.status).nodes) as Record<string, WfNode>
 export const failedOrError = (n: WfNode): boolean => n.phase === 'Failed' || n.phase === 'Error'
 /** metav1.Time as upstream writes it: RFC 3339, whole seconds. */
 export const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z')
@@ -48,13 +47,13 @@ export function overrideParameters(wf: KubeObject, parameters: string[] | undefi
     return { name: p.slice(0, i), value: p.slice(i + 1) }
   })
   const names = new Set(given.map((p) => p.name))
-  const spec = rec(wf.spec)
-  const args = rec(spec.arguments)
-  const kept = (Array.isArray(args.parameters) ? args.parameters : []).filter((p) => !names.has(String(rec(p).name)))
+  const spec = recordOrEmpty(wf.spec)
+  const args = recordOrEmpty(spec.arguments)
+  const kept = (Array.isArray(args.parameters) ? args.parameters : []).filter((p) => !names.has(String(recordOrEmpty(p).name)))
   const params = [...given, ...kept]
   wf.spec = { ...spec, arguments: { ...args, parameters: params } }
-  const stored = rec(rec(wf.status).storedWorkflowTemplateSpec)
-  if (Object.keys(stored).length) stored.arguments = { ...rec(stored.arguments), parameters: params }
+  const stored = recordOrEmpty(recordOrEmpty(wf.status).storedWorkflowTemplateSpec)
+  if (Object.keys(stored).length) stored.arguments = { ...recordOrEmpty(stored.arguments), parameters: params }
 }
 
 /** The fields a nodeFieldSelector can name (SelectorMatchesNode; docs/node-field-selector.md). */
@@ -99,7 +98,7 @@ const TERMINAL = new Set(['Succeeded', 'Failed', 'Error', 'Skipped', 'Omitted'])
 export function updateSuspendedNodes(wf: KubeObject, selector: string, values: NodeUpdate): Rec {
   const matches = nodeSelector(selector)
   const nodes: Record<string, WfNode> = {}
-  const globals = [...((rec(rec(wf.status).outputs).parameters as Rec[] | undefined) ?? [])].map((p) => ({ ...p }))
+  const globals = [...((recordOrEmpty(recordOrEmpty(wf.status).outputs).parameters as Rec[] | undefined) ?? [])].map((p) => ({ ...p }))
   let updated = false
   for (const [id, node] of Object.entries(nodesOf(wf))) {
     if (!activeSuspend(node) || !matches(node)) continue
@@ -117,7 +116,7 @@ export function updateSuspendedNodes(wf: KubeObject, selector: string, values: N
       if (!n.outputs) throw ApiError.invalidArgument('cannot set output parameters because node is not expecting any raw parameters')
       const p = n.outputs.parameters?.find((x) => x.name === name)
       if (!p) throw ApiError.invalidArgument(`node is not expecting output parameter '${name}'`)
-      if (!rec(p.valueFrom).supplied) throw ApiError.invalidArgument(`cannot set output parameter '${name}' because it does not use valueFrom.raw or it was already set`)
+      if (!recordOrEmpty(p.valueFrom).supplied) throw ApiError.invalidArgument(`cannot set output parameter '${name}' because it does not use valueFrom.raw or it was already set`)
       p.value = value
       delete p.valueFrom
       updated = true
@@ -126,7 +125,7 @@ export function updateSuspendedNodes(wf: KubeObject, selector: string, values: N
     nodes[id] = n
   }
   if (!updated) throw ApiError.invalidArgument(`currently, set only targets suspend nodes: no suspend nodes matching nodeFieldSelector: ${selector}`)
-  return { nodes, ...(globals.length ? { outputs: { ...rec(rec(wf.status).outputs), parameters: globals } } : {}) }
+  return { nodes, ...(globals.length ? { outputs: { ...recordOrEmpty(recordOrEmpty(wf.status).outputs), parameters: globals } } : {}) }
 }
 
 /** AddParamToGlobalScope: a parameter with a globalName also becomes a workflow output. */
@@ -148,7 +147,7 @@ export function resumeAll(wf: KubeObject, uiMsg: string): Rec {
     if (!activeSuspend(node)) continue
     const n: WfNode = structuredClone(node)
     for (const p of n.outputs?.parameters ?? []) {
-      const vf = rec(p.valueFrom)
+      const vf = recordOrEmpty(p.valueFrom)
       if (!vf.supplied) continue
       if (vf.default === undefined) throw ApiError.invalidArgument(`raw output parameter '${String(p.name)}' has not been set and does not have a default value`)
       p.value = vf.default
@@ -182,7 +181,7 @@ export function formulateResubmit(wf: KubeObject, opts: { memoized?: boolean; pa
   if (opts.memoized && phase !== 'Failed' && phase !== 'Error') {
     throw ApiError.invalidArgument('workflow must be Failed/Error to resubmit in memoized mode')
   }
-  const spec = structuredClone(rec(wf.spec))
+  const spec = structuredClone(recordOrEmpty(wf.spec))
   if (spec.activeDeadlineSeconds === 0) delete spec.activeDeadlineSeconds
   delete spec.shutdown
   const labels: Record<string, string> = {}
@@ -240,7 +239,7 @@ function memoizedStatus(wf: KubeObject, newName: string): Rec {
   }
   return {
     nodes,
-    storedTemplates: { ...rec(rec(wf.status).storedTemplates) },
+    storedTemplates: { ...recordOrEmpty(recordOrEmpty(wf.status).storedTemplates) },
     conditions: [{ status: 'False', type: 'Completed' }],
   }
 }

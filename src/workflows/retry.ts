@@ -5,9 +5,10 @@
 import { ApiError } from '../http/errors.js'
 import type { KubeObject } from '../kube/resources.js'
 import { podName } from '../lib/node-names.js'
+import { recordOrEmpty } from '../lib/records.js'
 import { ARCHIVE_FINALIZER, ARCHIVING_STATUS } from '../lib/workflow-labels.js'
 import { phaseOf } from '../lib/workflow-phase.js'
-import { L, descendantSucceeded, failedOrError, nodeSelector, nodesOf, now, overrideParameters, rec, type WfNode } from './operations.js'
+import { L, descendantSucceeded, failedOrError, nodeSelector, nodesOf, now, overrideParameters, type WfNode } from './operations.js'
 
 export interface RetryOptions { restartSuccessful?: boolean; nodeFieldSelector?: string; parameters?: string[] }
 
@@ -61,7 +62,7 @@ export function formulateRetry(wf: KubeObject, opts: RetryOptions): { workflow: 
       else delete n[key]
     }
   }
-  workflow.status = { ...rec(workflow.status), nodes: out }
+  workflow.status = { ...recordOrEmpty(workflow.status), nodes: out }
   return { workflow, podsToDelete: [...pods] }
 }
 
@@ -77,14 +78,14 @@ function newRetryWorkflow(wf: KubeObject, parameters: string[] | undefined): Kub
   const finalizers = out.metadata.finalizers?.filter((f) => f !== ARCHIVE_FINALIZER) ?? []
   if (finalizers.length) out.metadata.finalizers = finalizers
   else delete out.metadata.finalizers
-  const status = rec(out.status)
-  const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter((c) => rec(c).type !== 'Completed')
+  const status = recordOrEmpty(out.status)
+  const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter((c) => recordOrEmpty(c).type !== 'Completed')
   conditions.push({ status: 'False', type: 'Completed' })
   const { message: _m, finishedAt: _f, persistentVolumeClaims: _p, ...rest } = status
   out.status = { ...rest, conditions, phase: 'Running', startedAt: now(), nodes: {} }
-  const stored = rec(status.storedWorkflowTemplateSpec)
+  const stored = recordOrEmpty(status.storedWorkflowTemplateSpec)
   delete stored.shutdown
-  const spec = rec(out.spec)
+  const spec = recordOrEmpty(out.spec)
   delete spec.shutdown
   if (spec.activeDeadlineSeconds === 0) delete spec.activeDeadlineSeconds
   overrideParameters(out, parameters)

@@ -8,7 +8,8 @@ import { ClusterWorkflowTemplates, CronWorkflows, WorkflowTemplates, type KubeOb
 import { formatProblems, lintProblems } from '../lib/argo-schema/index.js'
 import { LabelInstanceId } from '../lib/instance-id.js'
 import { validateLabelKey, validateLabelValue } from '../lib/label-selector.js'
-import { L, now, overrideParameters, rec } from './operations.js'
+import { recordOrEmpty } from '../lib/records.js'
+import { L, now, overrideParameters } from './operations.js'
 import type { WorkflowService } from './service.js'
 import type { toApiObject } from './workflow-index.js'
 
@@ -88,24 +89,24 @@ function fromTemplate(name: string, clusterScope: boolean): KubeObject {
 
 /** ConvertCronWorkflowToWorkflow: its workflowSpec and workflowMetadata, owned by the cron workflow. */
 function fromCronWorkflow(cron: KubeObject): KubeObject {
-  const spec = rec(cron.spec)
-  const meta = rec(spec.workflowMetadata)
+  const spec = recordOrEmpty(cron.spec)
+  const meta = recordOrEmpty(spec.workflowMetadata)
   const name = cron.metadata.name ?? ''
   const labels: Record<string, string> = {}
   const instance = cron.metadata.labels?.[LabelInstanceId]
   if (instance) labels[LabelInstanceId] = instance
   labels[`${L}cron-workflow`] = name
-  Object.assign(labels, rec(meta.labels))
+  Object.assign(labels, recordOrEmpty(meta.labels))
   const finalizers = Array.isArray(meta.finalizers) ? meta.finalizers : []
   return {
     metadata: {
       generateName: `${name}-`,
       labels,
-      annotations: { [`${L}scheduled-time`]: now(), ...rec(meta.annotations) } as Record<string, string>,
+      annotations: { [`${L}scheduled-time`]: now(), ...recordOrEmpty(meta.annotations) } as Record<string, string>,
       ...(finalizers.length ? { finalizers } : {}),
       ownerReferences: [{ apiVersion: cron.apiVersion ?? 'argoproj.io/v1alpha1', kind: 'CronWorkflow', name, uid: cron.metadata.uid, controller: true, blockOwnerDeletion: true }],
     },
-    spec: structuredClone(rec(spec.workflowSpec)),
+    spec: structuredClone(recordOrEmpty(spec.workflowSpec)),
   }
 }
 
@@ -127,7 +128,7 @@ function parseMap(what: string, s: string): Record<string, string> {
 
 /** ApplySubmitOpts (workflow/util/util.go). */
 function applySubmitOptions(wf: KubeObject, o: SubmitOptions): void {
-  const spec = rec(wf.spec)
+  const spec = recordOrEmpty(wf.spec)
   if (o.entryPoint) spec.entrypoint = o.entryPoint
   if (o.serviceAccount) spec.serviceAccountName = o.serviceAccount
   if (o.podPriorityClassName) spec.podPriorityClassName = o.podPriorityClassName

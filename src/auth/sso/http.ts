@@ -21,16 +21,23 @@ export function setCookie(name: string, value: string, o: CookieOptions): string
   return parts.join('; ')
 }
 
-/** The first cookie called `name`, quotes stripped (spec §5.1), or undefined. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
+/**
+ * Every cookie called `name`, in order. Go quotes cookie values that hold a space: the quotes are stripped, but
+ * nothing is URL-decoded (spec §5.1).
+ */
+export function readCookies(header: string | undefined, name: string): string[] {
+  const out: string[] = []
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=')
     if (eq < 0 || part.slice(0, eq).trim() !== name) continue
     const v = part.slice(eq + 1).trim()
-    return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v
+    out.push(v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v)
   }
-  return undefined
+  return out
 }
+
+/** The first cookie called `name`, or undefined. */
+export const readCookie = (header: string | undefined, name: string): string | undefined => readCookies(header, name)[0]
 
 /**
  * The final redirect after login: only a path-absolute URL under `baseHref`, else `baseHref` itself (spec §5.3,

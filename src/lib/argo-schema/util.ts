@@ -1,4 +1,5 @@
 // Narrowing helpers and path building shared by the schema and semantic checks.
+import { isRecord, type Rec } from '../records.js'
 
 export type ArgoKind = 'Workflow' | 'WorkflowTemplate' | 'ClusterWorkflowTemplate' | 'CronWorkflow'
 
@@ -7,14 +8,11 @@ export interface Problem {
   message: string
 }
 
-export type Rec = Record<string, unknown>
+export { isRecord as isRec, type Rec } from '../records.js'
 
-export function isRec(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
+/** `v` when it is a JSON object, else undefined (a problem to report, unlike records.ts's recordOrEmpty). */
 export function rec(v: unknown): Rec | undefined {
-  return isRec(v) ? v : undefined
+  return isRecord(v) ? v : undefined
 }
 
 export function arr(v: unknown): unknown[] | undefined {
