@@ -7,7 +7,8 @@ import type { Entry, Store } from './store.js'
 import { parseJson } from './store.js'
 import { ApiError, errors } from './status.js'
 import { invalidMetadata, metadataErrors } from './meta-validation.js'
-import { applyJsonPatch, JsonPatchError, mergePatch } from '../src/lib/json-patch.js'
+import { mergePatch } from '../src/lib/merge-patch.js'
+import { applyJsonPatch, JsonPatchError } from './json-patch.js'
 
 export interface WriteOpts {
   dryRun?: boolean

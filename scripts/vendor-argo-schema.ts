@@ -5,8 +5,8 @@
 // Usage: node --import tsx scripts/vendor-argo-schema.ts [path/to/jsonschema.json]
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { VALIDATORS_DTS, generateValidatorsModule } from '../src/lib/argo-schema/codegen.js'
-import { serializeVendored, vendorArgoSchema } from '../src/lib/argo-schema/vendor.js'
+import { VALIDATORS_DTS, generateValidatorsModule } from './argo-schema/codegen.js'
+import { serializeVendored, vendorArgoSchema } from './argo-schema/vendor.js'
 
 const source = process.argv[2] ?? fileURLToPath(new URL('../../shared/argo/jsonschema.json', import.meta.url))
 const dir = new URL('../src/lib/argo-schema/', import.meta.url)

@@ -2,7 +2,10 @@ import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 
-/** The OpenAPI tag of endpoints beyond upstream's API (wait, run history). */
+/**
+ * The OpenAPI tag of endpoints beyond upstream's API (wait, run history): test/conformance/openapi.test.ts compares
+ * every other operation with upstream's.
+ */
 export const EXTENSION_TAG = 'Extensions'
 
 /**

@@ -14,7 +14,6 @@ export const Workflows = argo('workflows', 'Workflow')
 export const WorkflowTemplates = argo('workflowtemplates', 'WorkflowTemplate')
 export const ClusterWorkflowTemplates = argo('clusterworkflowtemplates', 'ClusterWorkflowTemplate', false)
 export const CronWorkflows = argo('cronworkflows', 'CronWorkflow')
-export const WorkflowEventBindings = argo('workfloweventbindings', 'WorkflowEventBinding')
 
 /** A Kubernetes object as the server handles it: plain JSON. */
 export interface KubeObject {

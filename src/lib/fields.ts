@@ -14,13 +14,6 @@ export function parseFields(spec: string | undefined): FieldMask | undefined {
   return { exclude, paths }
 }
 
-/** Removes a leading `prefix` from every path (the watch strips `result.object.`). */
-export function rebaseFields(mask: FieldMask, prefix: string): FieldMask {
-  const paths = new Set<string>()
-  for (const p of mask.paths) if (p.startsWith(prefix)) paths.add(p.slice(prefix.length))
-  return { exclude: mask.exclude, paths }
-}
-
 /**
  * Applies the mask in place and returns the value.
  * Include mode keeps a key whose path is listed (whole subtree) or is a string prefix of a listed path

@@ -20,7 +20,7 @@ export interface LogServiceDeps {
   log?: (msg: string, err?: unknown) => void
   /**
    * The server's own watch of workflows detects a silent or stalled apiserver; a log read cannot (a quiet container
-   * is silent too), so in an outage the log streams end with Unavailable instead of waiting forever (issue 3 §6).
+   * is silent too), so in an outage the log streams end with Unavailable instead of waiting forever (lessons §1d).
    */
   outages?: OutageNotice
 }

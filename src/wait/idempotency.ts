@@ -6,8 +6,6 @@ import type { WorkflowStore } from '../workflows/workflow-store.js'
 import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION, type ApiWorkflow, type Decorate, type Submission } from '../workflows/submission-hook.js'
 import { toApiObject } from '../workflows/workflow-index.js'
 
-export { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION } from '../workflows/submission-hook.js'
-
 const NAME_SUFFIX = 16
 const MAX_NAME = 63
 

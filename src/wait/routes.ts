@@ -8,8 +8,6 @@ import { Workflow } from '../workflows/schemas.js'
 import type { WaitService } from './service.js'
 import { disconnected, sendWaitAnswer } from './submission.js'
 
-/** Operations that upstream does not have are tagged so (test/conformance/openapi.test.ts skips them). */
-
 export const WaitWorkflowQuery = z.object({
   timeoutSeconds: int64.optional().meta({ description: 'How long to wait at most; capped by the server (--max-wait-seconds), which is also the default' }),
   uid: z.string().optional().meta({ description: 'Wait on this run of the name only (another run of that name is 404)' }),

@@ -39,8 +39,8 @@ function parseFields(selector: string | undefined): FieldRequirement[] {
 }
 
 /**
- * WatchWorkflows from the server's one shared watch (spec §2.9, issue: fan-out): authorized for the caller at
- * connect, filtered per client, resumed exactly after `resumeFrom` while retained, else a fresh snapshot of
+ * WatchWorkflows from the server's one shared watch (spec §2.9; lessons §1d: upstream opens one Kubernetes watch per
+ * client): authorized for the caller at connect, filtered per client, resumed exactly after `resumeFrom` while retained, else a fresh snapshot of
  * ADDED events, never an error loop.
  */
 export async function watchWorkflows(d: WatchDeps, identity: Identity, r: WatchRequest, stream: EventStream): Promise<void> {

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { loadAll } from 'js-yaml'
 import { cronScheduleError, formatProblems, lintProblems, schemaProblems } from '../../src/lib/argo-schema/index.js'
 import type { ArgoKind, Problem } from '../../src/lib/argo-schema/index.js'
-import { generateValidatorsModule } from '../../src/lib/argo-schema/codegen.js'
-import { serializeVendored, vendorArgoSchema } from '../../src/lib/argo-schema/vendor.js'
+import { generateValidatorsModule } from '../../scripts/argo-schema/codegen.js'
+import { serializeVendored, vendorArgoSchema } from '../../scripts/argo-schema/vendor.js'
 
 const shared = new URL('../../../shared/argo/', import.meta.url)
 const examplesDir = fileURLToPath(new URL('examples', shared))

@@ -10,7 +10,7 @@ import { Problems, rec, type ArgoKind, type Problem } from './util.js'
 export type { ArgoKind, Problem } from './util.js'
 export type { Resolver } from './steps-dag.js'
 export { schemaProblems } from './schema.js'
-export { cronScheduleError, isValidTimeZone } from './cron.js'
+export { cronScheduleError } from './cron.js'
 
 export interface LintOptions {
   /** Lint mode (upstream ValidateOpts.Lint): unresolvable templateRef / workflowTemplateRef are not errors. */

@@ -1,21 +1,9 @@
-import { InputError } from './input-error.js'
-import { isRecord } from './records.js'
-/** JSON Merge Patch (RFC 7386) and JSON Patch (RFC 6902). Pure; inputs are never mutated. */
+import { isRecord } from '../src/lib/records.js'
 
-export class JsonPatchError extends InputError {
+/** JSON Patch (RFC 6902), as the apiserver applies `application/json-patch+json`. Pure; inputs are never mutated. */
+
+export class JsonPatchError extends Error {
   override name = 'JsonPatchError'
-}
-
-
-/** RFC 7386: a null in the patch deletes the key, objects merge recursively, anything else replaces. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isRecord(patch)) return structuredClone(patch)
-  const out: Record<string, unknown> = isRecord(target) ? { ...target } : {}
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k]
-    else out[k] = mergePatch(out[k], v)
-  }
-  return out
 }
 
 function parsePointer(ptr: string): string[] {
