@@ -3,6 +3,7 @@ import { PersistenceSettings, persistenceIssue, type SecretKey } from '../config
 import { SSL_MODES, withLibpqSslModes } from '../db/database.js'
 import type { KubeClient } from '../kube/client.js'
 import { labelRequirement, type Operator, type Requirement } from '../lib/label-selector.js'
+import { parseTtlSeconds } from '../lib/go-values.js'
 
 export interface Persistence {
   url: string
@@ -16,22 +17,11 @@ export interface Persistence {
   skipMigrations: boolean
 }
 
-/** `Nd`, `Nh`, `Nm`, `Ns`, or a Go duration such as `1h30m` (upstream config/ttl.go); '' = 0. */
-export function parseDurationSeconds(v: string): number {
-  const s = v.trim()
-  if (!s || s === '0') return 0
-  const days = /^(\d+)d$/.exec(s)
-  if (days) return Number(days[1]) * 86_400
-  const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 }
-  let total = 0
-  let rest = s
-  while (rest) {
-    const m = /^(\d+(?:\.\d+)?)(ms|h|m|s)/.exec(rest)
-    if (!m) throw new Error(`invalid duration "${v}"`)
-    total += Number(m[1]) * (unit[m[2] as string] ?? 0)
-    rest = rest.slice(m[0].length)
-  }
-  return total
+/** An archive TTL in seconds (upstream config/ttl.go), or an error naming it. */
+function ttlSeconds(v: string): number {
+  const seconds = parseTtlSeconds(v)
+  if (seconds === undefined) throw new Error(`invalid duration "${v}"`)
+  return seconds
 }
 
 const SELECTOR_OPERATORS: Record<string, Operator> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' }
@@ -106,8 +96,8 @@ function archivingOf(p: PersistenceSettings, opts: { databaseUrl: string; archiv
     archive: p.archive ?? Boolean(opts.databaseUrl),
     selector: named(`${source}persistence.archiveLabelSelector`, () => selectorOf(p.archiveLabelSelector)),
     ttlSeconds: opts.archiveTtl
-      ? named('--archive-ttl', () => parseDurationSeconds(opts.archiveTtl))
-      : named(`${source}persistence.archiveTTL`, () => parseDurationSeconds(p.archiveTTL ?? '')),
+      ? named('--archive-ttl', () => ttlSeconds(opts.archiveTtl))
+      : named(`${source}persistence.archiveTTL`, () => ttlSeconds(p.archiveTTL ?? '')),
   }
 }
 

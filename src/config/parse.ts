@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { flagDefs, parseGoBool, type Config, type FlagName, type Flags } from './schema.js'
+import { parseGoBool } from '../lib/go-values.js'
+import { flagDefs, type Config, type FlagName, type Flags } from './schema.js'
 
 /** A bad flag or variable: main prints the message on one line and exits with code 2. */
 export class ConfigError extends Error {
@@ -81,7 +82,6 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Co
     modes,
     explicit,
     env: {
-      databaseUrl: env.DATABASE_URL ?? '',
       kubeconfigEnv: env.KUBECONFIG ?? '',
       inCluster: Boolean(env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT),
       feedbackModal: modal(env.FEEDBACK_MODAL),

@@ -1,11 +1,6 @@
 import { z } from 'zod'
+import { parseGoBool, parseTtlSeconds } from '../lib/go-values.js'
 
-/** Go's strconv.ParseBool, which upstream's flags and query parameters use. */
-export function parseGoBool(v: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false
-  return undefined
-}
 
 const goBool = z.union([z.boolean(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'boolean') return v
@@ -56,7 +51,7 @@ export const flagDefs = {
   'watch-history-bytes': { kind: 'value', desc: 'Bytes of recent workflow events kept so reconnecting clients resume without a gap', def: String(64 * 1024 * 1024), schema: int(0, 2 ** 40) },
   'watch-outage-seconds': { kind: 'value', desc: 'How long the Kubernetes watch may fail before streams end with an error', def: '30', schema: z.coerce.number().positive() },
   'skip-migrations': { kind: 'bool', desc: 'Do not migrate the archive database at start (also configmap persistence.skipMigration)', def: 'false', schema: goBool },
-  'archive-ttl': { kind: 'value', desc: 'Delete archived workflows finished longer ago than this (Nd, Nh, Nm, Ns or a Go duration); default: configmap persistence.archiveTTL', def: '', schema: z.string().regex(/^$|^\d+d$|^(\d+(\.\d+)?(ms|h|m|s))+$/, 'must be a duration such as 7d, 12h or 1h30m') },
+  'archive-ttl': { kind: 'value', desc: 'Delete archived workflows finished longer ago than this (Nd, Nh, Nm, Ns or a Go duration); default: configmap persistence.archiveTTL', def: '', schema: z.string().refine((v) => parseTtlSeconds(v) !== undefined, 'must be a duration such as 7d, 12h or 1h30m') },
   'archive-gc-period': { kind: 'value', desc: 'Seconds between deletions of expired archived workflows (upstream ARCHIVED_WORKFLOW_GC_PERIOD; here also once at start)', def: '3600', schema: z.coerce.number().positive() },
   'archive-hold-unfinished': { kind: 'bool', desc: 'Hold unfinished workflows for the archive with a finalizer (ours), so one that finishes and is deleted while no server runs waits for its row; deletions then wait while no server runs', def: 'true', schema: goBool },
   'archive-lease-seconds': { kind: 'value', desc: 'Lease duration of the single archiving replica; another takes over this long after it dies', def: '15', schema: z.coerce.number().positive() },
@@ -78,7 +73,6 @@ export interface Config extends Flags {
   explicit: ReadonlySet<FlagName>
   /** environment values the server reads (only config/ reads process.env) */
   env: {
-    databaseUrl: string
     kubeconfigEnv: string
     inCluster: boolean
     feedbackModal: boolean

@@ -1,19 +1,5 @@
 import { z } from 'zod'
-
-const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 }
-
-/** Go's time.ParseDuration (`10h`, `1h30m`, `90s`, `1.5h`), in milliseconds; undefined when malformed. */
-export function parseGoDuration(v: string): number | undefined {
-  if (v === '0') return 0
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy
-  let total = 0
-  let matched = 0
-  for (let m = re.exec(v); m; m = re.exec(v)) {
-    total += Number(m[1]) * (units[m[2] as string] as number)
-    matched = re.lastIndex
-  }
-  return matched === v.length && v.length > 0 ? total : undefined
-}
+import { parseGoDuration } from '../lib/go-values.js'
 
 const SecretKeyRef = z.object({ name: z.string().min(1), key: z.string().min(1) })
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { parseGoBool } from '../config/schema.js'
+import { parseGoBool } from '../lib/go-values.js'
 import { ApiError } from './errors.js'
 
 /** A boolean query value, parsed as Go's strconv.ParseBool (spec §2.1: `1`, `t`, `true`, …). */

@@ -1,6 +1,6 @@
 import { ApiError } from '../http/errors.js'
 import { parseTime, TIME_RANGE } from '../http/query.js'
-import { parseGoBool } from '../config/schema.js'
+import { parseGoBool } from '../lib/go-values.js'
 import { parseLabelSelector, type Requirement } from '../lib/label-selector.js'
 import type { PagingStart } from './key-moves.js'
 import type { SortKey } from './workflow-index.js'

@@ -1,11 +1,10 @@
 // CronWorkflow checks (upstream ValidateCronWorkflow). Schedules are parsed the
 // way robfig/cron/v3's ParseStandard does, and its error texts are reused.
+import { parseGoDuration } from '../go-values.js'
 import { arr, join, str, type Problems, type Rec } from './util.js'
 
 const DESCRIPTORS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'])
 const CONCURRENCY_POLICIES = new Set(['Allow', 'Forbid', 'Replace'])
-// Go time.ParseDuration syntax.
-const GO_DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/
 
 interface Bounds {
   min: number
@@ -86,7 +85,7 @@ export function cronScheduleError(schedule: string): string | undefined {
     }
     if (spec.startsWith('@every ')) {
       const d = spec.slice('@every '.length)
-      if (!GO_DURATION.test(d)) throw new Error(`failed to parse duration ${spec}: time: invalid duration ${JSON.stringify(d)}`)
+      if (parseGoDuration(d) === undefined) throw new Error(`failed to parse duration ${spec}: time: invalid duration ${JSON.stringify(d)}`)
       return undefined
     }
     if (spec.startsWith('@')) {
