@@ -23,7 +23,7 @@ export function waitRoutes(app: FastifyInstance, wait: WaitService): void {
   const r = app.withTypeProvider<ZodTypeProvider>()
   r.get('/api/v1/workflows/:namespace/:name/wait', {
     schema: {
-      operationId: 'WorkflowService_WaitWorkflow', tags: [EXTENSION_TAG], description,
+      operationId: 'Wait_WaitWorkflow', tags: [EXTENSION_TAG], description,
       params: NamespaceNameParams, querystring: WaitWorkflowQuery, response: { 200: Workflow, 202: Workflow },
     },
   }, async (req, reply) => {
