@@ -1,8 +1,8 @@
-import type { Identity } from '../auth/identity.js'
+import type { Identity } from '../auth/index.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { applyCreatorLabels } from '../lib/creator-labels.js'
 import { withInstanceIdLabel } from '../lib/instance-id.js'
-import { toApiObject } from '../workflows/workflow-index.js'
+import { toApiObject } from '../workflows/index.js'
 
 /** Creates the formulated workflow as the caller, stamped like any create (instance ID, creator labels). */
 export async function createAs(identity: Identity, instanceId: string, wf: KubeObject, namespace: string): Promise<ReturnType<typeof toApiObject>> {

@@ -1,6 +1,5 @@
 import type { KubeClient } from '../kube/client.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
-import type { WorkflowStore } from '../workflows/workflow-store.js'
+import type { IndexEntry, WorkflowStore } from '../workflows/index.js'
 import { markPending } from './marks.js'
 import { finishedPhase, objectOf } from './record.js'
 

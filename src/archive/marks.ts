@@ -2,7 +2,7 @@ import { GrpcCode, hasCode, isNotFound } from '../http/errors.js'
 import type { KubeClient } from '../kube/client.js'
 import { Workflows } from '../kube/resources.js'
 import { ARCHIVING_STATUS, ARCHIVE_FINALIZER } from '../lib/workflow-labels.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
+import type { IndexEntry } from '../workflows/index.js'
 import { finalizersOf, type Obj } from './record.js'
 
 // The marks the archive leaves on live workflows: the archiving status label, and our finalizer while one waits.

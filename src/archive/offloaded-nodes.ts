@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { execute, isUndefinedTable, type Db } from '../db/database.js'
 import { ApiError } from '../http/errors.js'
-import type { OffloadedNodeSource } from '../workflows/hydrate.js'
+import type { OffloadedNodeSource } from '../workflows/index.js'
 
 /**
  * The controller's node-status offload table (spec §6.1: `persistence.postgresql.tableName`, `argo_workflows` in

@@ -1,4 +1,4 @@
-import type { IndexEntry } from '../workflows/workflow-index.js'
+import type { IndexEntry } from '../workflows/index.js'
 
 const MAX_KEPT = 10_000
 

@@ -1,7 +1,7 @@
 import { isManagedBy } from '../lib/instance-id.js'
 import { ARCHIVING_STATUS, ARCHIVE_FINALIZER } from '../lib/workflow-labels.js'
 import { COMPLETED_PHASES, phaseOf } from '../lib/workflow-phase.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
+import type { IndexEntry } from '../workflows/index.js'
 import type { ArchiveRecord } from './types.js'
 
 // How a finished workflow becomes an archive row, and the finalizer that holds it in Kubernetes until then.

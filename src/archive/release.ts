@@ -1,6 +1,5 @@
 import type { KubeClient } from '../kube/client.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
-import type { WorkflowStore } from '../workflows/workflow-store.js'
+import type { IndexEntry, WorkflowStore } from '../workflows/index.js'
 import { markWorkflow } from './marks.js'
 import { finalizersOf, holding, objectOf, released } from './record.js'
 

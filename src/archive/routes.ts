@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { identityOf } from '../auth/hook.js'
+import { identityOf } from '../auth/index.js'
 import { listOptionsQuery } from '../http/query.js'
 import { sendJson, sendRawJson } from '../http/reply.js'
-import { Workflow, WorkflowList } from '../workflows/schemas.js'
+import { Workflow, WorkflowList } from '../workflows/index.js'
 import type { ArchiveService } from './service.js'
 
 const tags = ['ArchivedWorkflowService']

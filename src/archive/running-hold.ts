@@ -1,8 +1,7 @@
 import type { KubeClient } from '../kube/client.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { ARCHIVING_STATUS, ARCHIVE_FINALIZER } from '../lib/workflow-labels.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
-import type { WorkflowStore } from '../workflows/workflow-store.js'
+import type { IndexEntry, WorkflowStore } from '../workflows/index.js'
 import { markWorkflow } from './marks.js'
 import { finalizersOf, finishedEntry, objectOf, released } from './record.js'
 

@@ -1,5 +1,4 @@
-import type { StoreQuery } from '../workflows/store-query.js'
-import type { SortKey } from '../workflows/workflow-index.js'
+import type { SortKey, StoreQuery } from '../workflows/index.js'
 
 /** Where archive rows live: every query is scoped by these (spec §6.3). */
 export interface ArchiveScope {

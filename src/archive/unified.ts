@@ -1,9 +1,7 @@
 import { LabelInstanceId } from '../lib/instance-id.js'
 import type { Requirement } from '../lib/label-selector.js'
 import { ARCHIVING_STATUS } from '../lib/workflow-labels.js'
-import type { ArchivedListing, MergedPage, PageItem, StoreQuery } from '../workflows/store-query.js'
-import { compareKeys, type SortKey } from '../workflows/workflow-index.js'
-import type { WorkflowStore } from '../workflows/workflow-store.js'
+import { compareKeys, type ArchivedListing, type MergedPage, type PageItem, type SortKey, type StoreQuery, type WorkflowStore } from '../workflows/index.js'
 import type { ArchiveReader } from './archive-read-repository.js'
 import type { ArchiveFilter } from './types.js'
 

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { identityOf } from '../auth/hook.js'
+import { identityOf } from '../auth/index.js'
 import { NamespaceNameParams } from '../http/query.js'
 import { sendJson } from '../http/reply.js'
-import { crudRoutes } from '../templates/crud-routes.js'
-import { ListQuery } from '../templates/schemas.js'
+import { crudRoutes, ListQuery } from '../templates/index.js'
 import * as S from './schemas.js'
 import type { CronWorkflowService } from './service.js'
 

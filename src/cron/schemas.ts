@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { CreateOptions } from '../workflows/schemas.js'
+import { CreateOptions } from '../workflows/index.js'
 
 const obj = z.record(z.string(), z.unknown())
 

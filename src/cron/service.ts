@@ -1,7 +1,6 @@
-import type { Identity } from '../auth/identity.js'
+import type { Identity } from '../auth/index.js'
 import { CronWorkflows } from '../kube/resources.js'
-import { ArgoObjects, type WireObject } from '../templates/objects.js'
-import { templateResolver } from '../templates/resolve.js'
+import { ArgoObjects, templateResolver, type WireObject } from '../templates/index.js'
 
 /**
  * CronWorkflowService (spec §1). Unlike templates, a cron workflow's template references must resolve, with the

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { identityOf } from '../auth/hook.js'
+import { identityOf } from '../auth/index.js'
 import { sendJson } from '../http/reply.js'
 import type { InfoService } from './service.js'
 

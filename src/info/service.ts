@@ -1,4 +1,4 @@
-import type { Identity } from '../auth/identity.js'
+import type { Identity } from '../auth/index.js'
 import type { ClusterSettings } from '../config/configmap.js'
 
 export const VERSION = 'v0.1.0'

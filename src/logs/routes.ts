@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { identityOf } from '../auth/hook.js'
-import type { Identity } from '../auth/identity.js'
+import { identityOf, type Identity } from '../auth/index.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
 import type { OutageNotice } from '../kube/watch-hub.js'
-import type { WorkflowService } from '../workflows/service.js'
+import type { WorkflowService } from '../workflows/index.js'
 import {
   LogEntryStream, PodLogsParams, PodLogsQuery, WorkflowLogsParams, WorkflowLogsQuery, toLogRequest,
   type LogQuery, type LogRequest,

@@ -1,11 +1,8 @@
-import type { Identity } from '../auth/identity.js'
+import type { Identity } from '../auth/index.js'
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { validateLabelValue } from '../lib/label-selector.js'
 import { ARCHIVING_STATUS } from '../lib/workflow-labels.js'
-import { encodeContinue, parseListRequest } from '../workflows/list-query.js'
-import { pageOf, type ListDeps } from '../workflows/list.js'
-import { listDenied } from '../workflows/service.js'
-import type { PageItem } from '../workflows/store-query.js'
+import { encodeContinue, listDenied, pageOf, parseListRequest, type ListDeps, type PageItem } from '../workflows/index.js'
 import { runSummary, type Run, type RunSummary } from './stats.js'
 
 export type OwnerKind = 'WorkflowTemplate' | 'ClusterWorkflowTemplate' | 'CronWorkflow'

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { identityOf } from '../auth/hook.js'
+import { identityOf } from '../auth/index.js'
+import { EXTENSION_TAG } from '../http/openapi.js'
 import { int64, NamespaceNameParams } from '../http/query.js'
 import { sendJson } from '../http/reply.js'
-import { EXTENSION_TAG } from '../http/openapi.js'
 import { MAX_SUMMARY_RUNS, runHistory, type HistoryDeps, type OwnerKind } from './history.js'
 
 const RunsQuery = z.object({

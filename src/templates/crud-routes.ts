@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { ZodType } from 'zod'
-import { identityOf } from '../auth/hook.js'
+import { identityOf } from '../auth/index.js'
 import { NamespaceNameParams, NamespaceParams } from '../http/query.js'
 import { sendJson } from '../http/reply.js'
 import type { ArgoObjects } from './objects.js'

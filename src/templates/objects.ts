@@ -1,4 +1,4 @@
-import type { Identity } from '../auth/identity.js'
+import type { Identity } from '../auth/index.js'
 import { ApiError } from '../http/errors.js'
 import type { ArgoResource, KubeList, KubeObject, ListParams } from '../kube/resources.js'
 import { formatProblems, lintProblems, type ArgoKind, type Resolver } from '../lib/argo-schema/index.js'

@@ -1,6 +1,6 @@
-import type { Identity } from '../auth/identity.js'
-import { ClusterWorkflowTemplates, WorkflowTemplates, type KubeObject } from '../kube/resources.js'
+import type { Identity } from '../auth/index.js'
 import { isNotFound } from '../http/errors.js'
+import { ClusterWorkflowTemplates, WorkflowTemplates, type KubeObject } from '../kube/resources.js'
 import type { Resolver } from '../lib/argo-schema/index.js'
 
 type Ref = { name: string; clusterScope: boolean }

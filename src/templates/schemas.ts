@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { deleteOptionsQuery, getOptionsQuery, listOptionsQuery } from '../http/query.js'
-import { CreateOptions } from '../workflows/schemas.js'
+import { CreateOptions } from '../workflows/index.js'
 
 // The object itself is validated against the Argo schema by the service, which names every bad field (spec §4).
 const obj = z.record(z.string(), z.unknown())

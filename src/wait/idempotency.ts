@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { Identity } from '../auth/identity.js'
+import type { Identity } from '../auth/index.js'
 import { ApiError, GrpcCode, hasCode, isNotFound, unlessDenied } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
-import type { WorkflowStore } from '../workflows/workflow-store.js'
-import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION, type ApiWorkflow, type Decorate, type Submission } from '../workflows/submission-hook.js'
-import { toApiObject } from '../workflows/workflow-index.js'
+import { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION, toApiObject, type ApiWorkflow, type Decorate, type Submission, type WorkflowStore } from '../workflows/index.js'
 
 const NAME_SUFFIX = 16
 const MAX_NAME = 63

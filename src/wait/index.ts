@@ -1,5 +1,5 @@
-import type { AccessReview } from '../auth/access-review.js'
-import type { WorkflowStore } from '../workflows/workflow-store.js'
+import type { AccessReview } from '../auth/index.js'
+import type { WorkflowStore } from '../workflows/index.js'
 import { Idempotency, type IdempotencyDeps } from './idempotency.js'
 import { WaitService } from './service.js'
 import type { SubmissionDeps } from './submission.js'

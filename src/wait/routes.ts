@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { identityOf } from '../auth/hook.js'
+import { identityOf } from '../auth/index.js'
 import { EXTENSION_TAG } from '../http/openapi.js'
 import { int64, NamespaceNameParams } from '../http/query.js'
-import { Workflow } from '../workflows/schemas.js'
+import { Workflow } from '../workflows/index.js'
 import type { WaitService } from './service.js'
 import { disconnected, sendWaitAnswer } from './submission.js'
 

@@ -1,11 +1,10 @@
-import type { AccessReview } from '../auth/access-review.js'
-import type { Identity } from '../auth/identity.js'
+import type { AccessReview, Identity } from '../auth/index.js'
 import { ApiError, isNotFound, unlessDenied } from '../http/errors.js'
 import { toWireJson } from '../http/wire.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { isManagedBy } from '../lib/instance-id.js'
 import { COMPLETED_PHASES } from '../lib/workflow-phase.js'
-import { toApiObject } from '../workflows/workflow-index.js'
+import { toApiObject } from '../workflows/index.js'
 import { phaseOfJson, type WaitOutcome, type WorkflowWaiters } from './waiters.js'
 
 export interface WaitDeps {

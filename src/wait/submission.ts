@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { identityOf } from '../auth/hook.js'
+import { identityOf } from '../auth/index.js'
 import { sendJson, sendRawJson } from '../http/reply.js'
-import type { AnswerSubmission, ApiWorkflow } from '../workflows/submission-hook.js'
+import type { AnswerSubmission, ApiWorkflow } from '../workflows/index.js'
 import type { Idempotency } from './idempotency.js'
 import { preferredWait, type WaitAnswer, type WaitService } from './service.js'
 

@@ -1,7 +1,6 @@
 import type { HubEvent } from '../kube/watch-hub.js'
 import { COMPLETED_PHASES } from '../lib/workflow-phase.js'
-import type { IndexEntry } from '../workflows/workflow-index.js'
-import type { WorkflowStore } from '../workflows/workflow-store.js'
+import type { IndexEntry, WorkflowStore } from '../workflows/index.js'
 
 
 export type WaitOutcome = 'completed' | 'timeout' | 'deleted' | 'aborted'

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
-import { identityOf } from '../auth/hook.js'
-import type { Identity } from '../auth/identity.js'
+import { identityOf, type Identity } from '../auth/index.js'
 import { NamespaceNameParams, NamespaceParams } from '../http/query.js'
 import { sendJson } from '../http/reply.js'
 import {

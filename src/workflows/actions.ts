@@ -4,8 +4,7 @@
  * Deviation: upstream answers most refused preconditions with 500; they are the caller's mistake, so 400 here.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Claims } from '../auth/claims.js'
-import type { Identity } from '../auth/identity.js'
+import type { Claims, Identity } from '../auth/index.js'
 import { ApiError, GrpcCode, hasCode, isNotFound } from '../http/errors.js'
 import { Workflows, type KubeObject } from '../kube/resources.js'
 import { actorLabelPatch, applyActorLabels } from '../lib/creator-labels.js'

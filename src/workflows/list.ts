@@ -1,5 +1,4 @@
-import type { AccessReview } from '../auth/access-review.js'
-import type { Identity } from '../auth/identity.js'
+import type { AccessReview, Identity } from '../auth/index.js'
 import { ApiError } from '../http/errors.js'
 import { toWireJson } from '../http/wire.js'
 import { applyFields, parseFields, type FieldMask } from '../lib/fields.js'

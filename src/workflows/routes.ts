@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { identityOf } from '../auth/hook.js'
+import { identityOf } from '../auth/index.js'
 import { NamespaceNameParams, NamespaceParams } from '../http/query.js'
 import { sendJson, sendRawJson } from '../http/reply.js'
 import { listWorkflows, type ListDeps } from './list.js'

@@ -2,7 +2,7 @@
  * SubmitWorkflow (spec §2.6): a Workflow made from a WorkflowTemplate, ClusterWorkflowTemplate or CronWorkflow,
  * adjusted by submitOptions, then created exactly as CreateWorkflow creates (stamping, validation, dry runs).
  */
-import type { Identity } from '../auth/identity.js'
+import type { Identity } from '../auth/index.js'
 import { ApiError } from '../http/errors.js'
 import { ClusterWorkflowTemplates, CronWorkflows, WorkflowTemplates, type KubeObject } from '../kube/resources.js'
 import { formatProblems, lintProblems } from '../lib/argo-schema/index.js'

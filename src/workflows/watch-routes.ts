@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { identityOf } from '../auth/hook.js'
+import { identityOf } from '../auth/index.js'
 import { NamespaceParams, listOptionsQuery } from '../http/query.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
 import { watchWorkflows, type WatchDeps } from './watch.js'

@@ -1,5 +1,4 @@
-import type { AccessReview } from '../auth/access-review.js'
-import type { Identity } from '../auth/identity.js'
+import type { AccessReview, Identity } from '../auth/index.js'
 import { ApiError, GrpcCode } from '../http/errors.js'
 import type { EventStream } from '../http/stream.js'
 import { refuseInOutage } from '../kube/outage.js'
@@ -8,9 +7,9 @@ import { matchesFields, parseFieldSelector, type FieldRequirement } from '../lib
 import { instanceIdRequirement } from '../lib/instance-id.js'
 import { matchesLabels, type Requirement } from '../lib/label-selector.js'
 import { parseSelector } from './list-query.js'
+import { changesSince } from './watch-resume.js'
 import type { IndexEntry } from './workflow-index.js'
 import type { WorkflowStore } from './workflow-store.js'
-import { changesSince } from './watch-resume.js'
 
 export interface WatchDeps {
   store: WorkflowStore

@@ -59,6 +59,16 @@ test('imports go one way: src/lib imports nothing of src/ outside it; infrastruc
   assert.deepEqual(wrong.map(where), [])
 })
 
+test("a service uses another only through that service's index.ts (its surface)", () => {
+  const service = (folder: string) => layer(folder) === 2 && folder !== 'sandbox'
+  const wrong = imports().filter((i) => {
+    if (!i.to.startsWith(`${SRC}/`)) return false
+    const [from, to] = [folderOf(i.from), folderOf(i.to)]
+    return service(from) && service(to) && from !== to && relative(join(SRC, to), i.to) !== 'index.ts'
+  })
+  assert.deepEqual(wrong.map(where), [])
+})
+
 test('no import cycles between files of src/', () => {
   const graph = new Map<string, string[]>()
   for (const i of imports()) if (i.to.startsWith(`${SRC}/`)) graph.set(i.from, [...(graph.get(i.from) ?? []), i.to])

@@ -1,0 +1,13 @@
+// The workflows service's surface: what other services use of it (imported only through here; test/unit/structure.test.ts).
+export { deletePods } from './actions.js'
+export { hydrateNodes, type OffloadedNodeSource } from './hydrate.js'
+export { encodeContinue, parseListRequest, parseSelector } from './list-query.js'
+export { assemble, pageOf, type ListDeps } from './list.js'
+export { formulateResubmit } from './operations.js'
+export { formulateRetry } from './retry.js'
+export { CreateOptions, Workflow, WorkflowList } from './schemas.js'
+export { listDenied, type WorkflowService } from './service.js'
+export type { ArchivedListing, MergedPage, PageItem, StoreQuery } from './store-query.js'
+export { KEY_ANNOTATION, KEY_LABEL, REQUEST_HASH_ANNOTATION, type AnswerSubmission, type ApiWorkflow, type Decorate, type Submission } from './submission-hook.js'
+export { compareKeys, toApiObject, type IndexEntry, type SortKey } from './workflow-index.js'
+export type { WorkflowStore } from './workflow-store.js'
