@@ -1,8 +1,6 @@
-import http from 'node:http'
-import https from 'node:https'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { ApiError } from '../http/errors.js'
 import { statusError } from './errors.js'
+import { rawGet } from './raw-request.js'
 import type { KubeList, ListParams } from './resources.js'
 
 /**
@@ -12,18 +10,12 @@ import type { KubeList, ListParams } from './resources.js'
  * ended). `ListParams.continue` is sent as `continue`, the wire name.
  */
 export async function listPage(kc: KubeConfig, path: string, p: ListParams, progress: () => void, signal?: AbortSignal): Promise<KubeList> {
-  const cluster = kc.getCurrentCluster()
-  if (!cluster) throw ApiError.internal('no current cluster in the kubeconfig')
-  const url = new URL(`${cluster.server.replace(/\/$/, '')}${path}`)
-  const query: Record<string, string | number | undefined> = {
+  const query = {
     labelSelector: p.labelSelector, fieldSelector: p.fieldSelector, limit: p.limit, continue: p.continue,
     resourceVersion: p.resourceVersion, resourceVersionMatch: p.resourceVersionMatch,
   }
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
-  const opts: https.RequestOptions = { method: 'GET', headers: { accept: 'application/json' }, signal }
-  await kc.applyToHTTPSOptions(opts)
   const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? https : http).request(url, opts, (res) => {
+    const request = rawGet(kc, path, query, { headers: { accept: 'application/json' }, signal }, (res) => {
       progress()
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => {
@@ -34,8 +26,10 @@ export async function listPage(kc: KubeConfig, path: string, p: ListParams, prog
       res.on('error', reject)
       res.on('aborted', () => reject(new Error('the list response was cut off')))
     })
-    req.on('error', reject)
-    req.end()
+    request.then((req) => {
+      req.on('error', reject)
+      req.end()
+    }, reject)
   })
   if (body.status !== 200) throw statusError(body.status, body.text)
   const list = JSON.parse(body.text) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] }

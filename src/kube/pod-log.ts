@@ -1,9 +1,7 @@
-import http from 'node:http'
-import https from 'node:https'
 import type { Writable } from 'node:stream'
 import type { KubeConfig } from '@kubernetes/client-node'
-import { ApiError } from '../http/errors.js'
 import { apiUnavailable, statusError } from './errors.js'
+import { rawGet } from './raw-request.js'
 
 /** core/v1 PodLogOptions as the log streamer passes them through (spec §2.8). */
 export interface PodLogOptions {
@@ -30,14 +28,9 @@ const MAX_ERROR_BODY = 64 * 1024
  * uncaught exception) and drops `tailLines=0`.
  */
 export async function streamPodLog(kc: KubeConfig, namespace: string, pod: string, sink: Writable, o: PodLogOptions, signal: AbortSignal): Promise<void> {
-  const cluster = kc.getCurrentCluster()
-  if (!cluster) throw ApiError.internal('no current cluster in the kubeconfig')
-  const url = new URL(`${cluster.server.replace(/\/$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`)
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && v !== false) url.searchParams.set(k, String(v))
-  const opts: https.RequestOptions = { method: 'GET', signal }
-  await kc.applyToHTTPSOptions(opts)
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`
   return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? https : http).request(url, opts, (res) => {
+    const request = rawGet(kc, path, { ...o }, { signal }, (res) => {
       if (res.statusCode !== 200) {
         let body = ''
         res.setEncoding('utf8')
@@ -56,10 +49,12 @@ export async function streamPodLog(kc: KubeConfig, namespace: string, pod: strin
       res.on('close', finish)
       res.pipe(sink)
     })
-    req.on('error', (err) => {
-      reject(apiUnavailable(err))
-      if (!sink.writableEnded && !sink.destroyed) sink.end()
-    })
-    req.end()
+    request.then((req) => {
+      req.on('error', (err) => {
+        reject(apiUnavailable(err))
+        if (!sink.writableEnded && !sink.destroyed) sink.end()
+      })
+      req.end()
+    }, reject)
   })
 }
