@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { identityOf } from '../auth/index.js'
+import { typedRoutes } from '../http/openapi.js'
 import { listOptionsQuery } from '../http/query.js'
 import { sendJson, sendRawJson } from '../http/reply.js'
 import { Workflow, WorkflowList } from '../workflows/index.js'
@@ -26,7 +26,7 @@ const ResubmitBody = z.object({
 
 /** ArchivedWorkflowService (spec §1): paths, parameters and operationIds as upstream's swagger. */
 export function archiveRoutes(app: FastifyInstance, service: ArchiveService): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
 
   r.get('/api/v1/archived-workflows', {
     schema: {

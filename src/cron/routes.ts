@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { identityOf } from '../auth/index.js'
+import { typedRoutes } from '../http/openapi.js'
 import { NamespaceNameParams } from '../http/query.js'
 import { sendJson } from '../http/reply.js'
 import { crudRoutes, ListQuery } from '../templates/index.js'
@@ -20,7 +20,7 @@ export function cronRoutes(app: FastifyInstance, service: CronWorkflowService): 
     },
   })
 
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   for (const [action, suspend, body] of [['suspend', true, S.CronWorkflowSuspendRequest], ['resume', false, S.CronWorkflowResumeRequest]] as const) {
     r.put(`/api/v1/cron-workflows/:namespace/:name/${action}`, {
       schema: { operationId: `${tag}_${suspend ? 'Suspend' : 'Resume'}CronWorkflow`, tags: [tag], params: NamespaceNameParams, body, response: { 200: S.CronWorkflow } },

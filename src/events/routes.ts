@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { identityOf, type AccessReview } from '../auth/index.js'
+import { typedRoutes } from '../http/openapi.js'
 import { NamespaceParams, listOptionsQuery } from '../http/query.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
 import { parsePosition } from '../kube/hub-event.js'
@@ -20,7 +20,7 @@ function selectors(labelSelector: string | undefined, fieldSelector: string | un
 
 /** WorkflowService_WatchEvents (spec §1, §2.9): core/v1 Events, e.g. `involvedObject.kind=Workflow,involvedObject.name=x`. */
 export function eventRoutes(app: FastifyInstance, deps: { watches: EventWatches; access: AccessReview; stream: StreamSettings }): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   for (const [url, hide] of [['/api/v1/stream/events/:namespace', false], ['/api/v1/stream/events/', true]] as const) {
     r.get(url, {
       config: { stream: true },

@@ -1,12 +1,15 @@
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 
 /**
  * The OpenAPI tag of endpoints beyond upstream's API (wait, run history): test/conformance/openapi.test.ts compares
  * every other operation with upstream's.
  */
 export const EXTENSION_TAG = 'Extensions'
+
+/** The app as route files declare on it: each route's params, query and body typed by its zod schema. */
+export const typedRoutes = (app: FastifyInstance) => app.withTypeProvider<ZodTypeProvider>()
 
 /**
  * Route schemas (zod) validate requests and generate the OpenAPI document served at /openapi.json;

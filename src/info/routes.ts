@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { identityOf } from '../auth/index.js'
+import { typedRoutes } from '../http/openapi.js'
 import { sendJson } from '../http/reply.js'
 import type { InfoService } from './service.js'
 
@@ -10,7 +10,7 @@ const Loose = (id: string) => z.looseObject({}).meta({ id })
 
 /** InfoService (spec §1): no Kubernetes call, but authenticated like every /api route. */
 export function infoRoutes(app: FastifyInstance, info: InfoService): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   r.get('/api/v1/info', { schema: { operationId: 'InfoService_GetInfo', tags, response: { 200: Loose('io.argoproj.workflow.v1alpha1.InfoResponse') } } },
     async (req, reply) => { identityOf(req); return sendJson(reply, info.info()) })
   r.get('/api/v1/version', { schema: { operationId: 'InfoService_GetVersion', tags, response: { 200: Loose('io.argoproj.workflow.v1alpha1.Version') } } },

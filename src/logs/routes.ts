@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { identityOf, type Identity } from '../auth/index.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
 import type { OutageNotice } from '../kube/watch-hub.js'
@@ -9,6 +8,7 @@ import {
   type LogQuery, type LogRequest,
 } from './request.js'
 import { LogService } from './service.js'
+import { typedRoutes } from '../http/openapi.js'
 
 const tags = ['WorkflowService']
 
@@ -28,7 +28,7 @@ const DEFAULT_STREAM: StreamSettings = { heartbeatMs: 15_000, maxBufferBytes: 8 
 
 /** WorkflowService_WorkflowLogs and the deprecated WorkflowService_PodLogs (spec §1, §2.8): streams (spec §3). */
 export function logRoutes(app: FastifyInstance, deps: LogRoutesDeps): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   const settings = deps.stream ?? DEFAULT_STREAM
   const service = new LogService({
     workflows: deps.workflows,

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { identityOf } from '../auth/index.js'
-import { EXTENSION_TAG } from '../http/openapi.js'
+import { EXTENSION_TAG, typedRoutes } from '../http/openapi.js'
 import { int64, NamespaceNameParams } from '../http/query.js'
 import { sendJson } from '../http/reply.js'
 import { MAX_SUMMARY_RUNS, runHistory, type HistoryDeps, type OwnerKind } from './history.js'
@@ -42,7 +41,7 @@ type Query = z.infer<typeof ClusterRunsQuery>
 
 /** Run history per WorkflowTemplate, ClusterWorkflowTemplate and CronWorkflow (src/runs/history.ts). */
 export function runRoutes(app: FastifyInstance, deps: HistoryDeps): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   const answer = (kind: OwnerKind, namespace: string, name: string, q: Query, req: Parameters<typeof identityOf>[0]) =>
     runHistory(deps, identityOf(req), {
       kind, namespace, name, limit: q['listOptions.limit'], continue: q['listOptions.continue'], summaryRuns: q.summaryRuns,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { ZodType } from 'zod'
 import { identityOf } from '../auth/index.js'
+import { typedRoutes } from '../http/openapi.js'
 import { NamespaceNameParams, NamespaceParams } from '../http/query.js'
 import { sendJson } from '../http/reply.js'
 import type { ArgoObjects } from './objects.js'
@@ -26,7 +26,7 @@ const objectOf = (body: Body, field: string): Record<string, unknown> | undefine
  * `<Kind>Service` and the operationIds `<Kind>Service_<Verb><Kind>` (`List<Kind>s`), as upstream's swagger.
  */
 export function crudRoutes(app: FastifyInstance, c: CrudRoutes): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   const { service, schemas: s } = c
   const { kind, field, res: { namespaced } } = service.kind
   const tags = [`${kind}Service`]

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { identityOf } from '../auth/index.js'
-import { EXTENSION_TAG } from '../http/openapi.js'
+import { EXTENSION_TAG, typedRoutes } from '../http/openapi.js'
 import { int64, NamespaceNameParams } from '../http/query.js'
 import { Workflow } from '../workflows/index.js'
 import type { WaitService } from './service.js'
@@ -20,7 +19,7 @@ ends the wait.`
 
 /** `GET /api/v1/workflows/{namespace}/{name}/wait`: wait on an existing workflow (a client that reconnects). */
 export function waitRoutes(app: FastifyInstance, wait: WaitService): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   r.get('/api/v1/workflows/:namespace/:name/wait', {
     schema: {
       operationId: 'Wait_WaitWorkflow', tags: [EXTENSION_TAG], description,

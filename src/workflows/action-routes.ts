@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { identityOf, type Identity } from '../auth/index.js'
 import { NamespaceNameParams, NamespaceParams } from '../http/query.js'
@@ -12,6 +11,7 @@ import type { WorkflowActions } from './actions.js'
 import { Workflow } from './schemas.js'
 import type { SubmitRequest } from './submit.js'
 import { SubmissionHeaders, type AnswerSubmission, type ApiWorkflow, type Decorate } from './submission-hook.js'
+import { typedRoutes } from '../http/openapi.js'
 
 const tags = ['WorkflowService']
 
@@ -22,7 +22,7 @@ export interface Submitter {
 
 /** SubmitWorkflow and the actions (spec §1, §2.6, §2.7); paths and operationIds as upstream's swagger. */
 export function workflowActionRoutes(app: FastifyInstance, deps: { submit: Submitter; actions: WorkflowActions; answer: AnswerSubmission }): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   const { actions } = deps
 
   r.post('/api/v1/workflows/:namespace/submit', {

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { identityOf } from '../auth/index.js'
 import { NamespaceNameParams, NamespaceParams } from '../http/query.js'
 import { sendJson, sendRawJson } from '../http/reply.js'
@@ -10,12 +9,13 @@ import {
 } from './schemas.js'
 import type { WorkflowService } from './service.js'
 import { SubmissionHeaders, type AnswerSubmission } from './submission-hook.js'
+import { typedRoutes } from '../http/openapi.js'
 
 const tags = ['WorkflowService']
 
 /** WorkflowService's unary routes (spec §1); paths and operationIds as upstream's swagger. */
 export function workflowRoutes(app: FastifyInstance, deps: { service: WorkflowService; list: ListDeps; answer: AnswerSubmission }): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   const { service } = deps
 
   // An empty namespace segment means every namespace (spec §2.1); registered twice, shown once.

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { identityOf } from '../auth/index.js'
+import { typedRoutes } from '../http/openapi.js'
 import { NamespaceParams, listOptionsQuery } from '../http/query.js'
 import { EventStream, type StreamSettings } from '../http/stream.js'
 import { watchWorkflows, type WatchDeps } from './watch.js'
@@ -11,7 +11,7 @@ const WatchEvent = z.looseObject({}).meta({ id: 'io.argoproj.workflow.v1alpha1.W
 
 /** WatchWorkflows (spec §1, §2.9, §3): the empty namespace segment means every namespace, as the UI sends it. */
 export function workflowWatchRoutes(app: FastifyInstance, deps: { watch: WatchDeps; stream: StreamSettings }): void {
-  const r = app.withTypeProvider<ZodTypeProvider>()
+  const r = typedRoutes(app)
   for (const [url, hide] of [['/api/v1/workflow-events/:namespace', false], ['/api/v1/workflow-events/', true]] as const) {
     r.get(url, {
       config: { stream: true },
