@@ -1,12 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from '../http/errors.js'
+import { isSecure } from '../http/tls.js'
 import type { Gatekeeper } from './gatekeeper.js'
 import type { Identity } from './identity.js'
-import { isSecure } from './sso/routes.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     identityResult: { identity: Identity } | { error: unknown } | undefined
+  }
+  interface FastifyContextConfig {
+    /** a streaming route: authentication errors are written in the stream format */
+    stream?: boolean
   }
 }
 
@@ -33,13 +37,6 @@ export function installAuthentication(app: FastifyInstance, gatekeeper: Gatekeep
       if (!req.routeOptions.config.stream) throw error
     }
   })
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** a streaming route: authentication errors are written in the stream format */
-    stream?: boolean
-  }
 }
 
 export function identityOf(req: FastifyRequest): Identity {

@@ -17,20 +17,23 @@ export function asApiError(err: unknown): ApiError {
   return ApiError.internal('internal error', err)
 }
 
-/** The one place errors are written in the contract's shape `{"code","message"}` (spec §4). Never a stack. */
+/**
+ * The one place errors are written in the contract's shape `{"code","message"}` (spec §4). Never a stack. A Buffer:
+ * a reply of frameworkErrors runs no hooks, so app.ts's onSend cannot drop the charset fastify adds to a string.
+ */
+function sendError(reply: FastifyReply, err: ApiError): void {
+  void reply.code(err.httpStatus).type('application/json').send(Buffer.from(toWireJson(errorBody(err))))
+}
+
 export function installErrorHandler(app: FastifyInstance, staticPage: (req: FastifyRequest, reply: FastifyReply) => void): void {
   app.setErrorHandler((err, request, reply) => {
     const apiErr = asApiError(err)
     if (apiErr.httpStatus >= 500) request.log.error({ err: apiErr.cause ?? err }, apiErr.message)
-    void reply.code(apiErr.httpStatus).type('application/json').send(toWireJson(errorBody(apiErr)))
+    sendError(reply, apiErr)
   })
   // Unmatched /api/ paths and methods are 501 code 12, never 404/405 (grpc-gateway v1, spec §2.1).
   app.setNotFoundHandler((request, reply) => {
-    if (request.url.startsWith('/api/')) {
-      const err = ApiError.unimplemented()
-      void reply.code(err.httpStatus).type('application/json').send(toWireJson(errorBody(err)))
-      return
-    }
+    if (request.url.startsWith('/api/')) return sendError(reply, ApiError.unimplemented())
     staticPage(request, reply)
   })
 }
@@ -43,10 +46,8 @@ export const MAX_PARAM_LENGTH = 4096
  * contract's shape rather than Fastify's own `{"error","statusCode"}` (options.frameworkErrors).
  */
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  const error = ApiError.invalidArgument(err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-    ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'the URL is not valid')
-  // A Buffer: this reply runs no hooks, so app.ts's onSend cannot drop the charset fastify adds to a string.
-  void reply.code(error.httpStatus).type('application/json').send(Buffer.from(toWireJson(errorBody(error))))
+  sendError(reply, ApiError.invalidArgument(err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'the URL is not valid'))
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify'
 import { generate } from 'selfsigned'
 
 /**
@@ -19,4 +20,12 @@ export async function selfSignedCertificate(): Promise<{ key: string; cert: stri
     ],
   })
   return { key: pems.private, cert: pems.cert }
+}
+
+/**
+ * TLS to us, or to the TLS-terminating proxy in front (X-Forwarded-Proto, as upstream's ProxyHeaders): cookies
+ * get `Secure` and the derived callback URL `https`.
+ */
+export function isSecure(req: FastifyRequest): boolean {
+  return req.protocol === 'https' || String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() === 'https'
 }

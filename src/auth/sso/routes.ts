@@ -1,13 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isSecure } from '../../http/tls.js'
 import type { Sso } from './sso.js'
-
-/**
- * TLS to us, or to the TLS-terminating proxy in front (X-Forwarded-Proto, as upstream's ProxyHeaders): cookies
- * get `Secure` and the derived callback URL `https`.
- */
-export function isSecure(req: FastifyRequest): boolean {
-  return req.protocol === 'https' || String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() === 'https'
-}
 
 /**
  * `/oauth2/*`: not under /api and not in upstream's swagger (spec §1 "Routes not in swagger"). Without SSO,
