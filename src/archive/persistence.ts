@@ -49,16 +49,15 @@ function selectorOf(sel: PersistenceSettings['archiveLabelSelector']): Requireme
  */
 export async function resolvePersistence(opts: {
   databaseUrl: string
-  settings: unknown
+  /** the configmap's block, parsed with the rest of it at start (config/configmap.ts) */
+  settings: PersistenceSettings | undefined
   kube: KubeClient
   namespace: string
   archiveTtl: string
   skipMigrations: boolean
   log: (msg: string) => void
 }): Promise<Persistence | undefined> {
-  const parsed = PersistenceSettings.safeParse(opts.settings ?? {})
-  if (!parsed.success) throw new Error(`configmap: ${persistenceIssue(parsed.error)}`)
-  const p = parsed.data
+  const p = opts.settings ?? PersistenceSettings.parse({})
   let url = opts.databaseUrl
   if (!url && p.postgresql) url = await postgresUrl(p.postgresql, opts.kube, opts.namespace, opts.log)
   if (!url) {
