@@ -88,6 +88,8 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
     // tells fastify the scheme of the address it reports.
     serverFactory: serverFactory(opts.https),
     ...(opts.https ? { https: opts.https } : {}),
+    // With `https` set, fastify types the instance as an https one; the factory's server is one http.Server serving
+    // both protocols (requests reach the handlers as http.IncomingMessage or its HTTP/2 compatible), as routes expect.
   }) as unknown as FastifyInstance
   installErrorHandler(app, staticPage(opts.staticPage))
   // First of every request's hooks, as upstream's middleware comes before its routes (spec §0, §7.4).
