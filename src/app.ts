@@ -26,15 +26,14 @@ import { eventRoutes } from './events/routes.js'
 import { logRoutes } from './logs/routes.js'
 import type { EventWatches } from './events/event-watches.js'
 import { archiveRoutes } from './archive/routes.js'
-import { ArchiveService } from './archive/service.js'
+import type { ArchiveService } from './archive/service.js'
 import { submissionAnswerer, type SubmissionDeps } from './wait/submission.js'
-import { startSubmission } from './wait/index.js'
 import { waitRoutes } from './wait/routes.js'
 import { runRoutes } from './runs/routes.js'
 import { templateRoutes } from './templates/routes.js'
-import { templateServices, type TemplateServices } from './templates/service.js'
+import type { TemplateServices } from './templates/service.js'
 import { cronRoutes } from './cron/routes.js'
-import { CronWorkflowService } from './cron/service.js'
+import type { CronWorkflowService } from './cron/service.js'
 
 export interface AppServices {
   gatekeeper: Gatekeeper
@@ -47,14 +46,13 @@ export interface AppServices {
   grepBudgetMs?: number
   access: AccessReview
   eventWatches: EventWatches
-  /** ArchivedWorkflowService; absent: as upstream without persistence */
-  archive?: ArchiveService
-  /** submit-and-wait and Idempotency-Key (ours); absent: built without an archive (docs) */
-  submission?: SubmissionDeps
-  /** WorkflowTemplateService and ClusterWorkflowTemplateService; absent: built for no instance ID (docs) */
-  templates?: TemplateServices
-  /** CronWorkflowService; absent: built for no instance ID (docs) */
-  cron?: CronWorkflowService
+  /** ArchivedWorkflowService (without persistence: upstream's null archive) */
+  archive: ArchiveService
+  /** submit-and-wait and Idempotency-Key (ours) */
+  submission: SubmissionDeps
+  /** WorkflowTemplateService and ClusterWorkflowTemplateService */
+  templates: TemplateServices
+  cron: CronWorkflowService
   /** /oauth2/*: absent or without `sso`, they answer 501 as upstream without SSO */
   oauth2?: { sso: Sso | undefined; baseHref: string; redirectUrl: string }
 }
@@ -111,20 +109,14 @@ export async function buildApp(opts: AppOptions, s: AppServices): Promise<Fastif
   })
 
   infoRoutes(app, s.info)
-  let submission = s.submission
-  if (!submission) {
-    const own = startSubmission({ ...s.workflowList, archive: undefined, maxWaitSeconds: 0, windowSeconds: 1 })
-    app.addHook('onClose', async () => own.waiters.close())
-    submission = own
-  }
-  const answer = submissionAnswerer(submission)
+  const answer = submissionAnswerer(s.submission)
   workflowRoutes(app, { service: s.workflows, list: s.workflowList, answer })
   workflowActionRoutes(app, { submit: new SubmitService(s.workflows), actions: new WorkflowActions(s.workflows), answer })
-  waitRoutes(app, submission.wait)
+  waitRoutes(app, s.submission.wait)
   runRoutes(app, s.workflowList)
-  archiveRoutes(app, s.archive ?? new ArchiveService({ access: s.access, instanceId: '' }))
-  templateRoutes(app, s.templates ?? templateServices(''))
-  cronRoutes(app, s.cron ?? new CronWorkflowService(''))
+  archiveRoutes(app, s.archive)
+  templateRoutes(app, s.templates)
+  cronRoutes(app, s.cron)
   workflowWatchRoutes(app, { watch: s.workflowWatch, stream: s.stream })
   logRoutes(app, { workflows: s.workflows, stream: s.stream, outages: s.workflowWatch.hub, grepBudgetMs: s.grepBudgetMs })
   eventRoutes(app, { watches: s.eventWatches, access: s.access, stream: s.stream })

@@ -1,4 +1,8 @@
 import { buildApp } from './app.js'
+import { ArchiveService } from './archive/service.js'
+import { CronWorkflowService } from './cron/service.js'
+import { templateServices } from './templates/service.js'
+import { startSubmission } from './wait/index.js'
 import { AccessReview } from './auth/access-review.js'
 import { Gatekeeper } from './auth/gatekeeper.js'
 import { InfoService } from './info/service.js'
@@ -16,18 +20,25 @@ export async function generateOpenApi(): Promise<unknown> {
   const kube = new KubeClient(kc)
   const store = new WorkflowStore()
   const access = new AccessReview()
+  const list = { store, access, instanceId: '', ready: async () => {} }
+  const submission = startSubmission({ ...list, maxWaitSeconds: 0, windowSeconds: 1 })
   const app = await buildApp({ bodyLimit: 1024, rateLimit: { perSecond: 0, keyHeaders: [] }, staticPage: { hsts: false, xFrameOptions: '', corsAllowOrigin: '' } }, {
     gatekeeper: new Gatekeeper(new Set(['server']), kube),
     info: new InfoService({ settings: { instanceID: '', links: [], columns: [], navColor: '' }, managedNamespace: '', modals: { feedback: true, firstTimeUser: true, newVersion: true } }),
     workflows: new WorkflowService({ store, access, instanceId: '', propagationPolicy: 'Background' }),
-    workflowList: { store, access, instanceId: '', ready: async () => {} },
+    workflowList: list,
     workflowWatch: { store, hub: new WatchHub<IndexEntry>({ historyBytes: 0, outageMs: 1 }), access, instanceId: '', ready: async () => {}, hydrate: async (json) => json },
     stream: { heartbeatMs: 15_000, maxBufferBytes: 1 },
     access,
     eventWatches: new EventWatches(kube, 1),
+    archive: new ArchiveService({ access, instanceId: '' }),
+    submission,
+    templates: templateServices(''),
+    cron: new CronWorkflowService(''),
   })
   await app.ready()
   const spec = app.swagger()
   await app.close()
+  submission.waiters.close()
   return spec
 }
