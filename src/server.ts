@@ -12,7 +12,7 @@ import { InfoService } from './info/service.js'
 import { KubeClient } from './kube/client.js'
 import { loadKubeConfig, type KubeSource } from './kube/config.js'
 import { Informer, stallFor } from './kube/informer.js'
-import { SYNC_WAIT_MS } from './kube/outage.js'
+import { LAST_ATTEMPT_MS, SYNC_WAIT_MS } from './kube/outage.js'
 import { Workflows } from './kube/resources.js'
 import { WatchHub } from './kube/watch-hub.js'
 import { PastStates } from './kube/past-state.js'
@@ -47,7 +47,8 @@ export async function createServer(config: Config, source: KubeSource, extra: { 
   // One watch of workflows per server feeds the list store and, through it, every watching client.
   // Streams end --watch-outage-seconds after the API's last answer: the informer's detection counts into it.
   const outageMs = config.watchOutageSeconds * 1000
-  const hub = new WatchHub<IndexEntry>({ historyBytes: config.watchHistoryBytes, outageMs })
+  // Before declaring an outage the hub has the informer try once more (`informer` is declared below; asked later).
+  const hub = new WatchHub<IndexEntry>({ historyBytes: config.watchHistoryBytes, outageMs, stillFailing: () => informer.attemptNow(LAST_ATTEMPT_MS) })
   store.subscribe((event) => hub.publish(event))
   const informer = new Informer(kube.listSource(Workflows, managedNamespace), store, {
     log: (msg, err) => log.warn(err ? `${msg}: ${err instanceof Error ? err.message : String(err)}` : msg), onHealth: (e, since) => hub.setHealth(e, since), stallMs: stallFor(outageMs), outageMs,

@@ -2,7 +2,7 @@ import type { ApiError } from '../http/errors.js'
 import type { KubeClient } from '../kube/client.js'
 import { Informer, stallFor } from '../kube/informer.js'
 import { KeyedStore } from '../kube/keyed-store.js'
-import { answeredWithin, refuseInOutage, SYNC_WAIT_MS } from '../kube/outage.js'
+import { answeredWithin, LAST_ATTEMPT_MS, refuseInOutage, SYNC_WAIT_MS } from '../kube/outage.js'
 import type { KubeObject } from '../kube/resources.js'
 import { WatchHub, type HubEntry } from '../kube/watch-hub.js'
 import { toWireJson } from '../http/wire.js'
@@ -63,7 +63,9 @@ export class EventWatches {
     let scope = this.#scopes.get(namespace)
     if (!scope) {
       const store = new KeyedStore(toEventEntry)
-      const hub = new WatchHub<EventEntry>({ historyBytes: 4 * 1024 * 1024, outageMs: this.#outageMs })
+      const hub = new WatchHub<EventEntry>({
+        historyBytes: 4 * 1024 * 1024, outageMs: this.#outageMs, stillFailing: () => informer.attemptNow(LAST_ATTEMPT_MS),
+      })
       // A deletion a re-list found (after a 410) has no version of its own (diffEntries): its object is the state
       // already sent, and the Events stream's frames carry no type (spec §2.9), so it would go out as an exact
       // repeat of that frame. It is dropped; a live deletion comes with the deletion's own version.

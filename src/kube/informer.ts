@@ -33,6 +33,10 @@ export class Informer {
   /** how long the watch re-opened as stuck had been silent, until the new one says something */
   #reopenedAfter: number | undefined
   #stopped = false
+  /** cuts the wait between attempts short (attemptNow) */
+  #wake: AbortController | undefined
+  /** callers of attemptNow, told how the next attempt went: true if it failed */
+  readonly #attempts = new Set<(failing: boolean) => void>()
   #abort: AbortController | undefined
   /** aborts the lists in flight when the informer stops */
   readonly #stopping = new AbortController()
@@ -66,6 +70,7 @@ export class Informer {
 
   stop(): void {
     this.#stopped = true
+    this.#wake?.abort()
     this.#abort?.abort()
     this.#stopping.abort()
   }
@@ -111,7 +116,9 @@ export class Informer {
         this.#unhealthy(err)
         const wait = this.#retryWait(backoff)
         this.#opts.log?.(`watch of ${this.#source.what} failed; retrying in ${wait} ms`, err)
-        await sleep(wait)
+        this.#wake = new AbortController()
+        await sleep(wait, undefined, { signal: this.#wake.signal }).catch(() => undefined)
+        this.#wake = undefined
         backoff = Math.min(backoff * 2, 10_000)
       }
     }
@@ -207,7 +214,9 @@ export class Informer {
         if (ended) return
         this.#openedAt = Date.now()
         accepted = { at: this.#openedAt, before: this.#answeredAt }
-        this.#healthy()
+        // An answer for attemptNow only once it has outlived a fleeting one (a proxy cutting every watch at once).
+        this.#healthy(false)
+        setTimeout(() => !ended && this.#settleAttempts(false), Math.min(1_000, stallMs)).unref()
         deadline = setTimeout(() => ac.abort(), watchTimeoutSeconds * 1000 + 2 * stallMs)
         deadline.unref()
         if (this.#stopped) ac.abort()
@@ -255,17 +264,46 @@ export class Informer {
     return Math.min(backoff, untilLastChance > 0 ? untilLastChance : LAST_CHANCE_MS)
   }
 
-  #healthy(): void {
+  /**
+   * While failing: tries again at once (a wait between attempts is cut short) and resolves whether the API still
+   * fails: true when that attempt fails or nothing answers within `timeoutMs`, false once anything answers.
+   * WatchHub asks this before it declares an outage.
+   */
+  attemptNow(timeoutMs: number): Promise<boolean> {
+    if (!this.#failing || this.#stopped) return Promise.resolve(this.#failing)
+    // Not waiting between attempts: one is under way, and already unanswered for a stall period.
+    if (!this.#wake && this.#stallReported) return Promise.resolve(true)
+    this.#wake?.abort()
+    return new Promise((resolve) => {
+      const done = (failing: boolean) => {
+        clearTimeout(timer)
+        this.#attempts.delete(done)
+        resolve(failing)
+      }
+      const timer = setTimeout(() => done(true), timeoutMs)
+      timer.unref()
+      this.#attempts.add(done)
+    })
+  }
+
+  /** @param settles whether this answer tells attemptNow's callers the API answers (a watch just accepted may not) */
+  #healthy(settles = true): void {
     this.#answeredAt = Date.now()
     if (this.#failing) this.#opts.onHealth?.(undefined)
     this.#failing = false
     this.#stallReported = false
+    if (settles) this.#settleAttempts(false)
+  }
+
+  #settleAttempts(failing: boolean): void {
+    for (const done of [...this.#attempts]) done(failing)
   }
 
   #unhealthy(err: unknown): void {
     if (this.#stopped) return
     this.#failing = true
     this.#opts.onHealth?.(err instanceof Error ? err : new Error(String(err)), this.#answeredAt)
+    this.#settleAttempts(true)
   }
 }
 

@@ -11,6 +11,12 @@ export const ANSWER_WITHIN_MS = 10_000
 export const SYNC_WAIT_MS = 30_000
 
 /**
+ * How long the attempt made as an outage is about to be declared may take (Informer.attemptNow): an API that answers
+ * at all answers in far less, and a watch it accepts counts once it has stayed open a second.
+ */
+export const LAST_ATTEMPT_MS = 2_000
+
+/**
  * Refuses a new stream while `hub` has declared the Kubernetes API out, with the stream error its other clients
  * got: at once and before anything is sent, rather than after a permission check the API cannot answer, or after a
  * stale snapshot (an EventSource would reconnect and get both again, in a loop).

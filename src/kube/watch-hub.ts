@@ -21,6 +21,11 @@ export interface HubOptions {
   historyBytes: number
   /** how long the upstream watch may fail before every client gets a stream error */
   outageMs: number
+  /**
+   * Asked when that time is up: whether the API still fails (Informer.attemptNow: one more attempt, at once). An
+   * API back in the last moments of the window is found, not declared down a retry before it would be.
+   */
+  stillFailing?: () => Promise<boolean>
 }
 
 /** How long a client resuming from a position this hub has not reached yet waits for it (see catchUp). */
@@ -62,6 +67,8 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   /** the last event's position (or the list's a reset started from) */
   #pos: Position = { rv: 0, n: 0 }
   #failingSince = 0
+  /** the outage has been declared: every client was told, new ones are refused */
+  #declared = false
   #failure: Error | undefined
   #outageTimer: NodeJS.Timeout | undefined
   /** clients waiting for this hub to reach the position they resume from (see catchUp) */
@@ -186,9 +193,9 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
     return this.outage ? this.#outageError() : undefined
   }
 
-  /** True once the upstream watch has been failing for longer than `outageMs`. */
+  /** True once the upstream watch has failed for longer than `outageMs` (and a last attempt failed too). */
   get outage(): boolean {
-    return this.#failingSince > 0 && Date.now() - this.#failingSince >= this.#opts.outageMs
+    return this.#declared
   }
 
   /**
@@ -198,6 +205,7 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   setHealth(err: Error | undefined, since = Date.now()): void {
     if (!err) {
       this.#failingSince = 0
+      this.#declared = false
       this.#failure = undefined
       clearTimeout(this.#outageTimer)
       this.#outageTimer = undefined
@@ -206,7 +214,11 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
     this.#failure = err
     if (this.#failingSince) return
     this.#failingSince = since
-    this.#outageTimer = setTimeout(() => {
+    this.#outageTimer = setTimeout(async () => {
+      if (this.#opts.stillFailing && !(await this.#opts.stillFailing())) return
+      // Recovered meanwhile (setHealth cleared it), or failing again since later: that failure has its own timer.
+      if (this.#failingSince !== since || this.#declared) return
+      this.#declared = true
       const e = this.#outageError()
       for (const sub of [...this.#subs]) sub.fail(e)
       this.#subs.clear()
@@ -228,6 +240,7 @@ export class WatchHub<E extends HubEntry = HubEntry> implements OutageNotice {
   /** Stops; with `reason`, every subscriber and outage listener is told (their streams end with it). */
   close(reason?: ApiError): void {
     clearTimeout(this.#outageTimer)
+    this.#failingSince = 0
     for (const w of this.#waiting) w.done()
     if (reason) {
       for (const sub of [...this.#subs]) sub.fail(reason)

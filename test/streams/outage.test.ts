@@ -111,6 +111,23 @@ test('an apiserver back before the window ends is found in time: streams stay op
   await r.until(() => watchEvents(r).includes('ADDED b'))
 })
 
+test('an apiserver back in the last moments of the window is found by one more attempt before the outage is declared', async (t) => {
+  const { s, r } = await streamingOneWorkflow(t, 6)
+  // The API's last answer: this event, then connections dropped unanswered; the window ends 6 s after it.
+  seed(s, 'x')
+  await r.until(() => watchEvents(r).includes('ADDED x'))
+  const stop = s.emulator.fault({ path: /workflows$/, reset: true, times: Infinity })
+  s.emulator.dropWatches()
+  // Back 1.2 s before the window ends: after the informer's attempt 2 s before it, before its next one.
+  await new Promise((res) => setTimeout(res, 4_800))
+  stop()
+  await new Promise((res) => setTimeout(res, 3_000))
+  // Before, the outage was declared at 6 s, as the attempt that would have found the API was being made.
+  assert.deepEqual(r.messages().filter((m) => m.error !== undefined), [], r.raw.slice(-300))
+  seed(s, 'b')
+  await r.until(() => watchEvents(r).includes('ADDED b'))
+})
+
 test('a watch that worked for a while and is then cut is re-opened at once, however long the wait had grown before', async (t) => {
   const { s, r } = await streamingOneWorkflow(t, 30)
   const stop = s.emulator.fault({ path: /workflows$/, reset: true, times: Infinity })
