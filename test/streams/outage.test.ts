@@ -97,18 +97,23 @@ test('streams end --watch-outage-seconds after the apiserver last answered, not 
   assert.ok(took > 9_000 - 1_500, `the stream ended ${took} ms after the apiserver stopped: before the window`)
 })
 
-test('an apiserver back before the window ends is found in time: streams stay open however long the backoff had grown', async (t) => {
-  const { s, r } = await streamingOneWorkflow(t, 12)
-  // Connections dropped unanswered for 8 s: retries 0.2, 0.4, … 6.4 s apart put the next one past 12 s.
+/** Every connection to the API dropped unanswered for `downMs`; `afterMs` later the stream must still be open. */
+async function survives(s: Stack, r: StreamReader, downMs: number, afterMs: number): Promise<void> {
   const stop = s.emulator.fault({ path: /workflows$/, reset: true, times: Infinity })
   s.emulator.dropWatches()
-  await new Promise((res) => setTimeout(res, 8_000))
+  await new Promise((res) => setTimeout(res, downMs))
   stop()
-  await new Promise((res) => setTimeout(res, 6_000))
-  // Before, the outage was declared at 12 s, 4 s after the API was back, and every stream was cut.
+  await new Promise((res) => setTimeout(res, afterMs))
   assert.deepEqual(r.messages().filter((m) => m.error !== undefined), [], r.raw.slice(-300))
   seed(s, 'b')
   await r.until(() => watchEvents(r).includes('ADDED b'))
+}
+
+test('an apiserver back before the window ends is found in time: streams stay open however long the backoff had grown', async (t) => {
+  const { s, r } = await streamingOneWorkflow(t, 12)
+  // Down for 8 s: retries 0.2, 0.4, … 6.4 s apart put the next one past 12 s. Before, the outage was declared at
+  // 12 s, 4 s after the API was back, and every stream was cut.
+  await survives(s, r, 8_000, 6_000)
 })
 
 test('an apiserver back in the last moments of the window is found by one more attempt before the outage is declared', async (t) => {
@@ -116,16 +121,9 @@ test('an apiserver back in the last moments of the window is found by one more a
   // The API's last answer: this event, then connections dropped unanswered; the window ends 6 s after it.
   seed(s, 'x')
   await r.until(() => watchEvents(r).includes('ADDED x'))
-  const stop = s.emulator.fault({ path: /workflows$/, reset: true, times: Infinity })
-  s.emulator.dropWatches()
-  // Back 1.2 s before the window ends: after the informer's attempt 2 s before it, before its next one.
-  await new Promise((res) => setTimeout(res, 4_800))
-  stop()
-  await new Promise((res) => setTimeout(res, 3_000))
-  // Before, the outage was declared at 6 s, as the attempt that would have found the API was being made.
-  assert.deepEqual(r.messages().filter((m) => m.error !== undefined), [], r.raw.slice(-300))
-  seed(s, 'b')
-  await r.until(() => watchEvents(r).includes('ADDED b'))
+  // Back 1.2 s before the window ends: after the informer's attempt 2 s before it, before its next one. Before, the
+  // outage was declared at 6 s, as the attempt that would have found the API was being made.
+  await survives(s, r, 4_800, 3_000)
 })
 
 test('a watch that worked for a while and is then cut is re-opened at once, however long the wait had grown before', async (t) => {
