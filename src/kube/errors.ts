@@ -66,7 +66,7 @@ export function toApiError(err: unknown): ApiError {
  * failed`, `connect ECONNREFUSED 10.0.0.1:443`): an internal address, for the server's log (the cause), not the caller.
  */
 export function apiUnavailable(err: unknown): ApiError {
-  return new ApiError(GrpcCode.Unavailable, `kubernetes API unavailable: ${connectionFailure(err) ?? 'the connection failed'}`, { cause: err })
+  return new ApiError(GrpcCode.Unavailable, `the Kubernetes API is unavailable: ${connectionFailure(err) ?? 'the connection failed'}`, { cause: err })
 }
 
 /** What failed when the API could not be reached (`ECONNREFUSED`, `no answer in time`): never its address. */
