@@ -24,6 +24,8 @@ export class Informer {
   readonly #opts: Required<Omit<InformerOptions, 'log' | 'onHealth' | 'onProgress' | 'outageMs'>>
     & Pick<InformerOptions, 'log' | 'onHealth' | 'onProgress' | 'outageMs'>
   #stallReported = false
+  /** the request under way has gone unanswered for a stall period (attemptNow answers at once then) */
+  #inFlightStalled = false
   /** when the current watch was accepted; 0 before that */
   #openedAt = 0
   /** when the API last answered anything: where an outage starts */
@@ -214,9 +216,10 @@ export class Informer {
         if (ended) return
         this.#openedAt = Date.now()
         accepted = { at: this.#openedAt, before: this.#answeredAt }
-        // An answer for attemptNow only once it has outlived a fleeting one (a proxy cutting every watch at once).
-        this.#healthy(false)
-        setTimeout(() => !ended && this.#settleAttempts(false), Math.min(1_000, stallMs)).unref()
+        // An answer only once it has outlived a fleeting one (a proxy cutting every watch at once): counted at accept,
+        // each such watch ended a declared outage for a moment (new clients got a stale snapshot) and had it
+        // declared again at once, an attempt each time instead of one every 2 s.
+        setTimeout(() => !ended && !said && this.#healthy(), Math.min(1_000, stallMs)).unref()
         deadline = setTimeout(() => ac.abort(), watchTimeoutSeconds * 1000 + 2 * stallMs)
         deadline.unref()
         if (this.#stopped) ac.abort()
@@ -234,12 +237,14 @@ export class Informer {
    */
   #answered<T>(p: Promise<T> | ((progress: () => void) => Promise<T>), what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined
+    this.#inFlightStalled = false
     const arm = () => {
       clearTimeout(timer)
       timer = setTimeout(() => {
         const err = new Error(`no answer to ${what} of ${this.#source.what} within ${Number((this.#opts.stallMs / 1000).toFixed(1))} s`)
         if (!this.#stallReported) this.#opts.log?.(err.message)
         this.#stallReported = true
+        this.#inFlightStalled = true
         this.#unhealthy(err)
       }, this.#opts.stallMs)
       timer.unref()
@@ -272,7 +277,7 @@ export class Informer {
   attemptNow(timeoutMs: number): Promise<boolean> {
     if (!this.#failing || this.#stopped) return Promise.resolve(this.#failing)
     // Not waiting between attempts: one is under way, and already unanswered for a stall period.
-    if (!this.#wake && this.#stallReported) return Promise.resolve(true)
+    if (!this.#wake && this.#inFlightStalled) return Promise.resolve(true)
     this.#wake?.abort()
     return new Promise((resolve) => {
       const done = (failing: boolean) => {
@@ -286,13 +291,13 @@ export class Informer {
     })
   }
 
-  /** @param settles whether this answer tells attemptNow's callers the API answers (a watch just accepted may not) */
-  #healthy(settles = true): void {
+  #healthy(): void {
     this.#answeredAt = Date.now()
     if (this.#failing) this.#opts.onHealth?.(undefined)
     this.#failing = false
     this.#stallReported = false
-    if (settles) this.#settleAttempts(false)
+    this.#inFlightStalled = false
+    this.#settleAttempts(false)
   }
 
   #settleAttempts(failing: boolean): void {

@@ -169,6 +169,26 @@ test('watches accepted and then cut at once, every time, while lists answer: str
   assert.ok(s.emulator.requestCount({ path: /workflows$/, watch: true }) >= 4, 'the watch was retried meanwhile')
 })
 
+test('watches cut at once, after the outage is declared: new streams are refused at once, and watches tried every 2 s', async (t) => {
+  const { s, r } = await streamingOneWorkflow(t, 3)
+  s.emulator.fault({ path: /workflows$/, watch: true, cut: true, times: Infinity })
+  s.emulator.dropWatches()
+  await r.ended(20_000)
+  const before = s.emulator.requestCount({ path: /workflows$/, watch: true })
+  // Before, each accepted watch ended the outage for a moment and had it declared again at once: an attempt each
+  // time (a thousand in 6 s), and some new streams got a stale snapshot instead of the 503.
+  const outcomes: string[] = []
+  for (const end = Date.now() + 6_000; Date.now() < end;) {
+    const c = await openStream(s, WORKFLOWS)
+    await c.ended(10_000)
+    outcomes.push(`${c.status}:${c.messages().filter((m) => m.result).length}`)
+    await new Promise((res) => setTimeout(res, 50))
+  }
+  assert.deepEqual(outcomes.filter((o) => o !== '503:0'), [], `${outcomes.length} streams opened during the outage`)
+  const attempts = s.emulator.requestCount({ path: /workflows$/, watch: true }) - before
+  assert.ok(attempts <= 6, `${attempts} watch requests in 6 s of a declared outage`)
+})
+
 test('a watch accepted again before the window ends is an answer, however quiet: streams stay open', async (t) => {
   // Bookmarks every 10 minutes, as an apiserver's are (about a minute): the accepted watch says nothing.
   const { s, r } = await streamingOneWorkflow(t, 3.5, { bookmarkIntervalMs: 600_000 })
