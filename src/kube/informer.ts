@@ -134,19 +134,16 @@ export class Informer {
       /** when this watch last said anything (heard also moves with the probes' answers) */
       let spoke = Date.now()
       let said = false
-      /** when this watch was accepted, and when the API had last answered before that */
-      let accepted: { at: number; before: number } | undefined
+      /** when this watch was accepted; 0 before */
+      let acceptedAt = 0
       const { stallMs, stuckMs, watchTimeoutSeconds } = this.#opts
       /**
-       * A watch accepted and closed at once, having said nothing (a proxy that cuts long requests as they start), was
-       * no answer: the outage's start goes back to the answer before it. Counted as one, each attempt restarted the
-       * outage's clock, and with retries under 10 s apart no outage was ever declared while nothing came.
+       * A watch accepted and closed this soon, having said nothing (a proxy that cuts long requests as they start), is
+       * no answer: the accept counts only once it has lasted this long (below). Counted at once, each attempt restarted
+       * the outage's clock, and with retries under 10 s apart no outage was ever declared while nothing came.
        */
-      const fleeting = () => {
-        if (!accepted || said || Date.now() - accepted.at >= Math.min(1_000, stallMs)) return false
-        this.#answeredAt = accepted.before
-        return true
-      }
+      const fleetingMs = Math.min(1_000, stallMs)
+      const fleeting = () => acceptedAt > 0 && !said && Date.now() - acceptedAt < fleetingMs
       // A silent watch may be a quiet namespace or a stalled apiserver: a one-item list tells them apart. Probed
       // exactly stallMs after the last word, so a stall is noticed within two stalls of it (outageTiming).
       let idle: NodeJS.Timeout | undefined
@@ -205,21 +202,18 @@ export class Informer {
         // 410 Gone (an ERROR event, however the API answered it: openWatch): only a re-list resumes.
         if (gone) resolve('gone')
         else if (this.#stopped || (err && isAbort(err))) resolve('closed')
-        else if (err) {
-          fleeting()
-          reject(err instanceof Error ? err : new Error(String(err)))
-        } else if (fleeting()) reject(new Error(`the watch of ${this.#source.what} was closed as soon as it opened`))
+        else if (err) reject(err instanceof Error ? err : new Error(String(err)))
+        else if (fleeting()) reject(new Error(`the watch of ${this.#source.what} was closed as soon as it opened`))
         else resolve('closed')
       }), 'a watch').then((ac) => {
         this.#abort = ac
         // client-node resolves even when the watch was refused (it has called `done` first): not healthy then.
         if (ended) return
-        this.#openedAt = Date.now()
-        accepted = { at: this.#openedAt, before: this.#answeredAt }
+        this.#openedAt = acceptedAt = Date.now()
         // An answer only once it has outlived a fleeting one (a proxy cutting every watch at once): counted at accept,
         // each such watch ended a declared outage for a moment (new clients got a stale snapshot) and had it
         // declared again at once, an attempt each time instead of one every 2 s.
-        setTimeout(() => !ended && !said && this.#healthy(), Math.min(1_000, stallMs)).unref()
+        setTimeout(() => !ended && !said && this.#healthy(), fleetingMs).unref()
         deadline = setTimeout(() => ac.abort(), watchTimeoutSeconds * 1000 + 2 * stallMs)
         deadline.unref()
         if (this.#stopped) ac.abort()

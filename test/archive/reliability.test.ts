@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { startRunner } from '../../emulator/runner.js'
 import { Migrator } from 'kysely'
 import pg from 'pg'
@@ -9,6 +9,19 @@ import { freshDatabase, ownPostgres, sqlQuery } from '../harness/postgres.js'
 import { aWorkflow, startStack } from '../harness/stack.js'
 import { openStream, watchEvents } from '../harness/streams.js'
 import { archiveArgs, crashedLeader, finished, liveStatus, STATUS, until, WF } from './helpers.js'
+
+/** A stack on a Postgres the test stops and starts, its warnings kept in `lines`. */
+async function withOwnPostgres(t: TestContext, args: string[] = [], migrated = false) {
+  const pg = await ownPostgres(t)
+  if (migrated) await migrateToLatest(pg.url)
+  const lines: string[] = []
+  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, ...args, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  return { pg, s, lines }
+}
+
+/** The archived row of `name`: the live version it records, and the `reviewed` label the tests change. */
+const reviewedRow = async (url: string, name: string) => (await sqlQuery<{ rv: string; reviewed: string | null }>(url,
+  "SELECT resourceversion AS rv, workflow->'metadata'->'labels'->>'reviewed' AS reviewed FROM argo_archived_workflows WHERE name = $1", [name]))[0]
 
 const count = async (url: string) => Number((await sqlQuery<{ n: string }>(url, 'SELECT count(*) AS n FROM argo_archived_workflows'))[0]?.n)
 
@@ -26,10 +39,7 @@ test('the server restarted mid-archive: workflows that finished while it was dow
 })
 
 test('a change to an archived workflow made while no server ran reaches its row at the next start (Postgres down then too); unchanged rows are not rewritten', async (t) => {
-  const pg = await ownPostgres(t)
-  await migrateToLatest(pg.url)
-  const lines: string[] = []
-  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--skip-migrations', '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  const { pg, s, lines } = await withOwnPostgres(t, ['--skip-migrations'], true)
   finished(s, 'changed')
   finished(s, 'unchanged')
   await until('archived', () => liveStatus(s, 'changed') === 'Archived' && liveStatus(s, 'unchanged') === 'Archived')
@@ -62,8 +72,7 @@ test('a change made while no server ran reaches the archive even if the workflow
   const url = s.databaseUrl as string
   finished(s, 'gone')
   await until('archived', () => liveStatus(s, 'gone') === 'Archived')
-  const row = async () => (await sqlQuery<{ rv: string; reviewed: string | null }>(url,
-    "SELECT resourceversion AS rv, workflow->'metadata'->'labels'->>'reviewed' AS reviewed FROM argo_archived_workflows WHERE name = 'gone'"))[0]
+  const row = () => reviewedRow(url, 'gone')
   await until('the row current', async () => (await row())?.rv === s.emulator.get(WF, 'gone')?.metadata.resourceVersion)
   await s.stopServer()
   s.emulator.patch(WF, 'gone', { metadata: { labels: { reviewed: 'yes' } } })
@@ -77,13 +86,10 @@ test('a change made while no server ran reaches the archive even if the workflow
 })
 
 test('a change to an archived workflow the leader could not write before stepping down reaches its row after a deletion', async (t) => {
-  const pg = await ownPostgres(t)
-  const lines: string[] = []
-  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  const { pg, s, lines } = await withOwnPostgres(t)
   finished(s, 'w')
   await until('archived', () => liveStatus(s, 'w') === 'Archived')
-  const row = async () => (await sqlQuery<{ rv: string; reviewed: string | null }>(pg.url,
-    "SELECT resourceversion AS rv, workflow->'metadata'->'labels'->>'reviewed' AS reviewed FROM argo_archived_workflows WHERE name = 'w'"))[0]
+  const row = () => reviewedRow(pg.url, 'w')
   await until('the row current', async () => (await row())?.rv === s.emulator.get(WF, 'w')?.metadata.resourceVersion)
   // Changed while its row cannot be written; the leader then loses the Lease, and the workflow is deleted.
   await pg.stop()
@@ -98,9 +104,7 @@ test('a change to an archived workflow the leader could not write before steppin
 })
 
 test('Postgres stopped mid-archive: archiving backs off, logs, and loses nothing once it is back', async (t) => {
-  const pg = await ownPostgres(t)
-  const lines: string[] = []
-  const s = await startStack(t, { database: pg.url, args: [...archiveArgs, '--loglevel', 'warn'], logStream: { write: (l) => void lines.push(l) } })
+  const { pg, s, lines } = await withOwnPostgres(t)
   finished(s, 'before')
   await until('first archived', () => liveStatus(s, 'before') === 'Archived')
   await pg.stop()
